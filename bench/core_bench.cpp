@@ -1,0 +1,75 @@
+// Native micro-benchmarks (Google Benchmark): header parsing, status of 11 and 1,000 packages,
+// and one route decision. `npm run bench` runs this next to the wasm benchmark.
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "quotagate/engine.hpp"
+#include "quotagate/header_parser.hpp"
+
+namespace {
+
+const int64_t kNow = 1795867200000;  // 2026-11-28T12:00:00Z
+
+const qg::HeaderMap& openai_headers() {
+  static const qg::HeaderMap h = qg::parse_header_lines(
+      "x-ratelimit-limit-requests: 60\nx-ratelimit-limit-tokens: 150000\nx-ratelimit-remaining-requests: 59\n"
+      "x-ratelimit-remaining-tokens: 149984\nx-ratelimit-reset-requests: 1s\nx-ratelimit-reset-tokens: 6m0s\n"
+      "content-type: application/json\ndate: Sat, 28 Nov 2026 12:00:00 GMT\n");
+  return h;
+}
+
+std::string catalog_json(int packages) {
+  std::string s = "{\"schema_version\":1,\"packages\":{";
+  for (int i = 0; i < packages; ++i) {
+    if (i) s += ",";
+    const std::string id = std::to_string(i);
+    switch (i % 3) {
+      case 0: s += "\"c" + id + "\":{\"provider_id\":\"p" + id + "\",\"total_credits\":25,\"used_credits\":3,\"expiry_date\":\"2026-12-10\",\"models\":[\"*\"]}"; break;
+      case 1: s += "\"w" + id + "\":{\"provider_id\":\"p" + id + "\",\"package_type\":\"rolling_window\",\"window_hours\":5,\"limit_per_window\":45,\"models\":[\"*\"]}"; break;
+      default: s += "\"d" + id + "\":{\"provider_id\":\"p" + id + "\",\"package_type\":\"daily\",\"limit_per_day\":1000,\"reset_timezone\":\"America/Los_Angeles\",\"models\":[\"*\"]}";
+    }
+  }
+  return s + "}}";
+}
+
+qg::Engine& engine(int packages) {
+  static std::map<int, qg::Engine> engines;
+  auto it = engines.find(packages);
+  if (it != engines.end()) return it->second;
+  qg::Engine& e = engines[packages];
+  e.load_catalog(catalog_json(packages), "bench");
+  for (int i = 0; i < 20000; ++i) {
+    qg::UsageEvent ev;
+    ev.ts_ms = kNow - 7LL * 86400000 + static_cast<int64_t>(i) * 30000;
+    ev.provider_id = "p" + std::to_string(i % packages);
+    ev.model = "m";
+    ev.cost = 0.01;
+    e.record_usage(ev);
+  }
+  return e;
+}
+
+void BM_HeaderParse(benchmark::State& state) {
+  int64_t t = kNow;
+  for (auto _ : state) benchmark::DoNotOptimize(qg::parse_rate_limit_response(200, openai_headers(), "", ++t));
+}
+BENCHMARK(BM_HeaderParse);
+
+void BM_Statuses(benchmark::State& state) {
+  qg::Engine& e = engine(static_cast<int>(state.range(0)));
+  int64_t t = kNow;
+  for (auto _ : state) benchmark::DoNotOptimize(e.statuses(++t));
+}
+BENCHMARK(BM_Statuses)->Arg(11)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+void BM_Route(benchmark::State& state) {
+  qg::Engine& e = engine(static_cast<int>(state.range(0)));
+  int64_t t = kNow;
+  for (auto _ : state) benchmark::DoNotOptimize(e.route("auto", ++t));
+}
+BENCHMARK(BM_Route)->Arg(11)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,95 @@
+// The package catalog: faigate's packages/catalog.v1.json read as-is, plus quotagate's optional
+// extensions (docs/catalog.md). Parsing never throws; one bad entry skips only that entry.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "quotagate/json.hpp"
+#include "quotagate/time_zone.hpp"
+
+namespace qg {
+
+enum class PackageType { kCredits, kRollingWindow, kDaily };
+enum class WindowMode { kSliding, kFixed };
+
+const char* to_string(PackageType t);
+const char* to_string(WindowMode m);
+
+// A second limit beside the primary window (e.g. Claude's 7-day cap next to the 5 h window).
+struct SecondaryWindow {
+  std::string name;         // e.g. "7d"
+  double window_hours = 0;  // > 0
+  double limit = 0;         // weighted requests per window, > 0
+  WindowMode mode = WindowMode::kSliding;
+};
+
+struct Package {
+  std::string id;
+  std::string provider_id;
+  PackageType type = PackageType::kCredits;
+  // credits (in `currency` units, e.g. USD or CNY)
+  double total_credits = 0;
+  double used_credits = 0;
+  std::string expiry_date;            // as written ("" when none)
+  std::optional<int64_t> expires_at;  // ms: end of expiry_date in the package's zone
+  // windows
+  double window_hours = 0;
+  double limit_per_window = 0;
+  double limit_per_day = 0;
+  WindowMode window_mode = WindowMode::kSliding;
+  std::vector<SecondaryWindow> secondary_windows;
+  // shared
+  std::vector<std::pair<std::string, double>> model_weights;  // in file order
+  // Extension: models this package serves, exact names or "prefix*" patterns ("*" = any). When set,
+  // only requests for these models route here and only their events count against the package.
+  std::vector<std::string> models;
+  std::string source = "manual";
+  std::string confidence = "medium";
+  std::string last_updated;            // as written
+  std::optional<int64_t> last_updated_ms;
+  std::string notes;
+  std::string currency = "USD";
+  std::string reset_timezone = "UTC";
+  TimeZone zone;  // parsed reset_timezone
+  bool count_failed = false;
+
+  // Weight of one request for `model`: exact key, else the longest key that prefixes it, else 1.
+  double weight_for(std::string_view model) const;
+  // True if this package's provider is known to serve `model` (models list, else weight keys).
+  bool serves(std::string_view model) const;
+  // Primary capacity: total credits, limit per window, or limit per day.
+  double capacity() const;
+  // Primary window length in ms (credits: 0; daily: 24 h nominal).
+  int64_t window_ms() const;
+};
+
+// "gpt-4o" matches only itself; "claude-opus-4*" matches any model starting "claude-opus-4"; "*" any.
+bool model_pattern_matches(std::string_view pattern, std::string_view model);
+
+struct SkippedPackage {
+  std::string package_id;
+  std::string reason;
+};
+
+struct Catalog {
+  Json document;  // the whole file as read: envelope, _notes and unknown fields are preserved
+  std::vector<Package> packages;
+  std::vector<SkippedPackage> skipped;
+};
+
+struct CatalogParseResult {
+  bool ok = false;
+  std::string error;  // "FILE:LINE:COL: ..." or "FILE: $.path: expected ..."
+  Catalog catalog;
+};
+
+CatalogParseResult parse_catalog(std::string_view json_text, std::string_view source_name);
+// Parses one entry (used by parse_catalog and by the host's merge). Returns an error message
+// naming the JSON path, or the package.
+std::optional<std::string> parse_package(const std::string& id, const Json& entry, Package& out);
+
+}  // namespace qg

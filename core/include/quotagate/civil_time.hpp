@@ -1,0 +1,46 @@
+// Civil (proleptic Gregorian, UTC) time arithmetic and the timestamp formats quotagate reads.
+// All instants are int64 milliseconds since the Unix epoch (UTC). Pure functions, no clock.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace qg {
+
+constexpr int64_t kMsPerSecond = 1000;
+constexpr int64_t kMsPerMinute = 60 * kMsPerSecond;
+constexpr int64_t kMsPerHour = 60 * kMsPerMinute;
+constexpr int64_t kMsPerDay = 24 * kMsPerHour;
+
+struct CivilDate {
+  int64_t year;
+  int month;  // 1..12
+  int day;    // 1..31
+};
+
+// Days since 1970-01-01 for a civil date (Howard Hinnant's algorithm).
+int64_t days_from_civil(int64_t y, int m, int d);
+CivilDate civil_from_days(int64_t days);
+// 0 = Sunday .. 6 = Saturday.
+int weekday_from_days(int64_t days);
+int days_in_month(int64_t y, int m);
+bool is_leap_year(int64_t y);
+
+// floor division for day/bucket indices of possibly negative instants.
+inline int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+// "2026-11-28T18:55:00.123Z" (always UTC, millisecond precision).
+std::string format_iso_utc(int64_t ms);
+// "2026-11-28"
+std::string format_date(int64_t days_since_epoch);
+
+// RFC 3339 / ISO-8601: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.frac]]" with "Z", "+hh:mm", "+hhmm"
+// or no offset (taken as UTC). Lower-case 't'/'z' and a space separator are accepted.
+std::optional<int64_t> parse_iso8601(std::string_view text);
+// Exactly "YYYY-MM-DD"; returns days since epoch.
+std::optional<int64_t> parse_date_only(std::string_view text);
+// HTTP-date (RFC 9110): IMF-fixdate, obsolete RFC 850 and asctime forms.
+std::optional<int64_t> parse_http_date(std::string_view text);
+
+}  // namespace qg

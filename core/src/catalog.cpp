@@ -1,0 +1,307 @@
+// Catalog parsing and validation. Errors name the file, the JSON path and what was expected.
+#include "quotagate/catalog.hpp"
+
+#include <cmath>
+
+#include "quotagate/civil_time.hpp"
+#include "quotagate/text.hpp"
+
+namespace qg {
+
+const char* to_string(PackageType t) {
+  switch (t) {
+    case PackageType::kCredits: return "credits";
+    case PackageType::kRollingWindow: return "rolling_window";
+    case PackageType::kDaily: return "daily";
+  }
+  return "credits";
+}
+
+const char* to_string(WindowMode m) { return m == WindowMode::kFixed ? "fixed" : "sliding"; }
+
+double Package::weight_for(std::string_view model) const {
+  size_t best_len = 0;
+  double best = 1.0;
+  bool found = false;
+  for (const auto& [key, w] : model_weights) {
+    if (key == model) return w;
+    if (key.size() > best_len && model.size() > key.size() && model.substr(0, key.size()) == key) {
+      best_len = key.size();
+      best = w;
+      found = true;
+    }
+  }
+  return found ? best : 1.0;
+}
+
+bool model_pattern_matches(std::string_view pattern, std::string_view model) {
+  if (pattern == "*") return true;
+  if (!pattern.empty() && pattern.back() == '*') {
+    const std::string_view prefix = pattern.substr(0, pattern.size() - 1);
+    return model.size() >= prefix.size() && model.substr(0, prefix.size()) == prefix;
+  }
+  return pattern == model;
+}
+
+bool Package::serves(std::string_view model) const {
+  if (!models.empty()) {
+    for (const auto& m : models)
+      if (model_pattern_matches(m, model)) return true;
+    return false;
+  }
+  // Without a models list, the weight keys name the served models (longest-prefix semantics).
+  for (const auto& kv : model_weights)
+    if (kv.first == model || (model.size() > kv.first.size() && model.substr(0, kv.first.size()) == kv.first)) return true;
+  return false;
+}
+
+double Package::capacity() const {
+  switch (type) {
+    case PackageType::kCredits: return total_credits;
+    case PackageType::kRollingWindow: return limit_per_window;
+    case PackageType::kDaily: return limit_per_day;
+  }
+  return 0;
+}
+
+int64_t Package::window_ms() const {
+  switch (type) {
+    case PackageType::kCredits: return 0;
+    case PackageType::kRollingWindow: return static_cast<int64_t>(std::llround(window_hours * kMsPerHour));
+    case PackageType::kDaily: return kMsPerDay;
+  }
+  return 0;
+}
+
+namespace {
+
+std::string describe(const Json& v) {
+  std::string s = v.dump();
+  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  return s;
+}
+
+std::string path_of(const std::string& id, std::string_view field) {
+  std::string out = "$.packages.";
+  out += id;
+  if (!field.empty()) {
+    out += '.';
+    out += field;
+  }
+  return out;
+}
+
+// Reads an optional number field; returns an error message on a wrong type or range.
+std::optional<std::string> read_number(const Json& e, const std::string& id, const char* field, double& out,
+                                       bool required, bool positive) {
+  if (!e.contains(field) || e[field].is_null()) {
+    if (required) return path_of(id, field) + ": expected a number, but the field is missing";
+    return std::nullopt;
+  }
+  const Json& v = e[field];
+  if (!v.is_number()) return path_of(id, field) + ": expected a number, got " + describe(v);
+  const double d = v.get<double>();
+  if (!std::isfinite(d) || d < 0 || (positive && d == 0))
+    return path_of(id, field) + ": expected a " + (positive ? "positive" : "non-negative") + " number, got " + describe(v);
+  out = d;
+  return std::nullopt;
+}
+
+std::optional<std::string> read_string(const Json& e, const std::string& id, const char* field, std::string& out) {
+  if (!e.contains(field) || e[field].is_null()) return std::nullopt;
+  if (!e[field].is_string()) return path_of(id, field) + ": expected a string, got " + describe(e[field]);
+  out = e[field].get<std::string>();
+  return std::nullopt;
+}
+
+std::optional<std::string> read_enum(const Json& e, const std::string& id, const char* field, std::string& out,
+                                     std::initializer_list<const char*> allowed) {
+  if (auto err = read_string(e, id, field, out)) return err;
+  if (!e.contains(field) || e[field].is_null()) return std::nullopt;
+  std::string list;
+  for (const char* a : allowed) {
+    if (out == a) return std::nullopt;
+    list += list.empty() ? a : std::string(" | ") + a;
+  }
+  return path_of(id, field) + ": expected one of " + list + ", got " + describe(e[field]);
+}
+
+WindowMode parse_mode(const std::string& s) { return s == "fixed" ? WindowMode::kFixed : WindowMode::kSliding; }
+
+}  // namespace
+
+std::optional<std::string> parse_package(const std::string& id, const Json& e, Package& p) {
+  if (!e.is_object()) return path_of(id, "") + ": expected an object, got " + describe(e);
+  p = Package{};
+  p.id = id;
+  if (auto err = read_string(e, id, "provider_id", p.provider_id)) return err;
+  if (p.provider_id.empty()) return path_of(id, "provider_id") + ": expected a non-empty string naming the provider";
+
+  std::string type = "credits";
+  if (auto err = read_enum(e, id, "package_type", type, {"credits", "rolling_window", "daily"})) return err;
+  p.type = type == "rolling_window" ? PackageType::kRollingWindow
+           : type == "daily"        ? PackageType::kDaily
+                                    : PackageType::kCredits;
+
+  if (auto err = read_enum(e, id, "source", p.source, {"api_poll", "header_capture", "local_count", "manual"})) return err;
+  if (auto err = read_enum(e, id, "confidence", p.confidence, {"high", "medium", "low", "estimated"})) return err;
+  if (auto err = read_string(e, id, "notes", p.notes)) return err;
+  if (auto err = read_string(e, id, "currency", p.currency)) return err;
+  if (p.currency.empty()) return path_of(id, "currency") + ": expected a currency code such as \"USD\" or \"CNY\"";
+
+  if (auto err = read_string(e, id, "reset_timezone", p.reset_timezone)) return err;
+  auto zone = find_time_zone(p.reset_timezone);
+  if (!zone) return path_of(id, "reset_timezone") + ": expected an IANA time zone name such as \"America/Los_Angeles\", got \"" + p.reset_timezone + "\"";
+  p.zone = *zone;
+
+  if (auto err = read_string(e, id, "last_updated", p.last_updated)) return err;
+  if (!p.last_updated.empty()) {
+    p.last_updated_ms = parse_iso8601(p.last_updated);
+    if (!p.last_updated_ms) return path_of(id, "last_updated") + ": expected an ISO-8601 timestamp, got \"" + p.last_updated + "\"";
+  }
+
+  if (auto err = read_string(e, id, "expiry_date", p.expiry_date)) return err;
+  if (!p.expiry_date.empty()) {
+    // A date means "usable through that whole day" in the package's zone; a timestamp is exact.
+    if (auto day = parse_date_only(p.expiry_date)) {
+      p.expires_at = local_midnight_utc(p.zone, *day + 1);
+    } else if (auto ts = parse_iso8601(p.expiry_date)) {
+      p.expires_at = *ts;
+    } else {
+      return path_of(id, "expiry_date") + ": expected a date YYYY-MM-DD, got \"" + p.expiry_date + "\"";
+    }
+  }
+
+  if (e.contains("count_failed") && !e["count_failed"].is_null()) {
+    if (!e["count_failed"].is_boolean()) return path_of(id, "count_failed") + ": expected true or false, got " + describe(e["count_failed"]);
+    p.count_failed = e["count_failed"].get<bool>();
+  }
+
+  if (e.contains("model_weights") && !e["model_weights"].is_null()) {
+    const Json& mw = e["model_weights"];
+    if (!mw.is_object()) return path_of(id, "model_weights") + ": expected an object of model name -> weight, got " + describe(mw);
+    for (auto it = mw.begin(); it != mw.end(); ++it) {
+      if (!it.value().is_number() || !(it.value().get<double>() > 0))
+        return path_of(id, "model_weights") + "[\"" + it.key() + "\"]: expected a positive number, got " + describe(it.value());
+      p.model_weights.emplace_back(it.key(), it.value().get<double>());
+    }
+  }
+  if (e.contains("models") && !e["models"].is_null()) {
+    const Json& ms = e["models"];
+    if (!ms.is_array()) return path_of(id, "models") + ": expected an array of model names, got " + describe(ms);
+    for (const auto& m : ms) {
+      if (!m.is_string() || m.get<std::string>().empty()) return path_of(id, "models") + ": expected non-empty strings, got " + describe(m);
+      p.models.push_back(m.get<std::string>());
+    }
+  }
+
+  std::string mode = "sliding";
+  if (auto err = read_enum(e, id, "window_mode", mode, {"sliding", "fixed"})) return err;
+  p.window_mode = parse_mode(mode);
+
+  switch (p.type) {
+    case PackageType::kCredits:
+      if (auto err = read_number(e, id, "total_credits", p.total_credits, true, false)) return err;
+      if (auto err = read_number(e, id, "used_credits", p.used_credits, false, false)) return err;
+      break;
+    case PackageType::kRollingWindow:
+      if (auto err = read_number(e, id, "window_hours", p.window_hours, true, true)) return err;
+      if (auto err = read_number(e, id, "limit_per_window", p.limit_per_window, true, true)) return err;
+      break;
+    case PackageType::kDaily:
+      if (auto err = read_number(e, id, "limit_per_day", p.limit_per_day, true, true)) return err;
+      break;
+  }
+
+  if (e.contains("secondary_windows") && !e["secondary_windows"].is_null()) {
+    const Json& sw = e["secondary_windows"];
+    if (!sw.is_array()) return path_of(id, "secondary_windows") + ": expected an array of {name, window_hours, limit}, got " + describe(sw);
+    for (size_t i = 0; i < sw.size(); ++i) {
+      const std::string where = path_of(id, "secondary_windows") + "[" + std::to_string(i) + "]";
+      const Json& w = sw[i];
+      if (!w.is_object()) return where + ": expected an object {name, window_hours, limit}, got " + describe(w);
+      SecondaryWindow s;
+      if (!w.contains("window_hours") || !w["window_hours"].is_number() || !(w["window_hours"].get<double>() > 0))
+        return where + ".window_hours: expected a positive number of hours";
+      if (!w.contains("limit") || !w["limit"].is_number() || !(w["limit"].get<double>() > 0))
+        return where + ".limit: expected a positive number";
+      s.window_hours = w["window_hours"].get<double>();
+      s.limit = w["limit"].get<double>();
+      s.name = w.contains("name") && w["name"].is_string() ? w["name"].get<std::string>() : std::to_string(static_cast<long long>(s.window_hours)) + "h";
+      if (w.contains("window_mode")) {
+        if (!w["window_mode"].is_string() || (w["window_mode"] != "sliding" && w["window_mode"] != "fixed"))
+          return where + ".window_mode: expected one of sliding | fixed";
+        s.mode = parse_mode(w["window_mode"].get<std::string>());
+      }
+      p.secondary_windows.push_back(s);
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// Turns nlohmann's byte offset into "LINE:COL" (1-based).
+std::string line_col(std::string_view text, size_t byte) {
+  size_t line = 1, col = 1;
+  for (size_t i = 0; i < text.size() && i + 1 < byte; ++i) {
+    if (text[i] == '\n') ++line, col = 1;
+    else ++col;
+  }
+  return std::to_string(line) + ":" + std::to_string(col);
+}
+
+}  // namespace
+
+CatalogParseResult parse_catalog(std::string_view text, std::string_view source_name) {
+  CatalogParseResult r;
+  const std::string src(source_name.empty() ? "catalog" : source_name);
+  try {
+    r.catalog.document = Json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    // nlohmann: "[json.exception.parse_error.101] parse error at line 4, column 50: syntax error
+    // while parsing object key - unexpected '}'; expected string literal" -> the last part.
+    std::string what = e.what();
+    const size_t dash = what.rfind(" - ");
+    const size_t ctx = what.find("while parsing ");
+    std::string context;
+    if (ctx != std::string::npos && dash != std::string::npos && dash > ctx) context = what.substr(ctx + 14, dash - ctx - 14);
+    if (dash != std::string::npos) what = what.substr(dash + 3);
+    if (!context.empty()) what += " (in " + context + ")";
+    r.error = src + ":" + line_col(text, e.byte) + ": invalid JSON: " + what;
+    return r;
+  } catch (const std::exception& e) {
+    r.error = src + ": invalid JSON: " + e.what();
+    return r;
+  }
+  const Json& doc = r.catalog.document;
+  if (!doc.is_object()) {
+    r.error = src + ": $: expected a JSON object with \"schema_version\" and \"packages\", got " + describe(doc);
+    return r;
+  }
+  if (doc.contains("schema_version") && !doc["schema_version"].is_null()) {
+    const Json& v = doc["schema_version"];
+    const bool is_one = (v.is_number() && v.get<double>() == 1) || (v.is_string() && (v == "1" || v == "1.0" || v == "v1"));
+    if (!is_one) {
+      r.error = src + ": $.schema_version: expected 1, got " + describe(v);
+      return r;
+    }
+  }
+  if (!doc.contains("packages") || !doc["packages"].is_object()) {
+    r.error = src + ": $.packages: expected an object mapping package id to entry" +
+              (doc.contains("packages") ? ", got " + describe(doc["packages"]) : ", but the field is missing");
+    return r;
+  }
+  for (auto it = doc["packages"].begin(); it != doc["packages"].end(); ++it) {
+    Package p;
+    if (auto err = parse_package(it.key(), it.value(), p)) {
+      r.catalog.skipped.push_back({it.key(), *err});
+      continue;
+    }
+    r.catalog.packages.push_back(std::move(p));
+  }
+  r.ok = true;
+  return r;
+}
+
+}  // namespace qg

@@ -1,0 +1,33 @@
+// Internal: one function per rate-limit dialect. Each reads what it recognises into the
+// snapshot, tags the dialect, and records diagnostics for values it cannot read.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "quotagate/header_snapshot.hpp"
+#include "quotagate/http_headers.hpp"
+#include "quotagate/json.hpp"
+
+namespace qg::dialects {
+
+void openai_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now_ms);
+void anthropic_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now_ms);
+void anthropic_unified_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now_ms);
+void codex_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now_ms);
+void openrouter_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now_ms);
+void ietf_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now_ms);
+void retry_after_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now_ms);
+// Error bodies (429 and friends): OpenAI, Anthropic, Gemini, Codex, OpenRouter.
+void error_body(const Json& body, HeaderSnapshot& s, int64_t now_ms);
+
+// Shared readers. Each records a diagnostic naming the header when a value is unreadable.
+std::optional<double> read_number(const HeaderMap& h, const char* name, HeaderSnapshot& s);
+void diagnose(HeaderSnapshot& s, std::string_view name, std::string_view value, std::string_view expected);
+// Epoch given in seconds or milliseconds, told apart by magnitude.
+int64_t epoch_to_ms(double epoch);
+// "in 644ms", "in 1.5s", "in 6m0s", "in 20 seconds" inside a message: the delay in seconds.
+std::optional<double> delay_in_message(std::string_view message);
+
+}  // namespace qg::dialects

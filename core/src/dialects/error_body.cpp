@@ -1,0 +1,134 @@
+// Error bodies that carry rate-limit facts:
+//  - OpenAI: error.message "... Please try again in 644ms." ; "Request too large ..." is final;
+//    code insufficient_quota is a billing stop, not a rate limit.
+//  - Anthropic: {"type":"error","error":{"type":"rate_limit_error"|"overloaded_error",...}}
+//  - Gemini: error.status RESOURCE_EXHAUSTED with details RetryInfo.retryDelay ("43s") and
+//    QuotaFailure.violations[].quotaId naming PerDay / PerMinute quotas.
+//  - Codex: error.type usage_limit_reached with resets_at (epoch s) / resets_in_seconds.
+//  - OpenRouter: error.metadata.headers holds X-RateLimit-* (reset in epoch ms).
+#include <cmath>
+
+#include "dialects.hpp"
+#include "quotagate/duration.hpp"
+#include "quotagate/text.hpp"
+
+namespace qg::dialects {
+
+namespace {
+
+std::string str_at(const Json& j, const char* key) {
+  if (j.is_object() && j.contains(key) && j[key].is_string()) return j[key].get<std::string>();
+  return "";
+}
+
+std::optional<double> num_at(const Json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key)) return std::nullopt;
+  const Json& v = j[key];
+  if (v.is_number()) return v.get<double>();
+  if (v.is_string()) return parse_number(v.get<std::string>());
+  return std::nullopt;
+}
+
+void gemini(const Json& err, HeaderSnapshot& s, int64_t now) {
+  s.add_dialect("gemini");
+  s.error_type = "RESOURCE_EXHAUSTED";
+  std::optional<double> delay_s;
+  std::vector<WindowState> windows;
+  if (err.contains("details") && err["details"].is_array()) {
+    for (const auto& d : err["details"]) {
+      const std::string type = str_at(d, "@type");
+      if (type.find("RetryInfo") != std::string::npos) {
+        const std::string delay = str_at(d, "retryDelay");
+        if (auto ms = parse_go_duration_ms(delay)) delay_s = *ms / 1000.0;
+        else if (!delay.empty()) diagnose(s, "body.error.details.RetryInfo.retryDelay", delay, "a duration such as \"43s\"");
+      } else if (type.find("QuotaFailure") != std::string::npos && d.contains("violations") && d["violations"].is_array()) {
+        for (const auto& v : d["violations"]) {
+          const std::string id = str_at(v, "quotaId") + " " + str_at(v, "quotaMetric");
+          WindowState w;
+          w.status = "rejected";
+          w.utilization = 1.0;
+          if (ifind(id, "PerDay") != std::string::npos || ifind(id, "per_day") != std::string::npos) {
+            w.name = "per_day";
+            w.window_minutes = 1440;
+          } else if (ifind(id, "PerMinute") != std::string::npos || ifind(id, "per_minute") != std::string::npos) {
+            w.name = "per_minute";
+            w.window_minutes = 1;
+          } else {
+            w.name = str_at(v, "quotaId").empty() ? "quota" : str_at(v, "quotaId");
+          }
+          w.limit = num_at(v, "quotaValue");
+          windows.push_back(w);
+        }
+      }
+    }
+  }
+  if (delay_s && !s.retry_after_s) s.retry_after_s = delay_s;
+  for (auto& w : windows) {
+    if (delay_s) w.reset_at = now + static_cast<int64_t>(std::ceil(*delay_s * 1000));
+    s.windows.push_back(w);
+  }
+}
+
+void openrouter_meta(const Json& headers, HeaderSnapshot& s) {
+  HeaderMap h;
+  for (auto it = headers.begin(); it != headers.end(); ++it)
+    h.add(it.key(), it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+  openrouter_headers(h, s, 0);
+}
+
+}  // namespace
+
+void error_body(const Json& body, HeaderSnapshot& s, int64_t now) {
+  if (!body.is_object()) return;
+  const Json* err = (body.contains("error") && body["error"].is_object()) ? &body["error"] : nullptr;
+  if (!err) return;
+  const std::string type = str_at(*err, "type");
+  const std::string code = err->contains("code") && (*err)["code"].is_string() ? (*err)["code"].get<std::string>() : "";
+  const std::string status = str_at(*err, "status");
+  const std::string message = str_at(*err, "message");
+
+  if (status == "RESOURCE_EXHAUSTED") {
+    gemini(*err, s, now);
+    return;
+  }
+  if (type == "usage_limit_reached" || code == "usage_limit_reached") {
+    s.add_dialect("codex");
+    s.error_type = "usage_limit_reached";
+    WindowState w;
+    w.name = "usage_limit";
+    w.status = "rejected";
+    w.utilization = 1.0;
+    if (auto at = num_at(*err, "resets_at"); at && *at > 0) w.reset_at = epoch_to_ms(*at);
+    else if (auto in = num_at(*err, "resets_in_seconds"); in && *in >= 0) w.reset_at = now + static_cast<int64_t>(std::llround(*in * 1000));
+    if (w.reset_at && !s.retry_after_s) s.retry_after_s = static_cast<double>(std::max<int64_t>(0, *w.reset_at - now)) / 1000.0;
+    s.windows.push_back(w);
+    return;
+  }
+  if (body.contains("type") && body["type"] == "error" && !type.empty()) {
+    s.add_dialect("anthropic");
+    s.error_type = type;
+    return;
+  }
+  if (err->contains("metadata") && (*err)["metadata"].is_object() && (*err)["metadata"].contains("headers") &&
+      (*err)["metadata"]["headers"].is_object()) {
+    openrouter_meta((*err)["metadata"]["headers"], s);
+    s.error_type = "rate_limit";
+    if (ifind(message, "per-day") != std::string::npos || ifind(message, "per day") != std::string::npos) {
+      WindowState w{"per_day", 1440.0, 1.0, s.requests.limit, "rejected", s.requests.reset_at};
+      s.windows.push_back(w);
+    }
+    return;
+  }
+  // OpenAI-shaped error.
+  if (!message.empty() || !code.empty()) {
+    if (code == "rate_limit_exceeded" || type == "requests" || type == "tokens" || code == "insufficient_quota" ||
+        ifind(message, "rate limit") != std::string::npos || ifind(message, "request too large") != std::string::npos)
+      s.add_dialect("openai");
+    s.error_type = !code.empty() ? code : type;
+    if (ifind(message, "request too large") != std::string::npos) s.request_too_large = true;
+    if (!s.retry_after_s)
+      if (auto d = delay_in_message(message)) s.retry_after_s = d;
+  }
+}
+
+}  // namespace qg::dialects

@@ -1,0 +1,84 @@
+// HeaderSnapshot helpers and its JSON rendering (field order is part of the golden vectors).
+#include "quotagate/header_snapshot.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "quotagate/civil_time.hpp"
+#include "quotagate/det_math.hpp"
+
+namespace qg {
+
+void HeaderSnapshot::add_dialect(const std::string& d) {
+  if (dialect == "none" || dialect.empty()) {
+    dialect = d;
+    return;
+  }
+  const std::string wrapped = "+" + dialect + "+";
+  if (wrapped.find("+" + d + "+") != std::string::npos) return;
+  dialect += "+" + d;
+}
+
+std::optional<int64_t> HeaderSnapshot::earliest_retry_at() const {
+  std::optional<int64_t> best;
+  auto take = [&](std::optional<int64_t> t) {
+    if (t && (!best || *t < *best)) best = t;
+  };
+  if (retry_after_s) take(observed_at + static_cast<int64_t>(std::ceil(*retry_after_s * 1000)));
+  if (!best) {
+    for (const auto& w : windows)
+      if (w.status == "rejected" || (w.utilization && *w.utilization >= 1)) take(w.reset_at);
+    for (const LimitState* l : {&requests, &tokens, &input_tokens, &output_tokens})
+      if (l->remaining && *l->remaining <= 0) take(l->reset_at);
+  }
+  return best;
+}
+
+namespace {
+
+Json opt_num(const std::optional<double>& v) { return v ? Json(round_to(*v, 6)) : Json(nullptr); }
+Json opt_time(const std::optional<int64_t>& v) { return v ? Json(format_iso_utc(*v)) : Json(nullptr); }
+
+Json limit_json(const LimitState& l) {
+  Json j = Json::object();
+  j["limit"] = opt_num(l.limit);
+  j["remaining"] = opt_num(l.remaining);
+  j["reset_at"] = opt_time(l.reset_at);
+  return j;
+}
+
+}  // namespace
+
+Json snapshot_to_json(const HeaderSnapshot& s) {
+  Json j = Json::object();
+  j["dialect"] = s.dialect;
+  j["status"] = s.status;
+  j["observed_at"] = format_iso_utc(s.observed_at);
+  j["requests"] = limit_json(s.requests);
+  j["tokens"] = limit_json(s.tokens);
+  j["input_tokens"] = limit_json(s.input_tokens);
+  j["output_tokens"] = limit_json(s.output_tokens);
+  Json windows = Json::array();
+  for (const auto& w : s.windows) {
+    Json wj = Json::object();
+    wj["name"] = w.name;
+    wj["window_minutes"] = opt_num(w.window_minutes);
+    wj["utilization"] = opt_num(w.utilization);
+    wj["limit"] = opt_num(w.limit);
+    wj["status"] = w.status.empty() ? Json(nullptr) : Json(w.status);
+    wj["reset_at"] = opt_time(w.reset_at);
+    windows.push_back(wj);
+  }
+  j["windows"] = windows;
+  j["retry_after_s"] = opt_num(s.retry_after_s);
+  j["retryable"] = s.retryable;
+  j["request_too_large"] = s.request_too_large;
+  j["representative_claim"] = s.representative_claim.empty() ? Json(nullptr) : Json(s.representative_claim);
+  j["error_type"] = s.error_type.empty() ? Json(nullptr) : Json(s.error_type);
+  const auto retry_at = s.earliest_retry_at();
+  j["retry_at"] = opt_time(retry_at);
+  j["diagnostics"] = s.diagnostics;
+  return j;
+}
+
+}  // namespace qg

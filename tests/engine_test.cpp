@@ -1,0 +1,114 @@
+// Engine behaviour across components: catalog reloads keep the last good state, provider
+// configuration drives candidates, 429s cool providers down, and documents are complete.
+#include "engine_fixture.hpp"
+
+using namespace qg;
+
+TEST(EngineCatalog, BadReloadKeepsTheLastGoodCatalog) {
+  Engine e = EngineWith(R"({"a":{"provider_id":"a","total_credits":10}})");
+  e.record_usage(Ev("2026-11-27T12:00:00Z", "a", "m", 2.0));
+  const auto r = e.load_catalog("{\"packages\": {", "/tmp/catalog.v1.json");
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("/tmp/catalog.v1.json:1:"), std::string::npos) << r.error;
+  ASSERT_EQ(e.catalog().packages.size(), 1u);
+  EXPECT_EQ(StatusOf(e, "a", T("2026-11-28T00:00:00Z")).used, 2);
+}
+
+TEST(EngineCatalog, ReloadRebuildsUsageForChangedPackages) {
+  Engine e = EngineWith(R"({"w":{"provider_id":"p","package_type":"rolling_window","window_hours":5,"limit_per_window":10}})");
+  e.record_usage(Ev("2026-11-28T10:00:00Z", "p", "big"));
+  ASSERT_TRUE(e.load_catalog(R"({"packages":{"w":{"provider_id":"p","package_type":"rolling_window","window_hours":5,
+    "limit_per_window":10,"model_weights":{"big":4}}}})", "c.json").ok);
+  EXPECT_EQ(StatusOf(e, "w", T("2026-11-28T11:00:00Z")).used, 4);  // re-seeded with the new weights
+}
+
+TEST(EngineConfig, RejectsUnknownKeysAndBadValues) {
+  Engine e;
+  EXPECT_EQ(e.configure(R"({"weights":{"health":30}})"), "");
+  EXPECT_EQ(e.config().weights.health, 30);
+  EXPECT_NE(e.configure(R"({"weigths":{}})").find("unknown key \"weigths\""), std::string::npos);
+  EXPECT_NE(e.configure(R"({"thresholds":{"window_watch_ratio":"high"}})").find("thresholds.window_watch_ratio"), std::string::npos);
+  EXPECT_NE(e.configure("not json").find("expected a JSON object"), std::string::npos);
+  EXPECT_EQ(e.config().weights.health, 30);  // a rejected config changes nothing
+}
+
+TEST(EngineRouting, ConfiguredProvidersServeModelsAndPackagelessProvidersCompete) {
+  Engine e = EngineWith(R"({"g":{"provider_id":"gemini","package_type":"daily","limit_per_day":100,"models":["gemini-2.5-pro"]}})");
+  ASSERT_EQ(e.configure(R"({"providers":[{"id":"gemini","models":["gemini-*"]},{"id":"openrouter","models":["*"]},
+                                         {"id":"groq","models":["llama-*"]}]})"), "");
+  const int64_t now = T("2026-11-28T12:00:00Z");
+  RouteDecision d = e.route("gemini-2.5-pro", now);
+  ASSERT_EQ(d.ranked.size(), 2u);
+  EXPECT_EQ(d.provider_id, "gemini");
+  d = e.route("llama-3.3-70b", now);
+  ASSERT_EQ(d.ranked.size(), 2u);  // openrouter serves anything, groq serves llama-*
+  EXPECT_EQ(d.ranked[0].provider_id, "openrouter");
+  d = e.route("gemini-2.5-flash", now);  // the gemini provider serves it but its package does not
+  EXPECT_EQ(d.ranked.size(), 1u);
+  EXPECT_EQ(d.provider_id, "openrouter");
+}
+
+TEST(EngineRouting, UnknownModelIsAnErrorValue) {
+  Engine e = EngineWith(R"({"g":{"provider_id":"gemini","package_type":"daily","limit_per_day":100,"models":["gemini-2.5-pro"]}})");
+  const RouteDecision d = e.route("gpt-9", T("2026-11-28T12:00:00Z"));
+  EXPECT_FALSE(d.ok);
+  EXPECT_EQ(d.error, "no provider serves model \"gpt-9\"");
+}
+
+TEST(EngineHealth, A429CoolsTheProviderDownUntilItsReset) {
+  Engine e = EngineWith(R"({"a":{"provider_id":"a","total_credits":10,"models":["m"]},
+                            "b":{"provider_id":"b","total_credits":10,"models":["m"]}})");
+  const int64_t now = T("2026-11-28T12:00:00Z");
+  e.observe("a", 429, parse_header_lines("retry-after: 120"), "", 100, now);
+  RouteDecision d = e.route("m", now + 1000);
+  EXPECT_EQ(d.provider_id, "b");
+  d = e.route("m", now + 121000);
+  EXPECT_FALSE(d.ranked[0].excluded);
+  EXPECT_FALSE(d.ranked[1].excluded);
+  // Without any hint, the default cooldown applies.
+  e.observe("b", 429, HeaderMap{}, "", 100, now);
+  const Json q = e.quotas_document(now + 1);
+  EXPECT_EQ(q["cooldowns"]["b"]["until"], "2026-11-28T12:00:30.000Z");
+}
+
+TEST(EngineHealth, ConnectionFailuresMakeAProviderUnhealthy) {
+  Engine e = EngineWith(R"({"a":{"provider_id":"a","total_credits":10,"models":["m"]}})");
+  const int64_t now = T("2026-11-28T12:00:00Z");
+  for (int i = 0; i < 3; ++i) e.record_failure("a", "ECONNREFUSED", now);
+  const RouteDecision d = e.route("m", now);
+  EXPECT_TRUE(d.all_excluded);
+  EXPECT_NE(d.ranked[0].exclusion.find("unhealthy: ECONNREFUSED"), std::string::npos);
+  e.observe("a", 200, HeaderMap{}, "", 100, now + 60000);
+  EXPECT_FALSE(e.route("m", now + 60000).all_excluded);
+}
+
+TEST(EngineDocuments, QuotasDocumentHasEveryFieldAndCounts) {
+  Engine e = EngineWith(R"({"a":{"provider_id":"a","total_credits":10,"expiry_date":"2026-12-01"},
+                            "b":{"provider_id":"b","package_type":"daily","limit_per_day":10}})");
+  e.observe("b", 200, parse_header_lines("x-ratelimit-limit-requests: 5"), "", 10, T("2026-11-28T12:00:00Z"));
+  const Json q = e.quotas_document(T("2026-11-28T12:00:00Z"));
+  EXPECT_EQ(q["count"], 2);
+  EXPECT_EQ(q["by_alert"]["use_or_lose"], 1);
+  EXPECT_EQ(q["has_use_or_lose"], true);
+  EXPECT_EQ(q["has_exhausted"], false);
+  EXPECT_EQ(q["header_snapshots"]["b"]["dialect"], "openai");
+  for (const char* field : {"provider_id", "package_id", "package_type", "total", "used", "remaining", "remaining_ratio",
+                            "alert", "source", "confidence", "last_updated", "window_hours", "reset_at", "expiry_date",
+                            "days_until_expiry", "burn_per_day", "projected_days_left", "notes", "pace_delta",
+                            "elapsed_ratio", "exhausts_at", "expiring_capacity"})
+    EXPECT_TRUE(q["packages"][0].contains(field)) << field;
+}
+
+TEST(EngineEvents, RawEventsAreTrimmedToRetention) {
+  Engine e = EngineWith(R"({"a":{"provider_id":"a","total_credits":1000000}})");
+  const int64_t start = T("2026-01-01T00:00:00Z");
+  for (int i = 0; i < 5000; ++i) {
+    UsageEvent ev;
+    ev.ts_ms = start + static_cast<int64_t>(i) * 3600 * 1000;  // hourly for ~208 days
+    ev.provider_id = "a";
+    ev.cost = 1;
+    e.record_usage(ev);
+  }
+  EXPECT_LT(e.event_count(), 40u * 24 * 2);
+  EXPECT_EQ(StatusOf(e, "a", start + 5000LL * 3600 * 1000).used, 5000);  // aggregates keep the total
+}

@@ -1,0 +1,269 @@
+// Header parser: one test per dialect, built from the providers' documented examples, plus the
+// failure paths (garbage gives nulls and a diagnostic, never a throw).
+#include "quotagate/header_parser.hpp"
+#include "test_util.hpp"
+
+using namespace qg;
+
+namespace {
+const int64_t kNow = T("2026-11-28T12:00:00Z");
+
+HeaderSnapshot parse(const std::string& raw, int64_t now = kNow) {
+  const RawResponse r = parse_raw_response(raw);
+  return parse_rate_limit_response(r.status, r.headers, r.body, now);
+}
+}  // namespace
+
+TEST(RawResponse, ReadsStatusHeadersAndBody) {
+  const RawResponse r = parse_raw_response("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nX-A: 1\r\nx-a: 2\r\n\r\n{\"e\":1}\n");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.headers.get("retry-after"), "7");
+  EXPECT_EQ(r.headers.get("X-A"), "1, 2");  // repeated fields join
+  EXPECT_EQ(r.body, "{\"e\":1}\n");
+  const RawResponse no_status = parse_raw_response("x-ratelimit-limit-requests: 60\n");
+  EXPECT_EQ(no_status.status, 200);
+  EXPECT_EQ(no_status.headers.get("X-RateLimit-Limit-Requests"), "60");
+}
+
+TEST(OpenAiDialect, ReadsLimitsAndGoDurationResets) {
+  const auto s = parse(
+      "HTTP/1.1 200 OK\nx-ratelimit-limit-requests: 60\nx-ratelimit-limit-tokens: 150000\n"
+      "x-ratelimit-remaining-requests: 59\nx-ratelimit-remaining-tokens: 149984\n"
+      "x-ratelimit-reset-requests: 1s\nx-ratelimit-reset-tokens: 6m0s\n");
+  EXPECT_EQ(s.dialect, "openai");
+  EXPECT_EQ(*s.requests.limit, 60);
+  EXPECT_EQ(*s.requests.remaining, 59);
+  EXPECT_EQ(iso(*s.requests.reset_at), "2026-11-28T12:00:01.000Z");
+  EXPECT_EQ(*s.tokens.limit, 150000);
+  EXPECT_EQ(iso(*s.tokens.reset_at), "2026-11-28T12:06:00.000Z");
+  EXPECT_FALSE(s.retryable);
+  EXPECT_TRUE(s.diagnostics.empty());
+}
+
+TEST(OpenAiDialect, GroqCompoundAndFractionalDurations) {
+  const auto s = parse("x-ratelimit-reset-requests: 2m59.56s\nx-ratelimit-reset-tokens: 59.345ms\n"
+                       "x-ratelimit-limit-requests: 14400\nx-ratelimit-remaining-requests: 14370\n");
+  EXPECT_EQ(iso(*s.requests.reset_at), "2026-11-28T12:02:59.560Z");
+  EXPECT_EQ(iso(*s.tokens.reset_at), "2026-11-28T12:00:00.060Z");  // rounded up to the next ms
+  EXPECT_EQ(*s.requests.remaining, 14370);
+}
+
+TEST(OpenAiDialect, AzureMinusOneMeansUnknownNotExhausted) {
+  const auto s = parse("x-ratelimit-remaining-requests: -1\nx-ratelimit-remaining-tokens: -1\nx-ratelimit-limit-tokens: 80000\n");
+  EXPECT_FALSE(s.requests.remaining.has_value());
+  EXPECT_FALSE(s.tokens.remaining.has_value());
+  EXPECT_EQ(*s.tokens.limit, 80000);
+  EXPECT_FALSE(s.earliest_retry_at().has_value());
+  EXPECT_EQ(s.diagnostics.size(), 2u);
+}
+
+TEST(OpenAiDialect, GarbageValuesGiveNullsAndDiagnostics) {
+  const auto s = parse("x-ratelimit-limit-requests: lots\nx-ratelimit-reset-requests: soon\n");
+  EXPECT_FALSE(s.requests.limit.has_value());
+  EXPECT_FALSE(s.requests.reset_at.has_value());
+  ASSERT_EQ(s.diagnostics.size(), 2u);
+  EXPECT_NE(s.diagnostics[0].find("x-ratelimit-limit-requests: unreadable value \"lots\", expected a number"), std::string::npos);
+  EXPECT_NE(s.diagnostics[1].find("Go duration"), std::string::npos);
+}
+
+TEST(OpenAiDialect, BodyRetryHintAndRequestTooLarge) {
+  const auto s = parse(
+      "HTTP/1.1 429 Too Many Requests\ncontent-type: application/json\n\n"
+      R"({"error":{"message":"Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM): Limit 30000, Used 29500, Requested 900. Please try again in 644ms. Visit https://platform.openai.com/account/rate-limits to learn more.","type":"tokens","param":null,"code":"rate_limit_exceeded"}})");
+  EXPECT_EQ(s.dialect, "openai");
+  EXPECT_DOUBLE_EQ(*s.retry_after_s, 0.644);
+  EXPECT_TRUE(s.retryable);
+  EXPECT_EQ(iso(*s.earliest_retry_at()), "2026-11-28T12:00:00.644Z");
+
+  const auto big = parse("HTTP/1.1 429 Too Many Requests\n\n"
+                         R"({"error":{"message":"Request too large for gpt-4o in organization org-x on tokens per min (TPM): Limit 30000, Requested 45000. The input or output tokens must be reduced in order to run successfully.","type":"tokens","code":"rate_limit_exceeded"}})");
+  EXPECT_TRUE(big.request_too_large);
+  EXPECT_FALSE(big.retryable);
+
+  const auto minutes = parse("HTTP/1.1 429 Too Many Requests\n\n"
+                             R"({"error":{"message":"Rate limit reached for requests. Please try again in 6m0s.","code":"rate_limit_exceeded"}})");
+  EXPECT_DOUBLE_EQ(*minutes.retry_after_s, 360);
+
+  const auto billing = parse("HTTP/1.1 429 Too Many Requests\n\n"
+                             R"({"error":{"message":"You exceeded your current quota.","type":"insufficient_quota","code":"insufficient_quota"}})");
+  EXPECT_FALSE(billing.retryable);
+}
+
+TEST(AnthropicDialect, ReadsAllFourKindsWithRfc3339Resets) {
+  const auto s = parse(
+      "anthropic-ratelimit-requests-limit: 50\nanthropic-ratelimit-requests-remaining: 49\n"
+      "anthropic-ratelimit-requests-reset: 2026-11-28T12:00:01Z\n"
+      "anthropic-ratelimit-tokens-limit: 40000\nanthropic-ratelimit-tokens-remaining: 39000\n"
+      "anthropic-ratelimit-tokens-reset: 2026-11-28T12:00:02.500Z\n"
+      "anthropic-ratelimit-input-tokens-limit: 30000\nanthropic-ratelimit-input-tokens-remaining: 29500\n"
+      "anthropic-ratelimit-input-tokens-reset: 2026-11-28T12:00:03+00:00\n"
+      "anthropic-ratelimit-output-tokens-limit: 8000\nanthropic-ratelimit-output-tokens-remaining: 7500\n"
+      "anthropic-ratelimit-output-tokens-reset: 2026-11-28T04:00:04-08:00\n");
+  EXPECT_EQ(s.dialect, "anthropic");
+  EXPECT_EQ(*s.requests.remaining, 49);
+  EXPECT_EQ(iso(*s.tokens.reset_at), "2026-11-28T12:00:02.500Z");
+  EXPECT_EQ(*s.input_tokens.limit, 30000);
+  EXPECT_EQ(iso(*s.output_tokens.reset_at), "2026-11-28T12:00:04.000Z");
+}
+
+TEST(AnthropicDialect, RateLimitErrorBodyWithRetryAfter) {
+  const auto s = parse("HTTP/1.1 429 Too Many Requests\nretry-after: 17\nanthropic-ratelimit-requests-remaining: 0\n"
+                       "anthropic-ratelimit-requests-reset: 2026-11-28T12:00:17Z\n\n"
+                       R"({"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"}})");
+  EXPECT_EQ(s.error_type, "rate_limit_error");
+  EXPECT_DOUBLE_EQ(*s.retry_after_s, 17);
+  EXPECT_TRUE(s.retryable);
+  EXPECT_EQ(iso(*s.earliest_retry_at()), "2026-11-28T12:00:17.000Z");
+}
+
+TEST(AnthropicUnifiedDialect, ReadsFiveHourAndSevenDayWindows) {
+  const auto s = parse(
+      "anthropic-ratelimit-unified-status: allowed\n"
+      "anthropic-ratelimit-unified-5h-status: allowed\nanthropic-ratelimit-unified-5h-reset: 1795910400\n"
+      "anthropic-ratelimit-unified-5h-utilization: 0.42\n"
+      "anthropic-ratelimit-unified-7d-status: allowed\nanthropic-ratelimit-unified-7d-reset: 1796256000\n"
+      "anthropic-ratelimit-unified-7d-utilization: 0.13\n"
+      "anthropic-ratelimit-unified-representative-claim: five_hour\n"
+      "anthropic-ratelimit-unified-fallback-percentage: 0.5\nanthropic-ratelimit-unified-reset: 1795910400\n");
+  EXPECT_EQ(s.dialect, "anthropic-unified");
+  ASSERT_EQ(s.windows.size(), 2u);
+  EXPECT_EQ(s.windows[0].name, "5h");
+  EXPECT_EQ(*s.windows[0].window_minutes, 300);
+  EXPECT_DOUBLE_EQ(*s.windows[0].utilization, 0.42);
+  EXPECT_EQ(iso(*s.windows[0].reset_at), "2026-11-29T00:00:00.000Z");
+  EXPECT_EQ(*s.windows[1].window_minutes, 10080);
+  EXPECT_EQ(s.representative_claim, "five_hour");
+  EXPECT_TRUE(s.diagnostics.empty());
+}
+
+TEST(AnthropicUnifiedDialect, RejectedMarksTheRepresentativeWindow) {
+  const auto s = parse("HTTP/1.1 429 Too Many Requests\n"
+                       "anthropic-ratelimit-unified-status: rejected\nanthropic-ratelimit-unified-5h-utilization: 1.0\n"
+                       "anthropic-ratelimit-unified-5h-reset: 1795910400\n"
+                       "anthropic-ratelimit-unified-representative-claim: five_hour\n");
+  ASSERT_EQ(s.windows.size(), 1u);
+  EXPECT_EQ(s.windows[0].status, "rejected");
+  EXPECT_EQ(iso(*s.earliest_retry_at()), "2026-11-29T00:00:00.000Z");
+}
+
+TEST(CodexDialect, ReadsPrimaryAndSecondaryWindows) {
+  const auto s = parse("x-codex-primary-used-percent: 37.5\nx-codex-primary-window-minutes: 300\n"
+                       "x-codex-primary-reset-after-seconds: 3600\n"
+                       "x-codex-secondary-used-percent: 12\nx-codex-secondary-window-minutes: 10080\n"
+                       "x-codex-secondary-reset-at: 1796256000\n");
+  EXPECT_EQ(s.dialect, "codex");
+  ASSERT_EQ(s.windows.size(), 2u);
+  EXPECT_DOUBLE_EQ(*s.windows[0].utilization, 0.375);
+  EXPECT_EQ(iso(*s.windows[0].reset_at), "2026-11-28T13:00:00.000Z");
+  EXPECT_EQ(*s.windows[1].window_minutes, 10080);
+  EXPECT_EQ(iso(*s.windows[1].reset_at), "2026-12-03T00:00:00.000Z");
+}
+
+TEST(CodexDialect, UsageLimitReachedBody) {
+  const auto s = parse("HTTP/1.1 429 Too Many Requests\n\n"
+                       R"({"error":{"type":"usage_limit_reached","message":"The usage limit has been reached","plan_type":"plus","resets_at":1795910400,"resets_in_seconds":43200}})");
+  EXPECT_EQ(s.error_type, "usage_limit_reached");
+  EXPECT_DOUBLE_EQ(*s.retry_after_s, 43200);
+  EXPECT_TRUE(s.retryable);
+  ASSERT_EQ(s.windows.size(), 1u);
+  EXPECT_EQ(s.windows[0].status, "rejected");
+}
+
+TEST(OpenRouterDialect, EpochMillisecondResets) {
+  const auto s = parse("X-RateLimit-Limit: 20\nX-RateLimit-Remaining: 19\nX-RateLimit-Reset: 1795867260000\n");
+  EXPECT_EQ(s.dialect, "openrouter");
+  EXPECT_EQ(*s.requests.limit, 20);
+  EXPECT_EQ(iso(*s.requests.reset_at), "2026-11-28T12:01:00.000Z");
+}
+
+TEST(OpenRouterDialect, HeadersInsideA429Body) {
+  const auto s = parse("HTTP/1.1 429 Too Many Requests\n\n"
+                       R"({"error":{"message":"Rate limit exceeded: free-models-per-day. ","code":429,"metadata":{"headers":{"X-RateLimit-Limit":"50","X-RateLimit-Remaining":"0","X-RateLimit-Reset":"1795910400000"},"provider_name":null}},"user_id":"u"})");
+  EXPECT_EQ(s.dialect, "openrouter");
+  EXPECT_EQ(*s.requests.remaining, 0);
+  EXPECT_EQ(iso(*s.earliest_retry_at()), "2026-11-29T00:00:00.000Z");
+  ASSERT_EQ(s.windows.size(), 1u);
+  EXPECT_EQ(s.windows[0].name, "per_day");
+}
+
+TEST(IetfDialect, CurrentDraftPoliciesAndState) {
+  const auto s = parse("RateLimit-Policy: \"burst\";q=100;w=60, \"daily\";q=1000;w=86400\n"
+                       "RateLimit: \"daily\";r=250;t=43200\n");
+  EXPECT_EQ(s.dialect, "ietf");
+  ASSERT_EQ(s.windows.size(), 1u);
+  EXPECT_EQ(s.windows[0].name, "daily");
+  EXPECT_EQ(*s.windows[0].window_minutes, 1440);
+  EXPECT_DOUBLE_EQ(*s.windows[0].utilization, 0.75);
+  EXPECT_EQ(iso(*s.windows[0].reset_at), "2026-11-29T00:00:00.000Z");
+  EXPECT_EQ(*s.requests.remaining, 250);
+  EXPECT_EQ(*s.requests.limit, 1000);
+}
+
+TEST(IetfDialect, OlderDictionaryDraftAndLegacyHeaders) {
+  const auto d = parse("RateLimit: limit=100, remaining=40, reset=30\nRateLimit-Policy: 100;w=60\n");
+  EXPECT_EQ(*d.requests.limit, 100);
+  EXPECT_EQ(*d.requests.remaining, 40);
+  EXPECT_EQ(iso(*d.requests.reset_at), "2026-11-28T12:00:30.000Z");
+  ASSERT_EQ(d.windows.size(), 1u);
+  EXPECT_DOUBLE_EQ(*d.windows[0].utilization, 0.6);
+
+  const auto legacy = parse("RateLimit-Limit: 10\nRateLimit-Remaining: 0\nRateLimit-Reset: 5\n");
+  EXPECT_EQ(*legacy.requests.remaining, 0);
+  EXPECT_EQ(iso(*legacy.earliest_retry_at()), "2026-11-28T12:00:05.000Z");
+
+  const auto bad = parse("RateLimit: \"x\";r=\nRateLimit-Policy: ;;\n");
+  EXPECT_EQ(bad.diagnostics.size(), 2u);
+}
+
+TEST(RetryAfter, SecondsHttpDateAndMilliseconds) {
+  EXPECT_DOUBLE_EQ(*parse("HTTP/1.1 429 X\nRetry-After: 120\n").retry_after_s, 120);
+  EXPECT_DOUBLE_EQ(*parse("HTTP/1.1 503 X\nRetry-After: Sat, 28 Nov 2026 12:01:30 GMT\n").retry_after_s, 90);
+  EXPECT_DOUBLE_EQ(*parse("HTTP/1.1 503 X\nRetry-After: Sat, 28 Nov 2026 11:00:00 GMT\n").retry_after_s, 0);
+  EXPECT_DOUBLE_EQ(*parse("HTTP/1.1 429 X\nretry-after-ms: 1500\nRetry-After: 2\n").retry_after_s, 1.5);
+  const auto bad = parse("HTTP/1.1 429 X\nRetry-After: whenever\n");
+  EXPECT_FALSE(bad.retry_after_s.has_value());
+  EXPECT_EQ(bad.diagnostics.size(), 1u);
+}
+
+TEST(GeminiBody, PerDayQuotaWithRetryInfo) {
+  const auto s = parse(
+      "HTTP/1.1 429 Too Many Requests\n\n"
+      R"({"error":{"code":429,"message":"You exceeded your current quota.","status":"RESOURCE_EXHAUSTED","details":[
+        {"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier","quotaDimensions":{"location":"global","model":"gemini-2.5-pro"},"quotaValue":"100"}]},
+        {"@type":"type.googleapis.com/google.rpc.Help","links":[{"description":"Learn more","url":"https://ai.google.dev/gemini-api/docs/rate-limits"}]},
+        {"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"43s"}]}})");
+  EXPECT_EQ(s.dialect, "gemini");
+  EXPECT_DOUBLE_EQ(*s.retry_after_s, 43);
+  ASSERT_EQ(s.windows.size(), 1u);
+  EXPECT_EQ(s.windows[0].name, "per_day");
+  EXPECT_EQ(*s.windows[0].window_minutes, 1440);
+  EXPECT_EQ(*s.windows[0].limit, 100);
+  EXPECT_EQ(s.windows[0].status, "rejected");
+  EXPECT_TRUE(s.retryable);
+}
+
+TEST(GeminiBody, PerMinuteQuotaIsAShortWindow) {
+  const auto s = parse("HTTP/1.1 429 Too Many Requests\n\n"
+                       R"({"error":{"code":429,"status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier","quotaValue":"5"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"12.5s"}]}})");
+  ASSERT_EQ(s.windows.size(), 1u);
+  EXPECT_EQ(s.windows[0].name, "per_minute");
+  EXPECT_EQ(*s.windows[0].window_minutes, 1);
+  EXPECT_DOUBLE_EQ(*s.retry_after_s, 12.5);
+}
+
+TEST(HeaderParser, GarbageNeverThrows) {
+  const auto s = parse("HTTP/1.1 429 X\n\n{\"error\": [1,2,3]");
+  EXPECT_EQ(s.dialect, "none");
+  EXPECT_EQ(s.diagnostics.size(), 1u);
+  EXPECT_TRUE(s.retryable);
+  const auto deep = parse("HTTP/1.1 500 X\n\n" + std::string(5000, '[') + std::string(5000, ']'));
+  EXPECT_EQ(deep.dialect, "none");
+  const auto binary = parse(std::string("x-ratelimit-limit-requests: \x01\xff\x00zz", 34));
+  EXPECT_FALSE(binary.requests.limit.has_value());
+}
+
+TEST(HeaderParser, MultipleDialectsInOneResponse) {
+  const auto s = parse("x-ratelimit-limit-requests: 60\nx-ratelimit-remaining-requests: 10\n"
+                       "RateLimit-Limit: 60\nRateLimit-Remaining: 10\nRateLimit-Reset: 20\n");
+  EXPECT_EQ(s.dialect, "openai+ietf");
+}
