@@ -66,9 +66,17 @@ BENCHMARK(BM_Statuses)->Arg(11)->Arg(1000)->Unit(benchmark::kMicrosecond);
 void BM_Route(benchmark::State& state) {
   qg::Engine& e = engine(static_cast<int>(state.range(0)));
   int64_t t = kNow;
-  for (auto _ : state) benchmark::DoNotOptimize(e.route("auto", ++t));
+  for (auto _ : state) benchmark::DoNotOptimize(e.route("auto", ++t, false));
 }
 BENCHMARK(BM_Route)->Arg(11)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+// The explained decision (/api/route, CLI): every candidate ranked with its terms.
+void BM_RouteExplained(benchmark::State& state) {
+  qg::Engine& e = engine(static_cast<int>(state.range(0)));
+  int64_t t = kNow;
+  for (auto _ : state) benchmark::DoNotOptimize(e.route("auto", ++t, true));
+}
+BENCHMARK(BM_RouteExplained)->Arg(11)->Arg(1000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -27,6 +27,17 @@ double term(const RankedCandidate& c, const std::string& name) {
   return -1;
 }
 
+// Inputs pointing at statuses and per-candidate health records owned by the test.
+struct Inputs {
+  std::vector<ProviderHealth> health;
+  std::vector<RouteView> views;
+  std::vector<RouteCandidateInput> in;
+  explicit Inputs(std::vector<QuotaStatus>& st) : health(st.size()) {
+    for (const auto& s : st) views.push_back(route_view_of(s, &s.package_id));
+    for (size_t i = 0; i < st.size(); ++i) in.push_back({&st[i].provider_id, &views[i], &health[i]});
+  }
+};
+
 const RankedCandidate& find(const RouteDecision& d, const std::string& provider) {
   for (const auto& c : d.ranked)
     if (c.provider_id == provider) return c;
@@ -37,16 +48,14 @@ const RankedCandidate& find(const RouteDecision& d, const std::string& provider)
 TEST(RouterTerms, HealthFailuresAndLatencyBands) {
   std::vector<QuotaStatus> st;
   for (int i = 0; i < 7; ++i) st.push_back(credits("p" + std::to_string(i), 1.0));
-  std::vector<RouteCandidateInput> in;
+  Inputs x(st);
   const double latencies[] = {250, 251, 750, 1500, 3000, 3001};
   for (int i = 0; i < 6; ++i) {
-    ProviderHealth h;
-    h.latency_ms = latencies[i];
-    h.consecutive_failures = i;
-    in.push_back({st[i].provider_id, "m", &st[i], h});
+    x.health[i].latency_ms = latencies[i];
+    x.health[i].consecutive_failures = i;
   }
-  in.push_back({st[6].provider_id, "m", &st[6], ProviderHealth{}});  // no latency yet
-  const RouteDecision d = decide_route("m", in, RouterWeights{}, kNow);
+  x.in[6].health = nullptr;  // no history: latency unknown
+  const RouteDecision d = decide_route("m", x.in, RouterWeights{}, kNow);
   const double expect_latency[] = {10, 8, 8, 5, 2, 0};
   const double expect_failures[] = {12, 9, 6, 3, 0, 0};
   for (int i = 0; i < 6; ++i) {
@@ -60,8 +69,8 @@ TEST(RouterTerms, HealthFailuresAndLatencyBands) {
 
 TEST(RouterTerms, PackageScoreFloorsTheRatio) {
   std::vector<QuotaStatus> st = {credits("a", 0.99), credits("b", 0.2), credits("c", 0.19), credits("d", 1.0)};
-  std::vector<RouteCandidateInput> in;
-  for (auto& s : st) in.push_back({s.provider_id, "m", &s, ProviderHealth{}});
+  Inputs x(st);
+  auto& in = x.in;
   const RouteDecision d = decide_route("m", in, RouterWeights{}, kNow);
   EXPECT_EQ(term(find(d, "a"), "package"), 4);
   EXPECT_EQ(term(find(d, "b"), "package"), 1);
@@ -74,8 +83,8 @@ TEST(RouterTerms, ExpiryBonusUseOrLoseAndExpiringCapacity) {
   st[0].alert = "use_or_lose";
   st[0].expiring_capacity = 30;
   st[1].expiring_capacity = 200;  // capped at 1 x weight
-  std::vector<RouteCandidateInput> in;
-  for (auto& s : st) in.push_back({s.provider_id, "m", &s, ProviderHealth{}});
+  Inputs x(st);
+  auto& in = x.in;
   const RouteDecision d = decide_route("m", in, RouterWeights{}, kNow);
   EXPECT_EQ(term(find(d, "soon"), "expiry"), 5);
   EXPECT_EQ(term(find(d, "soon"), "use_or_lose"), 3);
@@ -90,8 +99,8 @@ TEST(RouterTerms, ExpiryBonusUseOrLoseAndExpiringCapacity) {
 TEST(RouterTerms, PolicyWithoutQuotaTermsIgnoresPackages) {
   std::vector<QuotaStatus> st = {credits("a", 0.0, 3), credits("b", 1.0, 3)};
   st[0].alert = "exhausted";
-  std::vector<RouteCandidateInput> in;
-  for (auto& s : st) in.push_back({s.provider_id, "m", &s, ProviderHealth{}});
+  Inputs x(st);
+  auto& in = x.in;
   RouterWeights naive;
   naive.quota_aware = false;
   const RouteDecision d = decide_route("m", in, naive, kNow);
@@ -104,10 +113,10 @@ TEST(RouterExclusions, ExhaustedExpiredAndCooldownAreExcluded) {
   std::vector<QuotaStatus> st = {credits("ex", 0.0), credits("exp", 0.9), credits("cool", 1.0), credits("fine", 0.1)};
   st[0].alert = "exhausted";
   st[1].alert = "expired";
-  std::vector<RouteCandidateInput> in;
-  for (auto& s : st) in.push_back({s.provider_id, "m", &s, ProviderHealth{}});
-  in[2].health.cooldown_until = kNow + 60000;
-  in[2].health.cooldown_reason = "429";
+  Inputs x(st);
+  auto& in = x.in;
+  x.health[2].cooldown_until = kNow + 60000;
+  x.health[2].cooldown_reason = "429";
   const RouteDecision d = decide_route("m", in, RouterWeights{}, kNow);
   EXPECT_EQ(d.provider_id, "fine");
   EXPECT_FALSE(d.all_excluded);
@@ -125,11 +134,11 @@ TEST(RouterExclusions, AllExcludedPicksTheLeastBadAndGivesRetryAt) {
   }
   st[0].reset_at = kNow + 3 * 3600 * 1000;
   st[1].reset_at = kNow + 1 * 3600 * 1000;
-  std::vector<RouteCandidateInput> in;
-  for (auto& s : st) in.push_back({s.provider_id, "m", &s, ProviderHealth{}});
-  in[2].health.cooldown_until = kNow + 30 * 60 * 1000;
   st[2].alert = "ok";
   st[2].remaining_ratio = 1;
+  Inputs x(st);
+  auto& in = x.in;
+  x.health[2].cooldown_until = kNow + 30 * 60 * 1000;
   const RouteDecision d = decide_route("m", in, RouterWeights{}, kNow);
   EXPECT_TRUE(d.ok);
   EXPECT_TRUE(d.all_excluded);
@@ -140,10 +149,10 @@ TEST(RouterExclusions, AllExcludedPicksTheLeastBadAndGivesRetryAt) {
 
 TEST(RouterTieBreak, ConfiguredOrderDecidesEqualScores) {
   std::vector<QuotaStatus> st = {credits("z", 0.5), credits("a", 0.5)};
-  std::vector<RouteCandidateInput> in;
-  for (auto& s : st) in.push_back({s.provider_id, "m", &s, ProviderHealth{}});
+  Inputs x(st);
+  auto& in = x.in;
   EXPECT_EQ(decide_route("m", in, RouterWeights{}, kNow).provider_id, "z");
-  std::swap(in[0], in[1]);
+  std::swap(in[0], in[1]);  // the configured order is the input order
   EXPECT_EQ(decide_route("m", in, RouterWeights{}, kNow).provider_id, "a");
 }
 
@@ -170,4 +179,32 @@ TEST(RouterRegression, ExpiringKiloCreditsBeatNonExpiringDeepSeek) {
   EXPECT_GT(d.ranked[0].score, d.ranked[1].score);
   EXPECT_EQ(term(d.ranked[0], "use_or_lose"), 3);
   EXPECT_EQ(term(d.ranked[0], "expiry"), 2);
+}
+
+TEST(RouterHotPath, FastAndExplainedDecisionsAgree) {
+  uint64_t seed = 7;
+  auto next = [&] { return (seed = seed * 6364136223846793005ULL + 1442695040888963407ULL) >> 33; };
+  for (int round = 0; round < 200; ++round) {
+    std::vector<QuotaStatus> st;
+    for (int i = 0; i < 12; ++i) {
+      st.push_back(credits("p" + std::to_string(i), static_cast<double>(next() % 101) / 100, static_cast<double>(next() % 40)));
+      const char* alerts[] = {"ok", "watch", "use_or_lose", "exhausted", "expired"};
+      st.back().alert = alerts[next() % 5];
+      st.back().expiring_capacity = static_cast<double>(next() % 100);
+      st.back().reset_at = kNow + static_cast<int64_t>(next() % 7200000);
+    }
+    Inputs x(st);
+    for (auto& h : x.health) {
+      h.consecutive_failures = static_cast<int>(next() % 5);
+      if (next() % 3 == 0) h.latency_ms = static_cast<double>(next() % 4000);
+      if (next() % 4 == 0) h.cooldown_until = kNow + static_cast<int64_t>(next() % 600000);
+    }
+    const RouteDecision fast = decide_route("m", x.in, RouterWeights{}, kNow, false);
+    const RouteDecision full = decide_route("m", x.in, RouterWeights{}, kNow, true);
+    ASSERT_EQ(fast.provider_id, full.provider_id) << round;
+    ASSERT_EQ(fast.provider_id, full.ranked.front().provider_id) << round;
+    ASSERT_EQ(fast.reason, full.reason);
+    ASSERT_EQ(fast.retry_at, full.retry_at);
+    ASSERT_TRUE(fast.ranked.empty());
+  }
 }

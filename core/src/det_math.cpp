@@ -20,8 +20,8 @@ double det_exp2(double x) {
 }
 
 double round_to(double x, int decimals) {
-  double scale = 1;
-  for (int i = 0; i < decimals; ++i) scale *= 10;
+  static const double kScale[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+  const double scale = decimals >= 0 && decimals < 10 ? kScale[decimals] : 1e9;
   const double r = std::round(x * scale) / scale;
   return r == 0 ? 0.0 : r;  // never emit -0
 }

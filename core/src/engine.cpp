@@ -38,11 +38,15 @@ void Engine::apply_event(size_t i, const StoredEvent& e) {
   if (!p.models.empty() && !p.serves(model)) return;
   const double units = p.weight_for(model);
   record_package_usage(p, usage_[i], e.ts_ms, units, e.cost, e.tokens_in, e.tokens_out);
+  touch(i);
 }
 
 void Engine::rebuild_usage() {
   usage_.assign(catalog_.packages.size(), PackageUsage{});
   live_.resize(catalog_.packages.size());
+  package_version_.assign(catalog_.packages.size(), 0);
+  route_cache_.assign(catalog_.packages.size(), CachedStatus{});
+  package_health_.clear();
   packages_by_provider_.clear();
   for (size_t i = 0; i < catalog_.packages.size(); ++i) {
     packages_by_provider_[catalog_.packages[i].provider_id].push_back(i);
@@ -196,6 +200,7 @@ std::string Engine::configure(std::string_view text) {
   c.event_retention_ms = static_cast<int64_t>(std::llround(retention_days * kMsPerDay));
   config_ = c;
   providers_ = providers;
+  route_cache_.assign(catalog_.packages.size(), CachedStatus{});
   for (auto& [id, h] : health_) h.unhealthy_after = config_.unhealthy_after_failures;
   return "";
 }
@@ -287,12 +292,14 @@ ObserveResult Engine::observe(const std::string& provider, int status, const Hea
       const double pw = p.type == PackageType::kDaily ? 1440.0 : p.window_hours * 60;
       if (minutes_match(*w.window_minutes, pw) && (w.utilization || w.status == "rejected")) {
         live_[i].primary = make(limit);
+        touch(i);
         matched = true;
         out.updated_packages.push_back(p.id);
       }
       for (size_t k = 0; k < p.secondary_windows.size(); ++k)
         if (minutes_match(*w.window_minutes, p.secondary_windows[k].window_hours * 60) && (w.utilization || w.status == "rejected")) {
           live_[i].secondary[k] = make(p.secondary_windows[k].limit);
+          touch(i);
           matched = true;
           out.updated_packages.push_back(p.id + ":" + p.secondary_windows[k].name);
         }
@@ -333,6 +340,7 @@ ObserveResult Engine::observe(const std::string& provider, int status, const Hea
         l.evidence = buf;
         if (!live.learned || l.limit < live.learned->limit) live.learned = l;
         else live.learned->rejections = l.rejections;
+        touch(i);
       }
     }
   } else if (status >= 200 && status < 400) {
@@ -359,7 +367,8 @@ Json Engine::quotas_document(int64_t now) const {
   for (const char* a : {"exhausted", "use_or_lose", "expired", "topup", "watch", "ok"}) by_alert[a] = 0;
   for (const auto& s : st) {
     packages.push_back(status_to_json(s));
-    by_alert[s.alert] = by_alert[s.alert].get<int>() + 1;
+    const std::string alert(s.alert);
+    by_alert[alert] = by_alert[alert].get<int>() + 1;
   }
   doc["packages"] = packages;
   doc["by_alert"] = by_alert;
@@ -379,56 +388,97 @@ Json Engine::quotas_document(int64_t now) const {
   return doc;
 }
 
-std::vector<RouteCandidateInput> Engine::candidates_for(const std::string& model,
-                                                        const std::vector<QuotaStatus>& st) const {
+const RouteView& Engine::route_status(size_t i, int64_t second) const {
+  CachedStatus& c = route_cache_[i];
+  if (c.second_ms != second || c.version != package_version_[i]) {
+    c.view = route_view_of(compute_status(catalog_.packages[i], usage_[i], live_[i], config_.thresholds, second),
+                           &catalog_.packages[i].id);
+    c.second_ms = second;
+    c.version = package_version_[i];
+  }
+  return c.view;
+}
+
+const ProviderHealth* Engine::health_ptr(const std::string& provider) const {
+  auto it = health_.find(provider);
+  return it == health_.end() ? nullptr : &it->second;
+}
+
+void Engine::refresh_package_health() const {
+  if (package_health_.size() == catalog_.packages.size() && package_health_epoch_ == health_.size()) return;
+  // std::map nodes never move, so the pointers stay valid until a provider is added.
+  package_health_.resize(catalog_.packages.size());
+  for (size_t k = 0; k < catalog_.packages.size(); ++k) package_health_[k] = health_ptr(catalog_.packages[k].provider_id);
+  package_health_epoch_ = health_.size();
+}
+
+std::vector<RouteCandidateInput> Engine::candidates_for(const std::string& model, int64_t second) const {
   std::vector<RouteCandidateInput> out;
   const bool any = model == "auto" || model.empty();
-  auto health = [&](const std::string& id) {
-    auto it = health_.find(id);
-    return it == health_.end() ? ProviderHealth{0, config_.unhealthy_after_failures, std::nullopt, std::nullopt, ""} : it->second;
-  };
   auto matches = [&](const std::string& pattern) { return model_pattern_matches(pattern, model); };
-  // For "auto" the upstream needs a concrete model: the first non-pattern name we know.
-  auto concrete = [&](const std::vector<std::string>& names) -> std::string {
-    for (const auto& n : names)
-      if (!n.empty() && n.back() != '*') return n;
-    return "";
-  };
-  auto send_for = [&](const Package* p, const ProviderConfig* pc) {
-    if (!any) return model;
-    std::string m = p ? concrete(p->models) : "";
-    if (m.empty() && pc) m = concrete(pc->models);
-    if (m.empty() && p && !p->model_weights.empty()) m = p->model_weights[0].first;
-    return m.empty() ? model : m;
-  };
   if (!providers_.empty()) {
     for (const auto& pc : providers_) {
       bool serves = any;
       for (const auto& m : pc.models) serves = serves || matches(m);
       if (!serves) continue;
+      const ProviderHealth* h = health_ptr(pc.id);
       auto it = packages_by_provider_.find(pc.id);
       if (it == packages_by_provider_.end()) {
-        out.push_back({pc.id, send_for(nullptr, &pc), nullptr, health(pc.id)});
+        out.push_back({&pc.id, nullptr, h});
         continue;
       }
       for (size_t i : it->second) {
         const Package& p = catalog_.packages[i];
-        if (any || p.models.empty() || p.serves(model)) out.push_back({pc.id, send_for(&p, &pc), &st[i], health(pc.id)});
+        if (any || p.models.empty() || p.serves(model)) out.push_back({&pc.id, &route_status(i, second), h});
       }
     }
     return out;
   }
+  out.reserve(catalog_.packages.size());
+  refresh_package_health();
   for (size_t i = 0; i < catalog_.packages.size(); ++i) {
     const Package& p = catalog_.packages[i];
     if (!any && !p.serves(model)) continue;
-    out.push_back({p.provider_id, send_for(&p, nullptr), &st[i], health(p.provider_id)});
+    out.push_back({&p.provider_id, &route_status(i, second), package_health_[i]});
   }
   return out;
 }
 
-RouteDecision Engine::route(const std::string& model, int64_t now) const {
-  const auto st = statuses(now);
-  return decide_route(model.empty() ? "auto" : model, candidates_for(model.empty() ? "auto" : model, st), config_.weights, now);
+namespace {
+
+std::string first_concrete(const std::vector<std::string>& names) {
+  for (const auto& n : names)
+    if (!n.empty() && n.back() != '*') return n;
+  return "";
+}
+
+}  // namespace
+
+RouteDecision Engine::route(const std::string& requested, int64_t now, bool explain) const {
+  const std::string model = requested.empty() ? "auto" : requested;
+  const int64_t second = floor_div(now, kMsPerSecond) * kMsPerSecond;
+  std::vector<RouteCandidateInput> inputs = candidates_for(model, second);
+  // For "auto" the upstream needs a concrete model: the first non-pattern name we know.
+  auto send_for = [&](const RouteCandidateInput& in) {
+    if (model != "auto") return model;
+    const Package* p = nullptr;
+    if (in.status)
+      if (auto it = packages_by_provider_.find(*in.provider_id); it != packages_by_provider_.end())
+        for (size_t i : it->second)
+          if (&catalog_.packages[i].id == in.status->package_id) p = &catalog_.packages[i];
+    std::string m = p ? first_concrete(p->models) : "";
+    if (m.empty())
+      for (const auto& pc : providers_)
+        if (pc.id == *in.provider_id) m = first_concrete(pc.models);
+    if (m.empty() && p && !p->model_weights.empty()) m = p->model_weights[0].first;
+    return m.empty() ? model : m;
+  };
+  std::vector<std::string> models;
+  if (explain)
+    for (const auto& in : inputs) models.push_back(send_for(in));
+  RouteDecision d = decide_route(model, inputs, config_.weights, now, explain, explain ? &models : nullptr);
+  if (d.ok && !explain) d.model = send_for(inputs[d.winner]);
+  return d;
 }
 
 Json Engine::state_document(int64_t now) const {

@@ -11,13 +11,32 @@ HeaderSnapshot parse_rate_limit_response(int status, const HeaderMap& headers, s
   s.status = status;
   s.observed_at = now;
   try {
-    dialects::retry_after_headers(headers, s, now);
-    dialects::openai_headers(headers, s, now);
-    dialects::anthropic_headers(headers, s, now);
-    dialects::anthropic_unified_headers(headers, s, now);
-    dialects::codex_headers(headers, s, now);
-    dialects::openrouter_headers(headers, s, now);
-    dialects::ietf_headers(headers, s, now);
+    // One pass to see which dialects are present, so a response pays only for its own dialects.
+    bool retry = false, openai = false, openrouter = false, anthropic = false, unified = false, codex = false, ietf = false;
+    for (const auto& entry : headers.entries()) {
+      const std::string& k = entry.first;  // already lower-case
+      if (k.compare(0, 12, "x-ratelimit-") == 0) {
+        if (k == "x-ratelimit-limit" || k == "x-ratelimit-remaining" || k == "x-ratelimit-reset") openrouter = true;
+        else openai = true;
+      } else if (k.compare(0, 28, "anthropic-ratelimit-unified-") == 0) {
+        unified = true;
+      } else if (k.compare(0, 20, "anthropic-ratelimit-") == 0) {
+        anthropic = true;
+      } else if (k.compare(0, 8, "x-codex-") == 0) {
+        codex = true;
+      } else if (k.compare(0, 9, "ratelimit") == 0) {
+        ietf = true;
+      } else if (k.compare(0, 11, "retry-after") == 0) {
+        retry = true;
+      }
+    }
+    if (retry) dialects::retry_after_headers(headers, s, now);
+    if (openai) dialects::openai_headers(headers, s, now);
+    if (anthropic) dialects::anthropic_headers(headers, s, now);
+    if (unified) dialects::anthropic_unified_headers(headers, s, now);
+    if (codex) dialects::codex_headers(headers, s, now);
+    if (openrouter) dialects::openrouter_headers(headers, s, now);
+    if (ietf) dialects::ietf_headers(headers, s, now);
     const std::string_view trimmed = trim(body);
     if (!trimmed.empty() && (status >= 400 || trimmed.front() == '{') && trimmed.size() <= (1u << 20)) {
       const Json parsed = Json::parse(trimmed.begin(), trimmed.end(), nullptr, false);

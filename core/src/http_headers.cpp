@@ -19,9 +19,9 @@ void HeaderMap::add(std::string_view name, std::string_view value) {
   entries_.emplace_back(key, std::string(v));
 }
 
-std::optional<std::string> HeaderMap::get(std::string_view name) const {
+std::optional<std::string_view> HeaderMap::get(std::string_view name) const {
   for (const auto& [k, v] : entries_)
-    if (iequals(k, name)) return v;
+    if (k.size() == name.size() && iequals(k, name)) return std::string_view(v);
   return std::nullopt;
 }
 

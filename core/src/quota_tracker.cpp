@@ -87,7 +87,7 @@ double finite_or_zero(double v) { return std::isfinite(v) ? v : 0.0; }
 
 }  // namespace
 
-int alert_rank(const std::string& a) {
+int alert_rank(std::string_view a) {
   if (a == "exhausted") return 0;
   if (a == "use_or_lose") return 1;
   if (a == "expired") return 2;
@@ -298,7 +298,7 @@ Json status_to_json(const QuotaStatus& s) {
   j["used"] = round_to(s.used, 6);
   j["remaining"] = round_to(s.remaining, 6);
   j["remaining_ratio"] = round_to(s.remaining_ratio, 6);
-  j["alert"] = s.alert;
+  j["alert"] = std::string(s.alert);
   j["source"] = s.source;
   j["confidence"] = s.confidence;
   j["last_updated"] = str_or_null(s.last_updated);

@@ -63,7 +63,10 @@ class Engine {
 
   std::vector<QuotaStatus> statuses(int64_t now_ms) const;
   Json quotas_document(int64_t now_ms) const;
-  RouteDecision route(const std::string& model, int64_t now_ms) const;
+  // Routing evaluates quota state at 1-second resolution (now floored to the second, cached per
+  // package until its state changes), so a decision costs O(candidates) on the hot path. It is
+  // still a pure function of the engine's inputs and `now`. explain=false skips the ranked list.
+  RouteDecision route(const std::string& model, int64_t now_ms, bool explain = true) const;
   Json state_document(int64_t now_ms) const;
 
   const Catalog& catalog() const { return catalog_; }
@@ -84,8 +87,17 @@ class Engine {
   void apply_event(size_t package_index, const StoredEvent& e);
   void rebuild_usage();
   ProviderHealth& health_of(const std::string& provider_id);
-  std::vector<RouteCandidateInput> candidates_for(const std::string& model,
-                                                  const std::vector<QuotaStatus>& statuses) const;
+  std::vector<RouteCandidateInput> candidates_for(const std::string& model, int64_t second_ms) const;
+  const RouteView& route_status(size_t package_index, int64_t second_ms) const;
+  const ProviderHealth* health_ptr(const std::string& provider_id) const;
+  void refresh_package_health() const;
+  void touch(size_t package_index) { ++package_version_[package_index]; }
+
+  struct CachedStatus {
+    int64_t second_ms = INT64_MIN;
+    uint64_t version = 0;
+    RouteView view;
+  };
 
   EngineConfig config_;
   Catalog catalog_;
@@ -98,6 +110,10 @@ class Engine {
   std::vector<std::string> strings_;
   std::map<std::string, uint32_t> string_ids_;
   std::map<std::string, std::vector<size_t>> packages_by_provider_;
+  std::vector<uint64_t> package_version_;          // bumped whenever a package's inputs change
+  mutable std::vector<CachedStatus> route_cache_;  // parallel to catalog_.packages
+  mutable std::vector<const ProviderHealth*> package_health_;  // parallel to catalog_.packages
+  mutable size_t package_health_epoch_ = 0;                    // health_.size() when built
 };
 
 // Parses an ISO-8601 instant or epoch milliseconds given as a JSON value (used by vectors/CLI).

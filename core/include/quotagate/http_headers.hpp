@@ -12,8 +12,9 @@ namespace qg {
 class HeaderMap {
  public:
   void add(std::string_view name, std::string_view value);
-  // Value of the named field (case-insensitive), joined if repeated; nullopt when absent.
-  std::optional<std::string> get(std::string_view name) const;
+  // Value of the named field (case-insensitive), joined if repeated; nullopt when absent. The view
+  // stays valid until the map is modified.
+  std::optional<std::string_view> get(std::string_view name) const;
   const std::vector<std::pair<std::string, std::string>>& entries() const { return entries_; }  // lower-case names
 
  private:

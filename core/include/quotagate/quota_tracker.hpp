@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "quotagate/catalog.hpp"
@@ -65,7 +66,7 @@ struct QuotaStatus {
   PackageType package_type = PackageType::kCredits;
   std::string currency, unit;  // unit: the currency for credits, "requests" for windows
   double total = 0, used = 0, remaining = 0, remaining_ratio = 0;
-  std::string alert = "ok";
+  std::string_view alert = "ok";  // always one of the six static alert names
   std::string source, confidence, last_updated, notes;
   std::optional<double> window_hours;
   std::string window_mode;
@@ -98,6 +99,6 @@ double burn_per_day(const Package& p, const PackageUsage& u, const AlertThreshol
                     bool use_cost);
 
 Json status_to_json(const QuotaStatus& s);
-int alert_rank(const std::string& alert);  // urgency order: exhausted 0 .. ok 5
+int alert_rank(std::string_view alert);  // urgency order: exhausted 0 .. ok 5
 
 }  // namespace qg

@@ -36,12 +36,28 @@ struct ProviderHealth {
   bool healthy() const { return consecutive_failures < unhealthy_after; }
 };
 
-struct RouteCandidateInput {
-  std::string provider_id;
-  std::string model;                  // the model to send upstream
-  const QuotaStatus* status = nullptr;  // nullptr: provider without a quota package
-  ProviderHealth health;
+// The part of a QuotaStatus the router reads: small and contiguous, so 1,000 candidates stay in cache.
+struct RouteView {
+  const std::string* package_id = nullptr;
+  PackageType package_type = PackageType::kCredits;
+  int alert = 5;  // alert_rank(): 0 exhausted, 1 use_or_lose, 2 expired, 3 topup, 4 watch, 5 ok
+  double total = 0, remaining = 0, remaining_ratio = 0, expiring_capacity = 0;
+  std::optional<double> days_until_expiry;
+  std::optional<int64_t> reset_at;
 };
+RouteView route_view_of(const QuotaStatus& s, const std::string* package_id);
+const char* alert_name(int rank);
+
+// One candidate as the router sees it. Pointers refer to engine-owned data that outlives the call.
+struct RouteCandidateInput {
+  const std::string* provider_id = nullptr;
+  const RouteView* status = nullptr;       // nullptr: provider without a quota package
+  const ProviderHealth* health = nullptr;  // nullptr: no history (healthy, latency unknown)
+};
+
+// Terms in a fixed order; names in kTermNames.
+enum Term { kHealth, kFailures, kLatency, kPackage, kUseOrLose, kExpiry, kExpiringCapacity, kTermCount };
+extern const char* const kTermNames[kTermCount];
 
 struct RankedCandidate {
   std::string provider_id, package_id, model;
@@ -55,13 +71,18 @@ struct RankedCandidate {
 struct RouteDecision {
   bool ok = false;  // false: no candidate serves the model
   std::string provider_id, package_id, model, reason, error;
+  size_t winner = 0;                    // index into the candidate inputs
   bool all_excluded = false;            // every candidate exhausted, expired or cooling down
   std::optional<int64_t> retry_at;      // earliest time any candidate has capacity again
-  std::vector<RankedCandidate> ranked;  // best first
+  std::vector<RankedCandidate> ranked;  // best first; filled only when explain is requested
 };
 
+// explain=false is the hot path: a linear scan with no per-candidate strings. explain=true also
+// returns every candidate ranked with its terms. Both pick the same winner.
+// models (optional, parallel to candidates) name what each candidate would send upstream.
 RouteDecision decide_route(const std::string& requested_model, const std::vector<RouteCandidateInput>& candidates,
-                           const RouterWeights& w, int64_t now_ms);
+                           const RouterWeights& w, int64_t now_ms, bool explain = true,
+                           const std::vector<std::string>* models = nullptr);
 Json decision_to_json(const RouteDecision& d);
 
 }  // namespace qg

@@ -11,20 +11,27 @@ namespace qg::dialects {
 
 namespace {
 
-std::optional<double> count(const HeaderMap& h, const std::string& name, HeaderSnapshot& s) {
-  auto v = read_number(h, name.c_str(), s);
+std::optional<double> count(const HeaderMap& h, const char* name, HeaderSnapshot& s) {
+  auto v = read_number(h, name, s);
   if (v && *v < 0) {
-    s.diagnostics.push_back(name + ": " + std::to_string(static_cast<long long>(*v)) + " means unknown (Azure), ignored");
+    s.diagnostics.push_back(std::string(name) + ": " + std::to_string(static_cast<long long>(*v)) + " means unknown (Azure), ignored");
     return std::nullopt;
   }
   return v;
 }
 
-void read_kind(const HeaderMap& h, HeaderSnapshot& s, int64_t now, const char* kind, LimitState& out) {
-  const std::string suffix = kind;
-  if (auto v = count(h, "x-ratelimit-limit-" + suffix, s)) out.limit = v;
-  if (auto v = count(h, "x-ratelimit-remaining-" + suffix, s)) out.remaining = v;
-  const std::string reset_name = "x-ratelimit-reset-" + suffix;
+struct KindNames {
+  const char* limit;
+  const char* remaining;
+  const char* reset;
+};
+constexpr KindNames kRequests{"x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"};
+constexpr KindNames kTokens{"x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"};
+
+void read_kind(const HeaderMap& h, HeaderSnapshot& s, int64_t now, const KindNames& names, LimitState& out) {
+  if (auto v = count(h, names.limit, s)) out.limit = v;
+  if (auto v = count(h, names.remaining, s)) out.remaining = v;
+  const char* reset_name = names.reset;
   if (auto reset = h.get(reset_name)) {
     std::optional<double> ms = parse_go_duration_ms(*reset);
     if (!ms)
@@ -40,12 +47,12 @@ void openai_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now) {
   bool seen = false;
   for (const auto& [k, v] : h.entries())
     if (istarts_with(k, "x-ratelimit-") &&
-        (k.size() > 9 && (k.find("-requests") != std::string::npos || k.find("-tokens") != std::string::npos)))
+        (k.find("-requests") != std::string::npos || k.find("-tokens") != std::string::npos))
       seen = true;
   if (!seen) return;
   s.add_dialect("openai");
-  read_kind(h, s, now, "requests", s.requests);
-  read_kind(h, s, now, "tokens", s.tokens);
+  read_kind(h, s, now, kRequests, s.requests);
+  read_kind(h, s, now, kTokens, s.tokens);
 }
 
 }  // namespace qg::dialects

@@ -1,0 +1,217 @@
+// Embind bindings: the only code in wasm/. Every entry point catches everything, so no C++
+// exception ever reaches JS; failures come back as values (error strings or ok:false objects).
+// Times cross the boundary as JS numbers (ms since the epoch); documents as JSON strings.
+#include <emscripten/bind.h>
+
+#include <cmath>
+#include <string>
+
+#include "quotagate/civil_time.hpp"
+#include "quotagate/engine.hpp"
+#include "quotagate/header_parser.hpp"
+#include "quotagate/vector_runner.hpp"
+
+namespace {
+
+int64_t to_ms(double v) { return std::isfinite(v) ? static_cast<int64_t>(std::llround(v)) : 0; }
+std::string error_json(const char* where, const char* what) {
+  return qg::Json{{"error", std::string(where) + ": " + what}}.dump();
+}
+
+struct LoadSummary {
+  bool ok = false;
+  std::string error;
+  int loaded = 0;
+  std::string skipped_json = "[]";
+};
+
+struct ObserveSummary {
+  std::string error;
+  std::string dialect;
+  bool retryable = false;
+  double cooldown_until = -1;  // ms, -1 when none
+  double retry_at = -1;        // ms, -1 when the response names none
+};
+
+struct RouteSummary {
+  bool ok = false;
+  std::string provider, package_id, model, reason;
+  bool all_excluded = false;
+  double retry_at = -1;  // ms, -1 when unknown
+};
+
+class WasmEngine {
+ public:
+  LoadSummary loadCatalog(const std::string& text, const std::string& source) {
+    LoadSummary s;
+    try {
+      const qg::CatalogLoadResult r = engine_.load_catalog(text, source);
+      s.ok = r.ok;
+      s.error = r.error;
+      s.loaded = r.loaded;
+      qg::Json skipped = qg::Json::array();
+      for (const auto& k : r.skipped) skipped.push_back(qg::Json{{"package_id", k.package_id}, {"reason", k.reason}});
+      s.skipped_json = skipped.dump();
+    } catch (const std::exception& e) {
+      s.error = std::string("loadCatalog: ") + e.what();
+    }
+    return s;
+  }
+
+  std::string configure(const std::string& json) {
+    try {
+      return engine_.configure(json);
+    } catch (const std::exception& e) {
+      return std::string("configure: ") + e.what();
+    }
+  }
+
+  std::string recordUsage(double ts_ms, const std::string& provider, const std::string& model, int status, double cost,
+                          double tokens_in, double tokens_out) {
+    try {
+      qg::UsageEvent e;
+      e.ts_ms = to_ms(ts_ms);
+      e.provider_id = provider;
+      e.model = model;
+      e.status = status;
+      e.cost = std::isfinite(cost) ? cost : 0;
+      e.tokens_in = to_ms(tokens_in);
+      e.tokens_out = to_ms(tokens_out);
+      engine_.record_usage(e);
+      return "";
+    } catch (const std::exception& e) {
+      return std::string("recordUsage: ") + e.what();
+    }
+  }
+
+  // headers_text: "Name: value" lines.
+  ObserveSummary observe(const std::string& provider, int status, const std::string& headers_text, const std::string& body,
+                         double latency_ms, double now) {
+    ObserveSummary s;
+    try {
+      const qg::ObserveResult r =
+          engine_.observe(provider, status, qg::parse_header_lines(headers_text), body, latency_ms, to_ms(now));
+      s.dialect = r.snapshot.dialect;
+      s.retryable = r.snapshot.retryable;
+      if (r.cooldown_until) s.cooldown_until = static_cast<double>(*r.cooldown_until);
+      if (auto t = r.snapshot.earliest_retry_at()) s.retry_at = static_cast<double>(*t);
+    } catch (const std::exception& e) {
+      s.error = std::string("observe: ") + e.what();
+    }
+    return s;
+  }
+
+  std::string recordFailure(const std::string& provider, const std::string& reason, double now) {
+    try {
+      engine_.record_failure(provider, reason, to_ms(now));
+      return "";
+    } catch (const std::exception& e) {
+      return std::string("recordFailure: ") + e.what();
+    }
+  }
+
+  RouteSummary route(const std::string& model, double now) {
+    RouteSummary s;
+    try {
+      const qg::RouteDecision d = engine_.route(model, to_ms(now), /*explain=*/false);
+      s.ok = d.ok;
+      s.provider = d.provider_id;
+      s.package_id = d.package_id;
+      s.model = d.model;
+      s.reason = d.ok ? d.reason : d.error;
+      s.all_excluded = d.all_excluded;
+      if (d.retry_at) s.retry_at = static_cast<double>(*d.retry_at);
+    } catch (const std::exception& e) {
+      s.reason = std::string("route: ") + e.what();
+    }
+    return s;
+  }
+
+  std::string routeJson(const std::string& model, double now) {
+    try {
+      return qg::decision_to_json(engine_.route(model, to_ms(now))).dump();
+    } catch (const std::exception& e) {
+      return error_json("routeJson", e.what());
+    }
+  }
+  std::string quotasJson(double now) {
+    try {
+      return engine_.quotas_document(to_ms(now)).dump();
+    } catch (const std::exception& e) {
+      return error_json("quotasJson", e.what());
+    }
+  }
+  std::string stateJson(double now) {
+    try {
+      return engine_.state_document(to_ms(now)).dump();
+    } catch (const std::exception& e) {
+      return error_json("stateJson", e.what());
+    }
+  }
+  double eventCount() const { return static_cast<double>(engine_.event_count()); }
+
+ private:
+  qg::Engine engine_;
+};
+
+std::string parseResponseJson(const std::string& raw, double now) {
+  try {
+    const qg::RawResponse r = qg::parse_raw_response(raw);
+    return qg::snapshot_to_json(qg::parse_rate_limit_response(r.status, r.headers, r.body, to_ms(now))).dump();
+  } catch (const std::exception& e) {
+    return error_json("parseResponse", e.what());
+  }
+}
+
+std::string runVector(const std::string& text) {
+  try {
+    return qg::run_vector(text);
+  } catch (...) {
+    return error_json("runVector", "unexpected failure");
+  }
+}
+
+std::string parseIsoMs(const std::string& text) {
+  auto t = qg::parse_iso8601(text);
+  return t ? std::to_string(*t) : "";
+}
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(quotagate) {
+  using namespace emscripten;
+  value_object<LoadSummary>("LoadSummary")
+      .field("ok", &LoadSummary::ok)
+      .field("error", &LoadSummary::error)
+      .field("loaded", &LoadSummary::loaded)
+      .field("skippedJson", &LoadSummary::skipped_json);
+  value_object<ObserveSummary>("ObserveSummary")
+      .field("error", &ObserveSummary::error)
+      .field("dialect", &ObserveSummary::dialect)
+      .field("retryable", &ObserveSummary::retryable)
+      .field("cooldownUntil", &ObserveSummary::cooldown_until)
+      .field("retryAt", &ObserveSummary::retry_at);
+  value_object<RouteSummary>("RouteSummary")
+      .field("ok", &RouteSummary::ok)
+      .field("provider", &RouteSummary::provider)
+      .field("packageId", &RouteSummary::package_id)
+      .field("model", &RouteSummary::model)
+      .field("reason", &RouteSummary::reason)
+      .field("allExcluded", &RouteSummary::all_excluded)
+      .field("retryAt", &RouteSummary::retry_at);
+  class_<WasmEngine>("Engine")
+      .constructor<>()
+      .function("loadCatalog", &WasmEngine::loadCatalog)
+      .function("configure", &WasmEngine::configure)
+      .function("recordUsage", &WasmEngine::recordUsage)
+      .function("observe", &WasmEngine::observe)
+      .function("recordFailure", &WasmEngine::recordFailure)
+      .function("route", &WasmEngine::route)
+      .function("routeJson", &WasmEngine::routeJson)
+      .function("quotasJson", &WasmEngine::quotasJson)
+      .function("stateJson", &WasmEngine::stateJson)
+      .function("eventCount", &WasmEngine::eventCount);
+  function("parseResponseJson", &parseResponseJson);
+  function("runVector", &runVector);
+  function("parseIsoMs", &parseIsoMs);
+}
