@@ -17,7 +17,7 @@ HeaderSnapshot parse_rate_limit_response(int status, const HeaderMap& headers, s
       const std::string& k = entry.first;  // already lower-case
       if (k.compare(0, 12, "x-ratelimit-") == 0) {
         if (k == "x-ratelimit-limit" || k == "x-ratelimit-remaining" || k == "x-ratelimit-reset") openrouter = true;
-        else openai = true;
+        else if (k.find("-requests") != std::string::npos || k.find("-tokens") != std::string::npos) openai = true;
       } else if (k.compare(0, 28, "anthropic-ratelimit-unified-") == 0) {
         unified = true;
       } else if (k.compare(0, 20, "anthropic-ratelimit-") == 0) {

@@ -20,8 +20,14 @@ void HeaderMap::add(std::string_view name, std::string_view value) {
 }
 
 std::optional<std::string_view> HeaderMap::get(std::string_view name) const {
+  // Stored names are lower-case and the parsers ask in lower case: an exact match is the fast path.
   for (const auto& [k, v] : entries_)
-    if (k.size() == name.size() && iequals(k, name)) return std::string_view(v);
+    if (k == name) return std::string_view(v);
+  bool has_upper = false;
+  for (char c : name) has_upper = has_upper || (c >= 'A' && c <= 'Z');
+  if (has_upper)
+    for (const auto& [k, v] : entries_)
+      if (iequals(k, name)) return std::string_view(v);
   return std::nullopt;
 }
 

@@ -72,6 +72,18 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 std::optional<double> parse_number(std::string_view raw) {
   const std::string_view s = trim(raw);
   if (s.empty() || s.size() > 64) return std::nullopt;
+  if (s.size() <= 15) {  // fast path: plain non-negative integers (most header values), exact in a double
+    double v = 0;
+    bool digits_only = true;
+    for (char c : s) {
+      if (c < '0' || c > '9') {
+        digits_only = false;
+        break;
+      }
+      v = v * 10 + (c - '0');
+    }
+    if (digits_only) return v;
+  }
   size_t i = 0;
   if (s[i] == '+' || s[i] == '-') ++i;
   size_t digits = 0;

@@ -44,12 +44,7 @@ void read_kind(const HeaderMap& h, HeaderSnapshot& s, int64_t now, const KindNam
 }  // namespace
 
 void openai_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now) {
-  bool seen = false;
-  for (const auto& [k, v] : h.entries())
-    if (istarts_with(k, "x-ratelimit-") &&
-        (k.find("-requests") != std::string::npos || k.find("-tokens") != std::string::npos))
-      seen = true;
-  if (!seen) return;
+  // Called only when an x-ratelimit-*-{requests,tokens} style header is present (see header_parser).
   s.add_dialect("openai");
   read_kind(h, s, now, kRequests, s.requests);
   read_kind(h, s, now, kTokens, s.tokens);

@@ -1,0 +1,36 @@
+// Plain-text tables for the CLI (no quota maths here: every number comes from the engine).
+'use strict';
+
+function table(headers, rows) {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+const num = (v, digits = 2) => (v === null || v === undefined ? '-' : Number(v).toFixed(digits));
+const when = (iso) => (iso ? iso.replace('.000Z', 'Z') : '-');
+
+function statusTable(doc) {
+  const rows = doc.packages.map((p) => [
+    p.package_id, p.provider_id, p.package_type, p.alert,
+    `${num(p.remaining)}/${num(p.total)} ${p.unit}`, `${num(p.remaining_ratio * 100, 0)}%`,
+    num(p.burn_per_day), p.reset_at ? when(p.reset_at) : (p.expiry_date || '-'), num(p.expiring_capacity), p.confidence,
+  ]);
+  let out = table(['package', 'provider', 'type', 'alert', 'remaining', 'left', 'burn/day', 'reset/expiry', 'expiring', 'confidence'], rows);
+  if (doc.skipped_packages.length) {
+    out += '\n\nskipped:\n' + doc.skipped_packages.map((s) => `  ${s.package_id}: ${s.reason}`).join('\n');
+  }
+  return out;
+}
+
+function routeTable(decision) {
+  if (!decision.ok) return `no route: ${decision.reason}`;
+  const termNames = Object.keys(decision.ranked[0].terms);
+  const rows = decision.ranked.map((c) => [
+    c.provider, c.package_id || '-', num(c.score), c.excluded ? c.exclusion : '', ...termNames.map((t) => num(c.terms[t])),
+  ]);
+  return `route -> ${decision.provider} (${decision.package_id || 'no package'}), model ${decision.model}\n` +
+    `reason: ${decision.reason}\n\n` + table(['provider', 'package', 'score', 'excluded', ...termNames], rows);
+}
+
+module.exports = { table, statusTable, routeTable };

@@ -1,0 +1,113 @@
+// The quotagate command line (commander). Every number it prints comes from the wasm engine.
+// Bad arguments and bad files print one line on stderr and exit with code 2.
+'use strict';
+const fs = require('node:fs');
+const { Command, CommanderError } = require('commander');
+const { loadCore } = require('../core');
+const { engineFromFiles, parseIso, InputError } = require('../engine-session');
+const { statusTable, routeTable } = require('./format');
+const pkg = require('../../../package.json');
+
+function readStdin() {
+  try {
+    return fs.readFileSync(0, 'utf8');
+  } catch (err) {
+    if (err.code === 'EAGAIN' || err.code === 'EOF') return '';
+    throw err;
+  }
+}
+
+async function nowFrom(option) {
+  if (option === undefined) return Date.now();
+  const core = await loadCore();
+  const ms = parseIso(core, option);
+  if (ms === null) throw new InputError(`--now: expected an ISO-8601 timestamp such as 2026-11-28T12:00:00Z, got "${option}"`);
+  return ms;
+}
+
+function print(text) {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+function buildProgram() {
+  const program = new Command();
+  program
+    .name('quotagate')
+    .description('Quota-aware LLM gateway: use it or lose it.')
+    .version(pkg.version, '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('headers')
+    .description('Parse a raw provider response from stdin and print the rate-limit snapshot as JSON')
+    .option('--now <iso>', 'the instant the response was received (default: now)')
+    .option('--provider <id>', 'label the snapshot with a provider id')
+    .addHelpText('after', '\nExample:\n  printf "HTTP/1.1 429 Too Many Requests\\nretry-after: 20\\n" | quotagate headers --now 2026-11-28T12:00:00Z')
+    .action(async (opts) => {
+      const core = await loadCore();
+      const now = await nowFrom(opts.now);
+      const snapshot = JSON.parse(core.parseResponseJson(readStdin(), now));
+      if (opts.provider) snapshot.provider = opts.provider;
+      print(JSON.stringify(snapshot, null, 2));
+    });
+
+  program
+    .command('status')
+    .description('Print every package\'s quota status (the /api/quotas document with --json)')
+    .requiredOption('--catalog <file>', 'packages/catalog.v1.json')
+    .option('--ledger <file>', 'usage ledger as JSONL: {ts, provider_id, model, status, cost, tokens_in, tokens_out}')
+    .option('--now <iso>', 'evaluate at this instant (default: now)')
+    .option('--json', 'print JSON instead of a table')
+    .addHelpText('after', '\nExample:\n  quotagate status --catalog docs/examples/metadata/packages/catalog.v1.json --now 2026-11-28T12:00:00Z')
+    .action(async (opts) => {
+      const now = await nowFrom(opts.now);
+      const { engine } = await engineFromFiles({ catalog: opts.catalog, ledger: opts.ledger });
+      const doc = JSON.parse(engine.quotasJson(now));
+      engine.delete();
+      print(opts.json ? JSON.stringify(doc, null, 2) : statusTable(doc));
+    });
+
+  program
+    .command('route')
+    .description('Show which package a request would go to, with every scoring term')
+    .requiredOption('--catalog <file>', 'packages/catalog.v1.json')
+    .option('--ledger <file>', 'usage ledger as JSONL')
+    .option('--now <iso>', 'decide at this instant (default: now)')
+    .option('--model <name>', 'requested model, or auto', 'auto')
+    .option('--json', 'print JSON instead of a table')
+    .addHelpText('after', '\nExample:\n  quotagate route --catalog catalog.v1.json --model gemini-2.5-pro --json')
+    .action(async (opts) => {
+      const now = await nowFrom(opts.now);
+      const { engine } = await engineFromFiles({ catalog: opts.catalog, ledger: opts.ledger });
+      const decision = JSON.parse(engine.routeJson(opts.model, now));
+      engine.delete();
+      print(opts.json ? JSON.stringify(decision, null, 2) : routeTable(decision));
+      if (!decision.ok) process.exitCode = 1;
+    });
+
+  return program;
+}
+
+async function main(argv) {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; usage errors were already printed by commander.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (err instanceof InputError) {
+      process.stderr.write(`quotagate: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`quotagate: ${err && err.stack ? err.stack : err}\n`);
+    process.exitCode = 1;
+  }
+}
+
+module.exports = { main, buildProgram };

@@ -1,0 +1,45 @@
+// Builds a wasm Engine from files (catalog, optional ledger, optional engine config). Shared by the
+// CLI and the gateway. File problems become InputError with the file named.
+'use strict';
+const fs = require('node:fs');
+const { loadCore } = require('./core');
+const { readLedgerJsonl, InputError } = require('./ledger-jsonl');
+
+function readCatalogText(file) {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputError(`${file}: cannot read catalog (${err.code || err.message})`);
+  }
+}
+
+async function engineFromFiles({ catalog, ledger, engineConfig }) {
+  const core = await loadCore();
+  const engine = new core.Engine();
+  const loaded = engine.loadCatalog(readCatalogText(catalog), catalog);
+  if (!loaded.ok) {
+    engine.delete();
+    throw new InputError(loaded.error);
+  }
+  if (engineConfig) {
+    const err = engine.configure(JSON.stringify(engineConfig));
+    if (err) {
+      engine.delete();
+      throw new InputError(err);
+    }
+  }
+  if (ledger) {
+    for (const e of readLedgerJsonl(ledger, (s) => parseIso(core, s))) {
+      engine.recordUsage(e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out);
+    }
+  }
+  return { core, engine, skipped: JSON.parse(loaded.skippedJson) };
+}
+
+// ISO-8601 -> ms using the engine's own parser (same rules as the catalog); null when invalid.
+function parseIso(core, text) {
+  const ms = core.parseIsoMs(String(text));
+  return ms === '' ? null : Number(ms);
+}
+
+module.exports = { engineFromFiles, parseIso, InputError };
