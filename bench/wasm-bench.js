@@ -62,7 +62,7 @@ async function runWasmBench() {
     const e = engineWith(core, n);
     const status = measure((i) => e.quotasJson(NOW + i * 1000), n === 11 ? 5000 : 300);
     rows.push({ name: `statuses of ${n} packages as JSON (wasm)`, ...status });
-    const route = measure((i) => e.route('auto', NOW + i), n === 11 ? 50000 : 5000);
+    const route = measure((i) => e.route('auto', NOW + i, ''), n === 11 ? 50000 : 5000);
     rows.push({ name: `route auto, ${n} packages (wasm)`, ...route });
     e.delete();
   }

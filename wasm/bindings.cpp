@@ -110,10 +110,19 @@ class WasmEngine {
     }
   }
 
-  RouteSummary route(const std::string& model, double now) {
+  // skip: provider ids already tried for this request, separated by '\n' ("" for none).
+  RouteSummary route(const std::string& model, double now, const std::string& skip) {
     RouteSummary s;
     try {
-      const qg::RouteDecision d = engine_.route(model, to_ms(now), /*explain=*/false);
+      std::vector<std::string> skip_list;
+      size_t start = 0;
+      while (start < skip.size()) {
+        size_t end = skip.find('\n', start);
+        if (end == std::string::npos) end = skip.size();
+        if (end > start) skip_list.push_back(skip.substr(start, end - start));
+        start = end + 1;
+      }
+      const qg::RouteDecision d = engine_.route(model, to_ms(now), /*explain=*/false, skip_list);
       s.ok = d.ok;
       s.provider = d.provider_id;
       s.package_id = d.package_id;

@@ -412,15 +412,17 @@ void Engine::refresh_package_health() const {
   package_health_epoch_ = health_.size();
 }
 
-std::vector<RouteCandidateInput> Engine::candidates_for(const std::string& model, int64_t second) const {
+std::vector<RouteCandidateInput> Engine::candidates_for(const std::string& model, int64_t second,
+                                                        const std::vector<std::string>& skip) const {
   std::vector<RouteCandidateInput> out;
+  auto skipped = [&](const std::string& id) { return !skip.empty() && std::find(skip.begin(), skip.end(), id) != skip.end(); };
   const bool any = model == "auto" || model.empty();
   auto matches = [&](const std::string& pattern) { return model_pattern_matches(pattern, model); };
   if (!providers_.empty()) {
     for (const auto& pc : providers_) {
       bool serves = any;
       for (const auto& m : pc.models) serves = serves || matches(m);
-      if (!serves) continue;
+      if (!serves || skipped(pc.id)) continue;
       const ProviderHealth* h = health_ptr(pc.id);
       auto it = packages_by_provider_.find(pc.id);
       if (it == packages_by_provider_.end()) {
@@ -438,7 +440,7 @@ std::vector<RouteCandidateInput> Engine::candidates_for(const std::string& model
   refresh_package_health();
   for (size_t i = 0; i < catalog_.packages.size(); ++i) {
     const Package& p = catalog_.packages[i];
-    if (!any && !p.serves(model)) continue;
+    if ((!any && !p.serves(model)) || skipped(p.provider_id)) continue;
     out.push_back({&p.provider_id, &route_status(i, second), package_health_[i]});
   }
   return out;
@@ -454,10 +456,12 @@ std::string first_concrete(const std::vector<std::string>& names) {
 
 }  // namespace
 
-RouteDecision Engine::route(const std::string& requested, int64_t now, bool explain) const {
+RouteDecision Engine::route(const std::string& requested, int64_t now, bool explain,
+                            const std::vector<std::string>& skip) const {
   const std::string model = requested.empty() ? "auto" : requested;
-  const int64_t second = floor_div(now, kMsPerSecond) * kMsPerSecond;
-  std::vector<RouteCandidateInput> inputs = candidates_for(model, second);
+  // The end of the current second: every event recorded so far (ts <= now) is included.
+  const int64_t second = -floor_div(-now, kMsPerSecond) * kMsPerSecond;
+  std::vector<RouteCandidateInput> inputs = candidates_for(model, second, skip);
   // For "auto" the upstream needs a concrete model: the first non-pattern name we know.
   auto send_for = [&](const RouteCandidateInput& in) {
     if (model != "auto") return model;

@@ -63,10 +63,12 @@ class Engine {
 
   std::vector<QuotaStatus> statuses(int64_t now_ms) const;
   Json quotas_document(int64_t now_ms) const;
-  // Routing evaluates quota state at 1-second resolution (now floored to the second, cached per
+  // Routing evaluates quota state at 1-second resolution (now rounded up to the second, cached per
   // package until its state changes), so a decision costs O(candidates) on the hot path. It is
   // still a pure function of the engine's inputs and `now`. explain=false skips the ranked list.
-  RouteDecision route(const std::string& model, int64_t now_ms, bool explain = true) const;
+  // `skip` names providers already tried for this request (failover): they are not candidates.
+  RouteDecision route(const std::string& model, int64_t now_ms, bool explain = true,
+                      const std::vector<std::string>& skip = {}) const;
   Json state_document(int64_t now_ms) const;
 
   const Catalog& catalog() const { return catalog_; }
@@ -87,7 +89,8 @@ class Engine {
   void apply_event(size_t package_index, const StoredEvent& e);
   void rebuild_usage();
   ProviderHealth& health_of(const std::string& provider_id);
-  std::vector<RouteCandidateInput> candidates_for(const std::string& model, int64_t second_ms) const;
+  std::vector<RouteCandidateInput> candidates_for(const std::string& model, int64_t second_ms,
+                                                  const std::vector<std::string>& skip) const;
   const RouteView& route_status(size_t package_index, int64_t second_ms) const;
   const ProviderHealth* health_ptr(const std::string& provider_id) const;
   void refresh_package_health() const;

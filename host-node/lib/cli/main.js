@@ -87,6 +87,19 @@ function buildProgram() {
       if (!decision.ok) process.exitCode = 1;
     });
 
+  program
+    .command('serve')
+    .description('Run the gateway (demo mode with simulated providers when no provider keys are configured)')
+    .option('--config <file>', 'config.yaml (default: $XDG_CONFIG_HOME/quotagate/config.yaml)')
+    .option('--demo', 'force demo mode')
+    .option('--host <host>', 'bind address (default 127.0.0.1)')
+    .option('--port <port>', 'port (default 8090, or $PORT)')
+    .option('--data-dir <dir>', 'where demo mode keeps its catalog copy and ledger')
+    .addHelpText('after', '\nExamples:\n  quotagate serve --demo\n  quotagate serve --config ~/.config/quotagate/config.yaml --port 8090')
+    .action(async (opts) => {
+      await require('./serve-command').serve(opts);
+    });
+
   return program;
 }
 

@@ -1,0 +1,214 @@
+// Gateway configuration: config.yaml (parsed with `yaml`), ${ENV} interpolation, an optional .env
+// beside it, defaults and validation. Errors name the file, the key and what was expected.
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const YAML = require('yaml');
+
+class ConfigError extends Error {}
+
+const BACKENDS = ['openai-compat', 'anthropic'];
+
+function defaultConfigDir() {
+  const base = process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
+  return path.join(base, 'quotagate');
+}
+
+function defaultDataDir() {
+  const base = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  return path.join(base, 'quotagate');
+}
+
+function expandHome(p) {
+  return typeof p === 'string' && p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p;
+}
+
+// Replaces ${NAME} (and ${NAME:-default}) in every string of the parsed document.
+function interpolate(value, env) {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name, fallback) =>
+      env[name] !== undefined && env[name] !== '' ? env[name] : (fallback ?? ''));
+  }
+  if (Array.isArray(value)) return value.map((v) => interpolate(v, env));
+  if (value && typeof value === 'object') {
+    const out = {};
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, env);
+    return out;
+  }
+  return value;
+}
+
+function checker(file) {
+  const fail = (key, expected, got) => {
+    const shown = got === undefined ? 'nothing' : JSON.stringify(got);
+    throw new ConfigError(`${file}: ${key}: expected ${expected}, got ${shown}`);
+  };
+  return {
+    fail,
+    object(v, key) {
+      if (v === undefined || v === null) return {};
+      if (typeof v !== 'object' || Array.isArray(v)) fail(key, 'a mapping', v);
+      return v;
+    },
+    keys(obj, key, allowed) {
+      for (const k of Object.keys(obj)) if (!allowed.includes(k)) fail(`${key ? `${key}.` : ''}${k}`, `one of the known keys (${allowed.join(', ')})`, k);
+    },
+    string(v, key, { required = false, fallback } = {}) {
+      if (v === undefined || v === null || v === '') {
+        if (required) fail(key, 'a non-empty string', v);
+        return fallback;
+      }
+      if (typeof v !== 'string') fail(key, 'a string', v);
+      return v;
+    },
+    number(v, key, { fallback, min = -Infinity, max = Infinity, integer = false } = {}) {
+      if (v === undefined || v === null) return fallback;
+      const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+      if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n)))
+        fail(key, `${integer ? 'an integer' : 'a number'}${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` <= ${max}` : ''}`, v);
+      return n;
+    },
+    bool(v, key, fallback) {
+      if (v === undefined || v === null) return fallback;
+      if (typeof v !== 'boolean') fail(key, 'true or false', v);
+      return v;
+    },
+    stringList(v, key) {
+      if (v === undefined || v === null) return [];
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !x)) fail(key, 'a list of non-empty strings', v);
+      return v;
+    },
+  };
+}
+
+function parseSize(v, key, c) {
+  if (v === undefined || v === null) return 10 * 1024 * 1024;
+  if (typeof v === 'number') return c.number(v, key, { min: 1024 });
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb)?$/i.exec(String(v).trim());
+  if (!m) c.fail(key, 'a size such as 10mb', v);
+  const unit = (m[2] || 'b').toLowerCase();
+  return Math.round(Number(m[1]) * (unit === 'mb' ? 1048576 : unit === 'kb' ? 1024 : 1));
+}
+
+function isLoopback(host) {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+// Validates a parsed (already interpolated) config object; returns the normalised config.
+function normalise(raw, file, env = process.env) {
+  const c = checker(file);
+  const doc = c.object(raw, '(top level)');
+  c.keys(doc, '', ['server', 'providers', 'routing', 'metadata_dir', 'ledger', 'quota_poll', 'demo', 'log_level']);
+
+  const s = c.object(doc.server, 'server');
+  c.keys(s, 'server', ['host', 'port', 'admin_token', 'client_keys', 'body_limit', 'trust_proxy']);
+  const server = {
+    host: c.string(s.host, 'server.host', { fallback: '127.0.0.1' }),
+    port: c.number(s.port, 'server.port', { fallback: 8090, min: 0, max: 65535, integer: true }),
+    admin_token: c.string(s.admin_token, 'server.admin_token', { fallback: '' }),
+    client_keys: c.stringList(s.client_keys, 'server.client_keys'),
+    body_limit: parseSize(s.body_limit, 'server.body_limit', c),
+  };
+  if (!isLoopback(server.host) && !server.admin_token)
+    c.fail('server.admin_token', `a token when binding off loopback (server.host is ${server.host})`, server.admin_token);
+
+  if (doc.providers !== undefined && doc.providers !== null && !Array.isArray(doc.providers)) c.fail('providers', 'a list of providers', doc.providers);
+  const names = new Set();
+  const providers = (doc.providers || []).map((p, i) => {
+    const key = `providers[${i}]`;
+    c.object(p, key);
+    c.keys(p, key, ['name', 'backend', 'base_url', 'api_key', 'models', 'price', 'timeout_ms', 'headers']);
+    const name = c.string(p.name, `${key}.name`, { required: true });
+    if (names.has(name)) c.fail(`${key}.name`, 'a unique provider name', name);
+    names.add(name);
+    const backend = c.string(p.backend, `${key}.backend`, { fallback: 'openai-compat' });
+    if (!BACKENDS.includes(backend)) c.fail(`${key}.backend`, `one of ${BACKENDS.join(' | ')}`, backend);
+    const baseUrl = c.string(p.base_url, `${key}.base_url`, { required: true });
+    let parsed;
+    try {
+      parsed = new URL(baseUrl);
+    } catch {
+      c.fail(`${key}.base_url`, 'an http(s) URL', baseUrl);
+    }
+    if (!['http:', 'https:'].includes(parsed.protocol)) c.fail(`${key}.base_url`, 'an http(s) URL', baseUrl);
+    const price = c.object(p.price, `${key}.price`);
+    c.keys(price, `${key}.price`, ['input_per_1m', 'output_per_1m']);
+    const headers = c.object(p.headers, `${key}.headers`);
+    return {
+      name,
+      backend,
+      base_url: baseUrl.replace(/\/+$/, ''),
+      api_key: c.string(p.api_key, `${key}.api_key`, { fallback: '' }),
+      models: c.stringList(p.models, `${key}.models`),
+      price: {
+        input_per_1m: c.number(price.input_per_1m, `${key}.price.input_per_1m`, { fallback: 0, min: 0 }),
+        output_per_1m: c.number(price.output_per_1m, `${key}.price.output_per_1m`, { fallback: 0, min: 0 }),
+      },
+      timeout_ms: c.number(p.timeout_ms, `${key}.timeout_ms`, { fallback: 60000, min: 100 }),
+      headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)])),
+    };
+  });
+
+  const routing = c.object(doc.routing, 'routing');
+  c.keys(routing, 'routing', ['weights', 'thresholds', 'default_cooldown_s', 'learn_after_rejections', 'unhealthy_after_failures', 'max_attempts']);
+
+  const ledger = c.object(doc.ledger, 'ledger');
+  c.keys(ledger, 'ledger', ['dir', 'path', 'retention_days', 'checkpoint_interval_s', 'fsync', 'backend', 'postgres']);
+  const metadataDir = expandHome(c.string(doc.metadata_dir, 'metadata_dir', { fallback: '' }) ||
+    env.QUOTAGATE_METADATA_DIR || env.FAIGATE_PROVIDER_METADATA_DIR || path.join(defaultConfigDir(), 'metadata'));
+
+  return {
+    file,
+    server,
+    providers,
+    routing: {
+      engine: {
+        ...(routing.weights ? { weights: c.object(routing.weights, 'routing.weights') } : {}),
+        ...(routing.thresholds ? { thresholds: c.object(routing.thresholds, 'routing.thresholds') } : {}),
+        ...(routing.default_cooldown_s !== undefined ? { default_cooldown_s: c.number(routing.default_cooldown_s, 'routing.default_cooldown_s', { min: 0 }) } : {}),
+        ...(routing.learn_after_rejections !== undefined ? { learn_after_rejections: c.number(routing.learn_after_rejections, 'routing.learn_after_rejections', { min: 1, integer: true }) } : {}),
+        ...(routing.unhealthy_after_failures !== undefined ? { unhealthy_after_failures: c.number(routing.unhealthy_after_failures, 'routing.unhealthy_after_failures', { min: 1, integer: true }) } : {}),
+      },
+      max_attempts: c.number(routing.max_attempts, 'routing.max_attempts', { fallback: 4, min: 1, max: 20, integer: true }),
+    },
+    metadata_dir: metadataDir,
+    ledger: {
+      dir: expandHome(c.string(ledger.dir ?? ledger.path, 'ledger.dir', { fallback: '' }) || path.join(defaultDataDir(), 'ledger')),
+      retention_days: c.number(ledger.retention_days, 'ledger.retention_days', { fallback: 35, min: 1, max: 3650 }),
+      checkpoint_interval_s: c.number(ledger.checkpoint_interval_s, 'ledger.checkpoint_interval_s', { fallback: 5, min: 0.05 }),
+      fsync: c.bool(ledger.fsync, 'ledger.fsync', false),
+    },
+    quota_poll: c.object(doc.quota_poll, 'quota_poll'),
+    demo: c.bool(doc.demo, 'demo', false),
+    log_level: c.string(doc.log_level, 'log_level', { fallback: 'info' }),
+  };
+}
+
+// Reads and validates a config file. A missing file is an error only when it was named explicitly.
+function loadConfig(file, { env = process.env } = {}) {
+  let text;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read config (${err.code || err.message})`);
+  }
+  const envFile = path.join(path.dirname(file), '.env');
+  if (fs.existsSync(envFile) && env === process.env) {
+    try {
+      process.loadEnvFile(envFile);  // never overrides variables already set
+    } catch (err) {
+      throw new ConfigError(`${envFile}: cannot read (${err.message})`);
+    }
+  }
+  let parsed;
+  try {
+    parsed = YAML.parse(text, { prettyErrors: true });
+  } catch (err) {
+    const where = err.linePos && err.linePos[0] ? `:${err.linePos[0].line}:${err.linePos[0].col}` : '';
+    throw new ConfigError(`${file}${where}: invalid YAML: ${err.message.split('\n')[0]}`);
+  }
+  return normalise(interpolate(parsed ?? {}, env), file, env);
+}
+
+module.exports = { loadConfig, normalise, interpolate, ConfigError, defaultConfigDir, defaultDataDir, isLoopback };

@@ -1,0 +1,185 @@
+// Simulated LLM providers on loopback, one per rate-limit dialect. Demo mode runs them so that a
+// newcomer sees quotas move with no keys; the tests run them as fake upstreams and steer them into
+// failure modes. Each keeps its own request count and answers with that dialect's headers.
+'use strict';
+const http = require('node:http');
+
+const DIALECTS = ['openai', 'anthropic', 'openrouter', 'gemini'];
+
+function goDuration(ms) {
+  const s = Math.max(0, ms) / 1000;
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${(s - m * 60).toFixed(3).replace(/\.?0+$/, '')}s` : `${s.toFixed(3).replace(/\.?0+$/, '') || 0}s`;
+}
+
+class FakeProvider {
+  // limit: requests per windowMs before 429s; latencyMs: delay before the first byte.
+  constructor({ name, dialect = 'openai', limit = 1000, windowMs = 60000, latencyMs = 5, clock = Date.now } = {}) {
+    if (!DIALECTS.includes(dialect)) throw new Error(`unknown dialect ${dialect}`);
+    Object.assign(this, { name: name || dialect, dialect, limit, windowMs, latencyMs, clock });
+    this.mode = 'ok';       // ok | 429 | 429-bare | 500 | 502 | 503 | slow | reset | reset-mid-stream | bad-json | bad-sse
+    this.hits = [];         // timestamps of accepted requests (for the window count)
+    this.received = 0;
+    this.lastRequest = null;
+    this.sockets = new Set();
+    this.server = http.createServer((req, res) => this.handle(req, res));
+    this.server.keepAliveTimeout = 30000;
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+  }
+
+  listen(port = 0) {
+    return new Promise((resolve) => this.server.listen(port, '127.0.0.1', () => {
+      this.port = this.server.address().port;
+      this.url = `http://127.0.0.1:${this.port}`;
+      resolve(this);
+    }));
+  }
+
+  close() {
+    for (const s of this.sockets) s.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  used(now) {
+    const from = now - this.windowMs;
+    while (this.hits.length && this.hits[0] <= from) this.hits.shift();
+    return this.hits.length;
+  }
+
+  rateHeaders(now, used) {
+    const remaining = Math.max(0, this.limit - used);
+    const resetMs = this.hits.length ? this.hits[0] + this.windowMs - now : this.windowMs;
+    switch (this.dialect) {
+      case 'openai':
+      case 'gemini':
+        return {
+          'x-ratelimit-limit-requests': String(this.limit), 'x-ratelimit-remaining-requests': String(remaining),
+          'x-ratelimit-reset-requests': goDuration(resetMs),
+          'x-ratelimit-limit-tokens': '200000', 'x-ratelimit-remaining-tokens': '199000', 'x-ratelimit-reset-tokens': '6m0s',
+        };
+      case 'openrouter':
+        return { 'X-RateLimit-Limit': String(this.limit), 'X-RateLimit-Remaining': String(remaining), 'X-RateLimit-Reset': String(now + resetMs) };
+      case 'anthropic':
+        return {
+          'anthropic-ratelimit-unified-status': remaining > 0 ? 'allowed' : 'rejected',
+          'anthropic-ratelimit-unified-5h-utilization': (Math.min(used, this.limit) / this.limit).toFixed(4),
+          'anthropic-ratelimit-unified-5h-reset': String(Math.ceil((now + resetMs) / 1000)),
+          'anthropic-ratelimit-unified-5h-status': remaining > 0 ? 'allowed' : 'rejected',
+          'anthropic-ratelimit-unified-representative-claim': 'five_hour',
+        };
+      default:
+        return {};
+    }
+  }
+
+  rejection(now) {
+    const retryS = Math.max(1, Math.ceil(((this.hits[0] ?? now) + this.windowMs - now) / 1000));
+    switch (this.dialect) {
+      case 'gemini':
+        return { headers: {}, body: { error: { code: 429, message: 'You exceeded your current quota.', status: 'RESOURCE_EXHAUSTED', details: [
+          { '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [{ quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', quotaValue: String(this.limit) }] },
+          { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${retryS}s` }] } } };
+      case 'openrouter':
+        return { headers: {}, body: { error: { code: 429, message: 'Rate limit exceeded: free-models-per-day. ', metadata: { headers: {
+          'X-RateLimit-Limit': String(this.limit), 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(now + retryS * 1000) } } } } };
+      case 'anthropic':
+        return { headers: { 'retry-after': String(retryS) }, body: { type: 'error', error: { type: 'rate_limit_error', message: 'Rate limited' } } };
+      default:
+        return { headers: { 'retry-after': String(retryS) }, body: { error: { message: `Rate limit reached. Please try again in ${retryS}s.`, type: 'requests', code: 'rate_limit_exceeded' } } };
+    }
+  }
+
+  async handle(req, res) {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    this.received++;
+    let body = {};
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    } catch { /* the gateway always sends JSON; keep going */ }
+    this.lastRequest = { url: req.url, headers: req.headers, body };
+    const now = this.clock();
+    const mode = this.mode;
+    if (mode === 'reset') return req.socket.destroy();
+    await delay(mode === 'slow' ? 60000 : this.latencyMs);
+    if (res.destroyed) return;
+    if (mode === '429' || mode === '429-bare') {
+      const r = this.rejection(now);
+      const headers = mode === '429-bare' ? {} : { ...r.headers, ...this.rateHeaders(now, this.limit) };
+      return send(res, 429, headers, mode === '429-bare' ? { error: { message: 'slow down' } } : r.body);
+    }
+    if (['500', '502', '503'].includes(mode)) return send(res, Number(mode), {}, { error: { message: 'upstream exploded', type: 'server_error' } });
+    const used = this.used(now);
+    if (used >= this.limit) {
+      const r = this.rejection(now);
+      return send(res, 429, { ...r.headers, ...this.rateHeaders(now, used) }, r.body);
+    }
+    this.hits.push(now);
+    const headers = this.rateHeaders(now, used + 1);
+    const text = `Hello from ${this.name}.`;
+    const inTokens = 12, outTokens = 7;
+    if (mode === 'bad-json') {
+      res.writeHead(200, { 'content-type': 'application/json', ...headers });
+      return res.end('{"id": "x", "choices": [');
+    }
+    if (body.stream) return this.stream(res, body, headers, text, inTokens, outTokens, mode);
+    if (this.dialect === 'anthropic') {
+      return send(res, 200, headers, { id: 'msg_fake', type: 'message', role: 'assistant', model: body.model,
+        content: [{ type: 'text', text }], stop_reason: 'end_turn', stop_sequence: null,
+        usage: { input_tokens: inTokens, output_tokens: outTokens } });
+    }
+    const usage = { prompt_tokens: inTokens, completion_tokens: outTokens, total_tokens: inTokens + outTokens };
+    if (this.dialect === 'openrouter') usage.cost = 0.00042;
+    return send(res, 200, headers, { id: 'chatcmpl-fake', object: 'chat.completion', created: Math.floor(now / 1000), model: body.model,
+      choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage });
+  }
+
+  async stream(res, body, headers, text, inTokens, outTokens, mode) {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers });
+    const words = text.split(' ');
+    if (this.dialect === 'anthropic') {
+      const ev = (type, data) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+      ev('message_start', { message: { id: 'msg_fake', type: 'message', role: 'assistant', model: body.model, content: [], stop_reason: null, usage: { input_tokens: inTokens, output_tokens: 1 } } });
+      ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
+      for (const [i, w] of words.entries()) {
+        ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: (i ? ' ' : '') + w } });
+        await delay(1);
+        if (mode === 'reset-mid-stream' && i === 0) return res.socket.destroy();
+      }
+      ev('content_block_stop', { index: 0 });
+      ev('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: outTokens } });
+      ev('message_stop', {});
+      return res.end();
+    }
+    const base = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model: body.model };
+    for (const [i, w] of words.entries()) {
+      res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { ...(i ? {} : { role: 'assistant' }), content: (i ? ' ' : '') + w }, finish_reason: null }] })}\n\n`);
+      await delay(1);
+      if (mode === 'reset-mid-stream' && i === 0) return res.socket.destroy();
+      if (mode === 'bad-sse' && i === 0) res.write('data: {"choices": [oops\n\n');
+    }
+    res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
+    if (body.stream_options && body.stream_options.include_usage) {
+      const usage = { prompt_tokens: inTokens, completion_tokens: outTokens, total_tokens: inTokens + outTokens };
+      if (this.dialect === 'openrouter') usage.cost = 0.00042;
+      res.write(`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`);
+    }
+    res.write('data: [DONE]\n\n');
+    res.end();
+  }
+}
+
+function send(res, status, headers, body) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function delay(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+module.exports = { FakeProvider, DIALECTS };

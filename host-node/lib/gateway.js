@@ -1,0 +1,114 @@
+// The HTTP surface (express 5): OpenAI- and Anthropic-compatible endpoints, the quota API,
+// metrics and health, with client-key and admin-token checks and errors in each API's own shape.
+'use strict';
+const crypto = require('node:crypto');
+const express = require('express');
+const { ClientError } = require('./proxy');
+
+function digest(s) {
+  return crypto.createHash('sha256').update(String(s)).digest();
+}
+
+// Constant-time membership: every configured key is compared, with equal-length digests.
+function keyMatches(candidate, digests) {
+  if (typeof candidate !== 'string' || !candidate) return false;
+  const d = digest(candidate);
+  let ok = false;
+  for (const k of digests) ok = crypto.timingSafeEqual(d, k) || ok;
+  return ok;
+}
+
+function bearer(req) {
+  const h = req.headers.authorization;
+  return typeof h === 'string' && /^Bearer\s+/i.test(h) ? h.replace(/^Bearer\s+/i, '').trim() : null;
+}
+
+function openAiError(res, status, message, code, type) {
+  res.status(status).json({ error: { message, type: type || (status >= 500 ? 'server_error' : 'invalid_request_error'), code: code || null } });
+}
+
+function anthropicError(res, status, message, type) {
+  res.status(status).json({ type: 'error', error: { type: type || (status === 429 ? 'rate_limit_error' : status >= 500 ? 'api_error' : 'invalid_request_error'), message } });
+}
+
+function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = Date.now, extraRoutes }) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const clientKeyDigests = config.server.client_keys.map(digest);
+  const adminDigest = config.server.admin_token ? [digest(config.server.admin_token)] : null;
+  const json = express.json({ limit: config.server.body_limit, strict: false, type: () => true });
+
+  const requireClientKey = (req, res, next) => {
+    if (!clientKeyDigests.length) return next();
+    const key = bearer(req) || req.headers['x-api-key'];
+    if (keyMatches(key, clientKeyDigests)) return next();
+    throw new ClientError(401, 'invalid or missing API key', 'invalid_api_key');
+  };
+  const requireAdmin = (req, res, next) => {
+    if (!adminDigest) return next();
+    if (keyMatches(bearer(req), adminDigest)) return next();
+    res.status(401).set('www-authenticate', 'Bearer').json({ error: { message: 'admin token required (Authorization: Bearer <admin_token>)', type: 'authentication_error', code: 'admin_token_required' } });
+  };
+  app.locals.requireAdmin = requireAdmin;
+
+  // Quotas document, computed at most once per millisecond tick for concurrent readers.
+  let cached = { at: -1, doc: null };
+  const quotas = () => {
+    const t = now();
+    if (cached.at !== t) {
+      const catalogError = app.locals.catalogError ? app.locals.catalogError() : null;
+      cached = { at: t, doc: { ...JSON.parse(engine.quotasJson(t)), demo, catalog_error: catalogError } };
+    }
+    return cached.doc;
+  };
+  app.locals.quotas = quotas;
+
+  app.get('/health', (req, res) => res.json({ status: 'ok', demo, uptime_s: Math.round(process.uptime()) }));
+
+  app.get('/v1/models', requireClientKey, (req, res) => {
+    const models = new Map([['auto', 'quotagate']]);
+    for (const p of config.providers) for (const m of p.models) if (!m.endsWith('*') && !models.has(m)) models.set(m, p.name);
+    res.json({ object: 'list', data: [...models].map(([id, owner]) => ({ id, object: 'model', created: 0, owned_by: owner })) });
+  });
+
+  app.post('/v1/chat/completions', requireClientKey, json, (req, res) => proxy.handle(req, res, 'openai'));
+  app.post('/v1/messages', requireClientKey, json, (req, res) => proxy.handle(req, res, 'anthropic'));
+
+  app.get('/api/quotas', requireAdmin, (req, res) => res.json(quotas()));
+  app.get('/api/state', requireAdmin, (req, res) => {
+    res.type('application/json').send(`{"demo":${demo},"state":${engine.stateJson(now())}}`);
+  });
+  app.post('/api/route', requireAdmin, json, (req, res) => {
+    const model = req.body && typeof req.body.model === 'string' && req.body.model ? req.body.model : 'auto';
+    res.type('application/json').send(engine.routeJson(model, now()));
+  });
+  app.get('/metrics', requireAdmin, async (req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  if (extraRoutes) extraRoutes(app, { requireAdmin, quotas });
+
+  app.use((req, res) => openAiError(res, 404, `no route for ${req.method} ${req.path.slice(0, 200)}`, 'not_found'));
+
+  // Errors in the shape of the API that was called; nothing secret is ever echoed.
+  app.use((err, req, res, next) => {  // eslint-disable-line no-unused-vars
+    if (res.headersSent) {
+      log.warn({ err: redactor.text(String(err && err.message)) }, 'error after headers were sent');
+      return res.end();
+    }
+    let status = 500, message = 'internal error', code = 'internal_error', headers = {};
+    if (err instanceof ClientError) ({ status, message, code, extraHeaders: headers } = err);
+    else if (err && err.type === 'entity.too.large') [status, message, code] = [413, `request body larger than the ${config.server.body_limit} byte limit`, 'request_too_large'];
+    else if (err && (err.type === 'entity.parse.failed' || err instanceof SyntaxError)) [status, message, code] = [400, 'malformed JSON in request body', 'invalid_json'];
+    else if (err && (err.type === 'charset.unsupported' || err.type === 'encoding.unsupported')) [status, message, code] = [415, 'unsupported body encoding', 'unsupported_encoding'];
+    else log.error({ err: redactor.text(String(err && err.stack)) }, 'unhandled error');
+    res.set(headers);
+    const text = redactor.text(message);
+    if (req.path === '/v1/messages') anthropicError(res, status, text);
+    else openAiError(res, status, text, code, status === 429 ? 'rate_limit_error' : undefined);
+    metrics.requests.inc({ endpoint: req.path === '/v1/messages' ? 'anthropic' : 'openai', provider: 'none', status: String(status) });
+  });
+  return app;
+}
+
+module.exports = { createApp, keyMatches };

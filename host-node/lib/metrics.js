@@ -1,0 +1,44 @@
+// Prometheus metrics (prom-client) on a registry of our own. Package gauges are read from the
+// engine's /api/quotas document at scrape time: no quota maths here.
+'use strict';
+const client = require('prom-client');
+
+const ALERTS = ['exhausted', 'use_or_lose', 'expired', 'topup', 'watch', 'ok'];
+
+function createMetrics({ quotasDocument }) {
+  const registry = new client.Registry();
+  const requests = new client.Counter({ name: 'quotagate_requests_total', help: 'Client requests by endpoint, provider and final status', labelNames: ['endpoint', 'provider', 'status'], registers: [registry] });
+  const upstream = new client.Histogram({ name: 'quotagate_upstream_latency_seconds', help: 'Time to the upstream response headers', labelNames: ['provider', 'status'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [registry] });
+  const failovers = new client.Counter({ name: 'quotagate_failovers_total', help: 'Attempts abandoned for the next candidate', labelNames: ['provider', 'reason'], registers: [registry] });
+  new client.Gauge({
+    name: 'quotagate_package_remaining', help: 'Remaining capacity per package, in the package unit', labelNames: ['package', 'provider', 'unit'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of quotasDocument().packages) this.set({ package: p.package_id, provider: p.provider_id, unit: p.unit }, p.remaining);
+    },
+  });
+  new client.Gauge({
+    name: 'quotagate_package_remaining_ratio', help: 'Remaining share of capacity per package (0..1)', labelNames: ['package', 'provider'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of quotasDocument().packages) this.set({ package: p.package_id, provider: p.provider_id }, p.remaining_ratio);
+    },
+  });
+  new client.Gauge({
+    name: 'quotagate_package_alert', help: '1 for the alert each package is in', labelNames: ['package', 'alert'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of quotasDocument().packages) for (const a of ALERTS) this.set({ package: p.package_id, alert: a }, p.alert === a ? 1 : 0);
+    },
+  });
+  new client.Gauge({
+    name: 'quotagate_provider_cooldown', help: '1 while a provider is cooling down after a 429', labelNames: ['provider'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const provider of Object.keys(quotasDocument().cooldowns || {})) this.set({ provider }, 1);
+    },
+  });
+  return { registry, requests, upstream, failovers };
+}
+
+module.exports = { createMetrics };

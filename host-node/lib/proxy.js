@@ -1,0 +1,265 @@
+// One client request from routing to the ledger: ask the engine for a candidate, call it, feed
+// its response (any status) back to the engine, fail over before the first byte on 429/5xx/
+// timeout/connection errors, stream without buffering, and append the usage event before the
+// client's response completes. No quota maths here: every decision comes from the wasm engine.
+'use strict';
+const crypto = require('node:crypto');
+const { SseUsageTap } = require('./sse');
+
+const MAX_UPSTREAM_ERROR_BODY = 64 * 1024;
+const FAILOVER_STATUSES = new Set([401, 403, 408, 409, 429, 500, 502, 503, 504, 529]);
+
+class ClientError extends Error {
+  constructor(status, message, code, extraHeaders = {}) {
+    super(message);
+    Object.assign(this, { status, code, extraHeaders });
+  }
+}
+
+function headersText(headers) {
+  let out = '';
+  for (const [k, v] of headers) out += `${k}: ${v}\n`;
+  return out;
+}
+
+async function readBounded(response, limit) {
+  const reader = response.body.getReader();
+  const parts = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      break;
+    }
+    parts.push(value);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function upstreamRequest(provider, kind, body, model, stream) {
+  const payload = { ...body, model };
+  const headers = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json', ...provider.headers };
+  let url;
+  if (kind === 'anthropic') {
+    url = `${provider.base_url}/v1/messages`;
+    if (provider.api_key) headers['x-api-key'] = provider.api_key;
+    headers['anthropic-version'] = provider.headers['anthropic-version'] || '2023-06-01';
+  } else {
+    url = `${provider.base_url}/chat/completions`;
+    if (provider.api_key) headers.authorization = `Bearer ${provider.api_key}`;
+    if (stream) payload.stream_options = { ...(body.stream_options || {}), include_usage: true };
+  }
+  return { url, init: { method: 'POST', headers, body: JSON.stringify(payload) } };
+}
+
+function costOf(provider, usage) {
+  if (usage.cost !== null && usage.cost !== undefined && Number.isFinite(usage.cost)) return usage.cost;
+  return (usage.tokens_in * provider.price.input_per_1m + usage.tokens_out * provider.price.output_per_1m) / 1e6;
+}
+
+function usageFromJson(kind, json) {
+  const u = (json && json.usage) || {};
+  if (kind === 'anthropic') return { tokens_in: u.input_tokens || 0, tokens_out: u.output_tokens || 0, cost: null };
+  return { tokens_in: u.prompt_tokens || 0, tokens_out: u.completion_tokens || 0, cost: Number.isFinite(u.cost) ? u.cost : null };
+}
+
+class Proxy {
+  constructor({ engine, providers, ledger, metrics, log, redactor, maxAttempts = 4, now = Date.now }) {
+    Object.assign(this, { engine, ledger, metrics, log, redactor, maxAttempts, now });
+    this.providers = new Map(providers.map((p) => [p.name, p]));
+  }
+
+  // kind: 'openai' (/v1/chat/completions) or 'anthropic' (/v1/messages).
+  async handle(req, res, kind) {
+    const started = process.hrtime.bigint();
+    const requestId = crypto.randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const body = req.body;
+    validateBody(body, kind);
+    const model = body.model;
+    const stream = body.stream === true;
+    const wrongBackend = [...this.providers.values()].filter((p) => (kind === 'anthropic') !== (p.backend === 'anthropic')).map((p) => p.name);
+    const skip = [...wrongBackend];
+    const attempts = [];
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableEnded) abort.abort(new Error('client went away'));
+    });
+
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      const now = this.now();
+      const decision = this.engine.route(model, now, skip.join('\n'));
+      if (!decision.ok) break;
+      if (decision.allExcluded && attempt === 0) throw this.noCapacity(decision, now, model);
+      if (decision.allExcluded) break;
+      const provider = this.providers.get(decision.provider);
+      if (!provider) {  // a catalog package whose provider is not configured
+        skip.push(decision.provider);
+        attempt--;
+        continue;
+      }
+      const outcome = await this.tryProvider({ provider, decision, kind, body, stream, res, abort, requestId, model });
+      attempts.push({ provider: provider.name, package: decision.packageId, status: outcome.status, reason: outcome.reason });
+      if (outcome.done) {
+        this.logRequest({ requestId, kind, model, decision, attempts, started, status: outcome.status });
+        return;
+      }
+      this.metrics.failovers.inc({ provider: provider.name, reason: outcome.reason });
+      skip.push(provider.name);
+      if (abort.signal.aborted) return;
+    }
+    // Nothing left to try: capacity-based answer if every candidate is blocked, else 502.
+    const now = this.now();
+    const final = this.engine.route(model, now, wrongBackend.join('\n'));
+    this.logRequest({ requestId, kind, model, decision: final, attempts, started, status: final.allExcluded ? 429 : 502 });
+    if (!final.ok && attempts.length === 0) throw this.unknownModel(model);
+    if (final.allExcluded) throw this.noCapacity(final, now, model);
+    const last = attempts[attempts.length - 1];
+    throw new ClientError(502, `all ${attempts.length} upstream attempts failed (last: ${last ? `${last.provider} ${last.reason}` : 'none'})`, 'upstream_failed');
+  }
+
+  noCapacity(decision, now, model) {
+    const retryS = decision.retryAt > 0 ? Math.max(1, Math.ceil((decision.retryAt - now) / 1000)) : null;
+    const headers = retryS ? { 'retry-after': String(retryS) } : {};
+    return new ClientError(retryS ? 429 : 503, `no capacity for model "${model}": ${decision.reason}`, 'quota_exhausted', headers);
+  }
+
+  unknownModel(model) {
+    const available = [...new Set([...this.providers.values()].flatMap((p) => p.models))].sort();
+    return new ClientError(404, `unknown model "${String(model).slice(0, 200)}"; available: auto, ${available.join(', ')}`, 'model_not_found');
+  }
+
+  async tryProvider({ provider, decision, kind, body, stream, res, abort, requestId, model }) {
+    const { url, init } = upstreamRequest(provider, kind, body, decision.model, stream);
+    const t0 = Date.now();
+    const sentAt = this.now();
+    const timeout = AbortSignal.timeout(provider.timeout_ms);
+    const signal = AbortSignal.any([abort.signal, timeout]);
+    let response;
+    try {
+      response = await fetch(url, { ...init, signal });
+    } catch (err) {
+      const reason = timeout.aborted ? 'timeout' : (err.cause && err.cause.code) || err.name || 'connection error';
+      this.engine.recordFailure(provider.name, reason, this.now());
+      this.metrics.upstream.observe({ provider: provider.name, status: 'error' }, (Date.now() - t0) / 1000);
+      this.appendEvent({ requestId, provider, model: decision.model, status: 0, usage: null, sentAt });
+      return { done: false, status: 0, reason };
+    }
+    const latency = Date.now() - t0;
+    this.metrics.upstream.observe({ provider: provider.name, status: String(response.status) }, latency / 1000);
+    const hdrs = headersText(response.headers);
+
+    if (response.status >= 400) {
+      let text = '';
+      try {
+        text = await readBounded(response, MAX_UPSTREAM_ERROR_BODY);
+      } catch { /* the body is a hint only */ }
+      const obs = this.engine.observe(provider.name, response.status, hdrs, text, latency, this.now());
+      this.appendEvent({ requestId, provider, model: decision.model, status: response.status, usage: null, sentAt });
+      if (FAILOVER_STATUSES.has(response.status) && obs.retryable !== false) return { done: false, status: response.status, reason: `HTTP ${response.status}` };
+      if (FAILOVER_STATUSES.has(response.status)) return { done: false, status: response.status, reason: `HTTP ${response.status} (not retryable)` };
+      // A client-side error (400, 404, 422 ...): the request itself is wrong; pass the provider's word on.
+      throw new ClientError(response.status, `${provider.name}: ${this.redactor.text(extractMessage(text)) || `HTTP ${response.status}`}`, 'upstream_rejected');
+    }
+    this.engine.observe(provider.name, response.status, hdrs, '', latency, this.now());
+    res.setHeader('x-quotagate-provider', provider.name);
+    if (decision.packageId) res.setHeader('x-quotagate-package', decision.packageId);
+    res.setHeader('x-quotagate-model', decision.model);
+
+    if (!stream) {
+      let text;
+      try {
+        text = await readBounded(response, 64 * 1024 * 1024);
+      } catch (err) {
+        this.engine.recordFailure(provider.name, 'body read failed', this.now());
+        return { done: false, status: 502, reason: 'body read failed' };
+      }
+      let json;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        this.engine.recordFailure(provider.name, 'malformed JSON', this.now());
+        this.appendEvent({ requestId, provider, model: decision.model, status: 502, usage: null, sentAt });
+        return { done: false, status: 502, reason: 'malformed upstream JSON' };
+      }
+      this.appendEvent({ requestId, provider, model: decision.model, status: response.status, usage: usageFromJson(kind, json), sentAt });
+      this.metrics.requests.inc({ endpoint: kind, provider: provider.name, status: String(response.status) });
+      res.status(response.status).json(json);
+      return { done: true, status: response.status };
+    }
+
+    // Streaming: from the first byte on there is no failover.
+    const tap = new SseUsageTap({ dialect: kind, dropUsageChunk: !(body.stream_options && body.stream_options.include_usage) });
+    res.status(200);
+    res.setHeader('content-type', 'text/event-stream; charset=utf-8');
+    res.setHeader('cache-control', 'no-cache');
+    res.setHeader('x-accel-buffering', 'no');
+    res.flushHeaders();
+    const decoder = new TextDecoder();
+    let status = 200;
+    try {
+      for await (const chunk of response.body) {
+        const out = tap.push(decoder.decode(chunk, { stream: true }));
+        if (out && !res.write(out)) await new Promise((resolve) => res.once('drain', resolve));
+      }
+      const rest = tap.flush() + decoder.decode();
+      if (rest) res.write(rest);
+    } catch (err) {
+      status = abort.signal.aborted ? 499 : 502;  // client went away, or the upstream broke mid-stream
+      if (status === 502) {
+        this.engine.recordFailure(provider.name, 'stream interrupted', this.now());
+        res.write(`data: ${JSON.stringify({ error: { message: `${provider.name}: upstream stream interrupted`, type: 'upstream_error' } })}\n\n`);
+      }
+    }
+    this.appendEvent({ requestId, provider, model: decision.model, status, usage: tap.usage, sentAt });
+    this.metrics.requests.inc({ endpoint: kind, provider: provider.name, status: String(status) });
+    res.end();
+    return { done: true, status };
+  }
+
+  // ts is when the request was sent upstream: a provider reading taken from this response already
+  // includes it, and the engine adds only events after a reading.
+  appendEvent({ requestId, provider, model, status, usage, sentAt }) {
+    const u = usage || { tokens_in: 0, tokens_out: 0, cost: null };
+    const cost = usage ? costOf(provider, u) : 0;
+    const ts = sentAt;
+    const event = { id: `${requestId}:${provider.name}`, ts, provider_id: provider.name, model, status, cost, tokens_in: u.tokens_in, tokens_out: u.tokens_out };
+    this.ledger.append(event);  // durable before the response completes
+    this.engine.recordUsage(ts, provider.name, model, status, cost, u.tokens_in, u.tokens_out);
+  }
+
+  logRequest({ requestId, kind, model, decision, attempts, started, status }) {
+    this.log.info({
+      request_id: requestId, endpoint: kind, model, status,
+      provider: attempts.length ? attempts[attempts.length - 1].provider : null,
+      route: decision ? { provider: decision.provider, package: decision.packageId, reason: decision.reason } : null,
+      failovers: Math.max(0, attempts.length - 1), attempts,
+      latency_ms: Number(process.hrtime.bigint() - started) / 1e6,
+    }, 'request');
+  }
+}
+
+function extractMessage(text) {
+  try {
+    const j = JSON.parse(text);
+    return (j.error && (j.error.message || j.error.type)) || j.message || '';
+  } catch {
+    return text.slice(0, 200);
+  }
+}
+
+const SAFE_MODEL = /^[\x20-\x7e]{1,256}$/;
+
+function validateBody(body, kind) {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ClientError(400, 'request body must be a JSON object', 'invalid_request');
+  if (typeof body.model !== 'string' || !body.model) throw new ClientError(400, '"model" must be a non-empty string (a model name or "auto")', 'invalid_request');
+  if (!SAFE_MODEL.test(body.model)) throw new ClientError(400, '"model" must be printable ASCII without control characters (at most 256)', 'invalid_request');
+  if (!Array.isArray(body.messages)) throw new ClientError(400, '"messages" must be an array', 'invalid_request');
+  if (body.stream !== undefined && typeof body.stream !== 'boolean') throw new ClientError(400, '"stream" must be true or false', 'invalid_request');
+  if (kind === 'anthropic' && body.max_tokens !== undefined && !Number.isInteger(body.max_tokens)) throw new ClientError(400, '"max_tokens" must be an integer', 'invalid_request');
+}
+
+module.exports = { Proxy, ClientError };

@@ -1,0 +1,106 @@
+// Starts the gateway: configuration, the wasm engine seeded from the durable ledger, the HTTP
+// server, periodic checkpoints, and (with no provider keys) demo mode. Returns a handle to stop it.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const pino = require('pino');
+const { loadCore } = require('./core');
+const { LedgerStore } = require('./ledger-store');
+const { Proxy } = require('./proxy');
+const { createApp } = require('./gateway');
+const { createMetrics } = require('./metrics');
+const { Redactor, REDACT_PATHS } = require('./redact');
+const { startDemo } = require('./demo/demo');
+const { isLoopback } = require('./config');
+
+function catalogPath(metadataDir) {
+  return path.join(metadataDir, 'packages', 'catalog.v1.json');
+}
+
+// options: { config (normalised), demo (bool), dataDir, logStream, now }
+async function startGateway({ config, demo = false, dataDir, logStream, now = Date.now, extraRoutes }) {
+  const log = pino({ level: config.log_level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'quotagate', ...(demo ? { demo: true } : {}) } }, logStream);
+  let demoHandle = null;
+  let providers = config.providers;
+  let metadataDir = config.metadata_dir;
+  let ledgerDir = config.ledger.dir;
+  if (demo) {
+    demoHandle = await startDemo({ dataDir });
+    providers = demoHandle.providers;
+    metadataDir = demoHandle.metadataDir;
+    ledgerDir = demoHandle.ledgerDir;
+  }
+  const redactor = new Redactor([...providers.map((p) => p.api_key), ...config.server.client_keys, config.server.admin_token]);
+
+  const core = await loadCore();
+  const engine = new core.Engine();
+  const engineConfig = { ...config.routing.engine, providers: providers.map((p) => ({ id: p.name, models: p.models })) };
+  const configError = engine.configure(JSON.stringify(engineConfig));
+  if (configError) throw new Error(`${config.file || 'config'}: routing: ${configError}`);
+
+  const catalogFile = catalogPath(metadataDir);
+  let catalogError = null;
+  if (fs.existsSync(catalogFile)) {
+    const r = engine.loadCatalog(fs.readFileSync(catalogFile, 'utf8'), catalogFile);
+    if (!r.ok) catalogError = r.error;
+    for (const s of JSON.parse(r.skippedJson)) log.warn({ package: s.package_id, reason: s.reason }, 'catalog entry skipped');
+  } else {
+    catalogError = `${catalogFile}: not found; quotas are unknown until a catalog is there (see docs/catalog.md)`;
+  }
+  if (catalogError) log.error({ error: catalogError }, 'catalog not loaded');
+
+  const ledger = new LedgerStore({ dir: ledgerDir, retentionDays: config.ledger.retention_days, fsync: config.ledger.fsync, log });
+  const t0 = Date.now();
+  const events = await ledger.open(now());
+  for (const e of events) engine.recordUsage(e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out);
+  log.info({ events: events.length, ms: Date.now() - t0, dir: ledgerDir }, 'ledger loaded');
+
+  const metrics = createMetrics({ quotasDocument: () => app.locals.quotas() });
+  const proxy = new Proxy({ engine, providers, ledger, metrics, log, redactor, maxAttempts: config.routing.max_attempts, now });
+  const app = createApp({ engine, proxy, config: { ...config, providers }, metrics, log, redactor, demo, now, extraRoutes: (a, ctx) => {
+    a.locals.catalogError = () => catalogError;
+    if (extraRoutes) extraRoutes(a, ctx);
+  } });
+
+  const checkpointTimer = setInterval(() => {
+    try {
+      if (ledger.pending.length) {
+        const ms = ledger.checkpoint(now());
+        if (ms > 200) log.warn({ ms }, 'slow ledger checkpoint');
+      }
+    } catch (err) {
+      log.error({ err: err.message }, 'ledger checkpoint failed; events stay in the journal');
+    }
+  }, config.ledger.checkpoint_interval_s * 1000);
+  checkpointTimer.unref();
+  const pruneTimer = setInterval(() => ledger.prune(now()), 6 * 3600 * 1000);
+  pruneTimer.unref();
+
+  const server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.server.port, config.server.host, () => resolve(s));
+    s.on('error', reject);
+  });
+  server.keepAliveTimeout = 65000;
+  server.headersTimeout = 66000;
+  server.requestTimeout = 0;  // streams may be long; slow clients are bounded by headersTimeout
+  const address = server.address();
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  log.info({ url, providers: providers.length, loopback: isLoopback(config.server.host) }, 'quotagate listening');
+
+  let closed = false;
+  async function close() {
+    if (closed) return;
+    closed = true;
+    clearInterval(checkpointTimer);
+    clearInterval(pruneTimer);
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(() => resolve()));
+    ledger.close();
+    engine.delete();
+    if (demoHandle) await demoHandle.close();
+  }
+  return { url, port: address.port, server, engine, ledger, log, close, catalogError: () => catalogError, providers, demo };
+}
+
+module.exports = { startGateway, catalogPath };
