@@ -142,7 +142,8 @@ class Proxy {
     try {
       response = await fetch(url, { ...init, signal });
     } catch (err) {
-      const reason = timeout.aborted ? 'timeout' : (err.cause && err.cause.code) || err.name || 'connection error';
+      const cause = err && err.cause;
+      const reason = timeout.aborted ? 'timeout' : (cause && (cause.code || cause.message)) || (err && err.message) || 'connection error';
       this.engine.recordFailure(provider.name, reason, this.now());
       this.metrics.upstream.observe({ provider: provider.name, status: 'error' }, (Date.now() - t0) / 1000);
       this.appendEvent({ requestId, provider, model: decision.model, status: 0, usage: null, sentAt });

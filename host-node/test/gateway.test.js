@@ -3,7 +3,17 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const net = require('node:net');
 const { startTestGateway, postJson, chat } = require('./helpers');
+
+// A loopback port with nothing listening (bound, then released).
+async function closedPort() {
+  const srv = net.createServer();
+  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address();
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
 
 const DAILY = (provider, limit, models) => ({ provider_id: provider, package_type: 'daily', limit_per_day: limit, models });
 
@@ -91,7 +101,6 @@ test('failover on 429, 500, timeout and connection refused; the client gets the 
   const gw = await startTestGateway({
     fakes: { first: { timeout_ms: 300 }, second: {} },
     catalog: { one: DAILY('first', 1000, ['*']), two: DAILY('second', 1000, ['*']) },
-    extraProviders: [{ name: 'dead', backend: 'openai-compat', base_url: 'http://127.0.0.1:9/v1', api_key: 'sk-dead-0000', models: ['*'], timeout_ms: 1000, price: { input_per_1m: 0, output_per_1m: 0 } }],
     routing: { weights: { latency_unknown: 5 } },
   });
   try {
@@ -112,7 +121,7 @@ test('failover on 429, 500, timeout and connection refused; the client gets the 
   }
   const gw2 = await startTestGateway({
     fakes: { live: {} },
-    extraProviders: [{ name: 'dead', backend: 'openai-compat', base_url: 'http://127.0.0.1:9/v1', api_key: 'sk-dead-0000', models: ['*'], timeout_ms: 1000, price: { input_per_1m: 0, output_per_1m: 0 } }],
+    extraProviders: [{ name: 'dead', backend: 'openai-compat', base_url: `http://127.0.0.1:${await closedPort()}/v1`, api_key: 'sk-dead-0000', models: ['*'], timeout_ms: 1000, price: { input_per_1m: 0, output_per_1m: 0 } }],
     catalog: { d: DAILY('dead', 1000, ['*']), l: DAILY('live', 1000, ['*']) },
     extraFirst: true,
   });
