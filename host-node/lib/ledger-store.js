@@ -2,12 +2,13 @@
 //  - every event is appended to journal.jsonl (one write() per event) before the client's response
 //    completes, so a kill -9 at any moment loses nothing the client received (the OS holds it);
 //    ledger.fsync: true adds an fdatasync per event for power-loss durability;
-//  - events also go into a per-UTC-day SQLite database; a checkpoint exports only the dirty days
-//    (today, normally), writes each atomically (unique temp file, fsync, rename, fsync of the
-//    directory), then empties the journal, all in one synchronous step;
-//  - on open, day files within retention are loaded and the journal is replayed (deduplicated by
-//    event id), so a torn last journal line from a crash is the only thing ever skipped.
-// Day partitions keep checkpoints small: cost is proportional to today's events, not the history.
+//  - events are stored in SQLite segment files of at most `segmentEvents` rows. Only the newest
+//    segment is open; a checkpoint inserts the pending events in one transaction, exports that one
+//    segment and writes it atomically (unique temp file, fsync, rename, fsync of the directory),
+//    then empties the journal, all in one synchronous step. Memory and checkpoint time are bounded
+//    by the segment size, not by the history;
+//  - on open, segments within retention are read (to seed the engine) and the journal is replayed,
+//    deduplicated by event id, so a torn last journal line from a crash is the only thing skipped.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -17,15 +18,11 @@ const initSqlJs = require('sql.js');
 const DAY_MS = 86400000;
 const SCHEMA = `CREATE TABLE IF NOT EXISTS events (
   id TEXT PRIMARY KEY, ts INTEGER NOT NULL, provider_id TEXT NOT NULL, model TEXT NOT NULL,
-  status INTEGER NOT NULL, cost REAL NOT NULL, tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS events_ts ON events(ts);`;
+  status INTEGER NOT NULL, cost REAL NOT NULL, tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL);`;
+const SEGMENT_RE = /^segment-(\d{10})\.sqlite$/;
 
 let sqlPromise = null;
 const loadSql = () => (sqlPromise ??= initSqlJs());
-
-function dayKey(ts) {
-  return new Date(Math.floor(ts / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
-}
 
 function writeAtomic(file, bytes) {
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
@@ -46,16 +43,22 @@ function writeAtomic(file, bytes) {
 }
 
 class LedgerStore {
-  constructor({ dir, retentionDays = 35, fsync = false, log = null }) {
+  constructor({ dir, retentionDays = 35, fsync = false, segmentEvents = 50000, log = null }) {
     this.dir = dir;
     this.retentionMs = retentionDays * DAY_MS;
     this.fsync = fsync;
+    this.segmentEvents = segmentEvents;
     this.log = log;
-    this.days = new Map();  // 'YYYY-MM-DD' -> { db, insert, dirty }
+    this.current = null;    // { seq, db, insert, count, dirty }
+    this.segments = [];     // [{ seq, maxTs }] of closed segments, for pruning
     this.journalFd = null;
     this.journalPath = path.join(dir, 'journal.jsonl');
-    this.pending = [];      // events appended since the last checkpoint, inserted in one transaction
+    this.pending = [];      // events appended since the last checkpoint
     this.lastCheckpointMs = 0;
+  }
+
+  segmentFile(seq) {
+    return path.join(this.dir, `segment-${String(seq).padStart(10, '0')}.sqlite`);
   }
 
   // Opens the store and returns every retained event in time order (to seed the engine).
@@ -64,62 +67,81 @@ class LedgerStore {
     fs.mkdirSync(this.dir, { recursive: true });
     const events = [];
     const cutoff = nowMs - this.retentionMs;
+    let lastSeq = 0;
     for (const name of fs.readdirSync(this.dir).sort()) {
-      const m = /^(\d{4}-\d{2}-\d{2})\.sqlite$/.exec(name);
-      if (!m) {
-        if (name.endsWith('.tmp')) fs.rmSync(path.join(this.dir, name), { force: true });  // torn checkpoint
+      if (name.endsWith('.tmp')) {
+        fs.rmSync(path.join(this.dir, name), { force: true });  // a checkpoint torn by a crash
         continue;
       }
-      const dayStart = Date.parse(`${m[1]}T00:00:00Z`);
-      if (dayStart + DAY_MS <= cutoff) {
-        fs.rmSync(path.join(this.dir, name), { force: true });  // past retention
+      const m = SEGMENT_RE.exec(name);
+      if (!m) continue;
+      const seq = Number(m[1]);
+      lastSeq = Math.max(lastSeq, seq);
+      const db = this.readSegment(seq);
+      if (!db) continue;
+      const rows = db.exec('SELECT id, ts, provider_id, model, status, cost, tokens_in, tokens_out FROM events');
+      const count = rows.length ? rows[0].values.length : 0;
+      let maxTs = -Infinity;
+      if (rows.length) for (const r of rows[0].values) {
+        maxTs = Math.max(maxTs, r[1]);
+        if (r[1] > cutoff) events.push(rowToEvent(r));
+      }
+      if (count && maxTs <= cutoff) {
+        db.close();
+        fs.rmSync(this.segmentFile(seq), { force: true });  // wholly past retention
         continue;
       }
-      const day = this.openDay(m[1]);
-      if (!day) continue;
-      const rows = day.db.exec('SELECT id, ts, provider_id, model, status, cost, tokens_in, tokens_out FROM events ORDER BY ts');
-      if (rows.length) for (const r of rows[0].values) events.push(rowToEvent(r));
-      if (m[1] !== dayKey(nowMs)) this.closeDay(m[1]);
+      this.segments.push({ seq, maxTs });
+      db.close();
     }
-    const replayed = this.replayJournal(events);
+    // Continue in the newest segment if it has room, else start a new one.
+    const newest = this.segments[this.segments.length - 1];
+    if (newest && newest.seq === lastSeq) {
+      const db = this.readSegment(lastSeq);
+      const count = db.exec('SELECT COUNT(*) FROM events')[0].values[0][0];
+      if (count < this.segmentEvents) {
+        this.segments.pop();
+        this.current = this.wrap(lastSeq, db, count);
+      } else {
+        db.close();
+      }
+    }
+    if (!this.current) this.current = this.wrap(lastSeq + 1, this.newDb(), 0);
+    const known = new Set(events.map((e) => e.id));
+    const replayed = this.replayJournal(known, events);
     this.journalFd = fs.openSync(this.journalPath, 'a');
     if (replayed > 0) this.checkpoint();
     events.sort((a, b) => a.ts - b.ts);
-    return events.filter((e) => e.ts > cutoff);
+    return events;
   }
 
-  openDay(key) {
-    let day = this.days.get(key);
-    if (day) return day;
-    const file = path.join(this.dir, `${key}.sqlite`);
-    let db;
+  newDb() {
+    const db = new this.SQL.Database();
+    db.run(SCHEMA);
+    return db;
+  }
+
+  readSegment(seq) {
+    const file = this.segmentFile(seq);
     try {
-      db = fs.existsSync(file) ? new this.SQL.Database(fs.readFileSync(file)) : new this.SQL.Database();
+      const db = new this.SQL.Database(fs.readFileSync(file));
       db.run(SCHEMA);
+      return db;
     } catch (err) {
-      // Never destroy data: move an unreadable file aside and start the day afresh.
+      // Never destroy data: move an unreadable file aside.
       const aside = `${file}.corrupt-${Date.now()}`;
-      if (fs.existsSync(file)) fs.renameSync(file, aside);
-      this.log?.error({ file, aside, err: err.message }, 'ledger day file unreadable; moved aside');
-      db = new this.SQL.Database();
-      db.run(SCHEMA);
+      fs.renameSync(file, aside);
+      this.log?.error({ file, aside, err: err.message }, 'ledger segment unreadable; moved aside');
+      return null;
     }
-    day = { db, insert: db.prepare('INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)'), dirty: false };
-    this.days.set(key, day);
-    return day;
   }
 
-  closeDay(key) {
-    const day = this.days.get(key);
-    if (!day) return;
-    day.insert.free();
-    day.db.close();
-    this.days.delete(key);
+  wrap(seq, db, count) {
+    return { seq, db, insert: db.prepare('INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)'), count, dirty: false };
   }
 
-  replayJournal(events) {
+  replayJournal(known, events) {
     if (!fs.existsSync(this.journalPath)) return 0;
-    const known = new Set(events.map((e) => e.id));
     const lines = fs.readFileSync(this.journalPath, 'utf8').split('\n');
     let replayed = 0;
     lines.forEach((line, i) => {
@@ -134,85 +156,82 @@ class LedgerStore {
       }
       if (!e || typeof e.id !== 'string' || known.has(e.id)) return;
       known.add(e.id);
-      this.insert(e);
+      this.pending.push(e);
       events.push(e);
       replayed++;
     });
     return replayed;
   }
 
-  insert(e) {
-    const day = this.openDay(dayKey(e.ts));
-    day.insert.run([e.id, e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out]);
-    day.dirty = true;
-  }
-
-  flushPending() {
-    if (!this.pending.length) return;
-    const touched = new Set();
-    for (const e of this.pending) {
-      const key = dayKey(e.ts);
-      if (!touched.has(key)) {
-        this.openDay(key).db.run('BEGIN');
-        touched.add(key);
-      }
-      this.insert(e);
-    }
-    for (const key of touched) this.days.get(key).db.run('COMMIT');
-    this.pending = [];
-  }
-
-  // Durable once this returns: the event is in the journal (and in memory for the next checkpoint).
+  // Durable once this returns: the event is in the journal (and queued for the next checkpoint).
   append(event) {
     const e = { id: event.id || crypto.randomUUID(), ...event };
-    const line = `${JSON.stringify(e)}\n`;
-    fs.writeSync(this.journalFd, line);
+    fs.writeSync(this.journalFd, `${JSON.stringify(e)}\n`);
     if (this.fsync) fs.fdatasyncSync(this.journalFd);
     this.pending.push(e);
     return e;
   }
 
-  // Writes dirty day files atomically, then empties the journal. Synchronous on purpose: no event
-  // can be appended between the export and the truncation. Returns the ms it took.
-  checkpoint(nowMs = Date.now()) {
+  // Moves pending events into SQLite and writes what changed atomically, then empties the journal.
+  // Synchronous on purpose: no event can be appended between the export and the truncation.
+  // Returns the milliseconds it took.
+  checkpoint() {
     const t0 = process.hrtime.bigint();
-    this.flushPending();
-    let written = 0;
-    for (const [key, day] of this.days) {
-      if (!day.dirty) continue;
-      writeAtomic(path.join(this.dir, `${key}.sqlite`), day.db.export());
-      day.dirty = false;
-      written++;
+    let i = 0;
+    while (i < this.pending.length) {
+      const seg = this.current;
+      const take = Math.min(this.pending.length - i, this.segmentEvents - seg.count);
+      seg.db.run('BEGIN');
+      for (let k = 0; k < take; k++) {
+        const e = this.pending[i + k];
+        seg.insert.run([e.id, e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out]);
+      }
+      seg.db.run('COMMIT');
+      seg.count += take;
+      seg.dirty = seg.dirty || take > 0;
+      i += take;
+      if (seg.count >= this.segmentEvents) this.rollOver();
+    }
+    if (this.current.dirty) {
+      writeAtomic(this.segmentFile(this.current.seq), this.current.db.export());
+      this.current.dirty = false;
     }
     if (this.journalFd !== null) {
       fs.ftruncateSync(this.journalFd, 0);
-      if (written) fs.fsyncSync(this.journalFd);
+      fs.fsyncSync(this.journalFd);
     }
-    const today = dayKey(nowMs);
-    for (const key of [...this.days.keys()]) if (key !== today && !this.days.get(key).dirty) this.closeDay(key);
+    this.pending = [];
     this.lastCheckpointMs = Number(process.hrtime.bigint() - t0) / 1e6;
     return this.lastCheckpointMs;
   }
 
-  // Deletes day files past retention (run daily by the server).
+  rollOver() {
+    const seg = this.current;
+    writeAtomic(this.segmentFile(seg.seq), seg.db.export());
+    const maxTs = seg.db.exec('SELECT MAX(ts) FROM events')[0].values[0][0];
+    this.segments.push({ seq: seg.seq, maxTs });
+    seg.insert.free();
+    seg.db.close();
+    this.current = this.wrap(seg.seq + 1, this.newDb(), 0);
+  }
+
+  // Deletes closed segments whose newest event is past retention (run periodically).
   prune(nowMs = Date.now()) {
     const cutoff = nowMs - this.retentionMs;
-    for (const name of fs.readdirSync(this.dir)) {
-      const m = /^(\d{4}-\d{2}-\d{2})\.sqlite$/.exec(name);
-      if (m && Date.parse(`${m[1]}T00:00:00Z`) + DAY_MS <= cutoff) {
-        this.closeDay(m[1]);
-        fs.rmSync(path.join(this.dir, name), { force: true });
-      }
-    }
+    this.segments = this.segments.filter((s) => {
+      if (s.maxTs > cutoff) return true;
+      fs.rmSync(this.segmentFile(s.seq), { force: true });
+      return false;
+    });
   }
 
   close() {
-    if (this.journalFd !== null) {
-      this.checkpoint();
-      fs.closeSync(this.journalFd);
-      this.journalFd = null;
-    }
-    for (const key of [...this.days.keys()]) this.closeDay(key);
+    if (this.journalFd === null) return;
+    this.checkpoint();
+    fs.closeSync(this.journalFd);
+    this.journalFd = null;
+    this.current.insert.free();
+    this.current.db.close();
   }
 }
 
@@ -220,4 +239,4 @@ function rowToEvent(r) {
   return { id: r[0], ts: r[1], provider_id: r[2], model: r[3], status: r[4], cost: r[5], tokens_in: r[6], tokens_out: r[7] };
 }
 
-module.exports = { LedgerStore, dayKey };
+module.exports = { LedgerStore };

@@ -65,7 +65,7 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
   const checkpointTimer = setInterval(() => {
     try {
       if (ledger.pending.length) {
-        const ms = ledger.checkpoint(now());
+        const ms = ledger.checkpoint();
         if (ms > 200) log.warn({ ms }, 'slow ledger checkpoint');
       }
     } catch (err) {

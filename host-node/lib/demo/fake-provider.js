@@ -17,7 +17,8 @@ class FakeProvider {
   constructor({ name, dialect = 'openai', limit = 1000, windowMs = 60000, latencyMs = 5, clock = Date.now } = {}) {
     if (!DIALECTS.includes(dialect)) throw new Error(`unknown dialect ${dialect}`);
     Object.assign(this, { name: name || dialect, dialect, limit, windowMs, latencyMs, clock });
-    this.mode = 'ok';       // ok | 429 | 429-bare | 500 | 502 | 503 | slow | reset | reset-mid-stream | bad-json | bad-sse
+    // ok | 429 | 429-bare | 500 | 502 | 503 | slow | reset | reset-mid-stream | bad-json | bad-sse | echo-key-400 | echo-key-401
+    this.mode = 'ok';
     this.hits = [];         // timestamps of accepted requests (for the window count)
     this.received = 0;
     this.lastRequest = null;
@@ -110,6 +111,11 @@ class FakeProvider {
       const r = this.rejection(now);
       const headers = mode === '429-bare' ? {} : { ...r.headers, ...this.rateHeaders(now, this.limit) };
       return send(res, 429, headers, mode === '429-bare' ? { error: { message: 'slow down' } } : r.body);
+    }
+    if (mode === 'echo-key-400' || mode === 'echo-key-401') {
+      // Like real providers that quote the credential they were given in the error message.
+      const cred = req.headers.authorization || req.headers['x-api-key'] || '';
+      return send(res, mode === 'echo-key-400' ? 400 : 401, {}, { error: { message: `Incorrect API key provided: ${cred}`, type: 'invalid_request_error' } });
     }
     if (['500', '502', '503'].includes(mode)) return send(res, Number(mode), {}, { error: { message: 'upstream exploded', type: 'server_error' } });
     const used = this.used(now);

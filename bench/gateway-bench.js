@@ -1,0 +1,115 @@
+// Gateway vs a bare node:http reverse proxy on the same fake upstream, in the same run (this
+// machine is shared and noisy: only same-run ratios mean anything). Loads each with autocannon at
+// concurrency 1 and 32 and reads the server process's CPU time from /proc to get CPU us/request.
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const autocannon = require('autocannon');
+
+const DURATION_S = Number(process.env.QG_BENCH_SECONDS || 5);
+const BODY = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+const TICKS = 100;  // USER_HZ on Linux
+
+function start(script, args) {
+  const child = spawn(process.execPath, [path.join(__dirname, 'servers', script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /READY (\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.on('exit', (code) => reject(new Error(`${script} exited ${code}`)));
+  });
+}
+
+function cpuMs(pid) {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS;  // utime + stime
+}
+
+function rssMb(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function load(port, connections, seconds = DURATION_S) {
+  return autocannon({ url: `http://127.0.0.1:${port}/v1/chat/completions`, method: 'POST', body: BODY,
+    headers: { 'content-type': 'application/json' }, connections, duration: seconds });
+}
+
+// Concurrency 1 with microsecond timing (autocannon reports whole milliseconds): sequential
+// requests on one keep-alive connection for the same duration.
+async function sequential(port, seconds) {
+  const undici = require('undici');
+  const pool = new undici.Pool(`http://127.0.0.1:${port}`, { connections: 1 });
+  const samples = [];
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    const t0 = process.hrtime.bigint();
+    const r = await pool.request({ path: '/v1/chat/completions', method: 'POST', body: BODY, headers: { 'content-type': 'application/json' } });
+    await r.body.text();
+    samples.push(Number(process.hrtime.bigint() - t0) / 1000);
+  }
+  await pool.close();
+  samples.sort((a, b) => a - b);
+  const pct = (q) => samples[Math.min(samples.length - 1, Math.floor(samples.length * q))];
+  return { requests: { total: samples.length, average: samples.length / seconds }, latency: { p50: pct(0.5) / 1000, p99: pct(0.99) / 1000 }, errors: 0, non2xx: 0 };
+}
+
+async function measure(name, server, connections) {
+  const run = (seconds) => (connections === 1 ? sequential(server.port, seconds) : load(server.port, connections, seconds));
+  await run(1);  // warm-up
+  const cpu0 = server.pid ? cpuMs(server.pid) : 0;
+  const r = await run(DURATION_S);
+  const cpu1 = server.pid ? cpuMs(server.pid) : 0;
+  const total = r.requests.total;
+  return { name: `${name}, c=${connections}`, reqPerS: r.requests.average, p50: r.latency.p50 * 1000, p99: r.latency.p99 * 1000,
+    cpuUsPerReq: server.pid ? ((cpu1 - cpu0) * 1000) / total : null, errors: r.errors + r.non2xx, total,
+    errorDetail: r.errors + r.non2xx ? JSON.stringify({ errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx, codes: r.statusCodeStats }) : '' };
+}
+
+async function runGatewayBench() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qg-bench-'));
+  const upstream = await start('upstream.js', []);
+  const bare = await start('bare-proxy.js', [String(upstream.port)]);
+  const gateway = await start('gateway.js', [String(upstream.port), dir]);
+  const rows = [];
+  try {
+    const servers = {
+      direct: { port: upstream.port, pid: upstream.child.pid },
+      bare: { port: bare.port, pid: bare.child.pid },
+      gateway: { port: gateway.port, pid: gateway.child.pid },
+    };
+    const results = {};
+    for (const c of [1, 32]) {
+      for (const [name, s] of Object.entries(servers)) {
+        if (name === 'direct' && c === 32) continue;
+        results[`${name}${c}`] = await measure(name === 'direct' ? 'direct to upstream' : name === 'bare' ? 'bare node:http proxy' : 'quotagate gateway', s, c);
+      }
+    }
+    const fmtRow = (r, note) => ({ name: r.name, mean: r.cpuUsPerReq ?? undefined, p50: r.p50, p99: r.p99,
+      note: `${Math.round(r.reqPerS)} req/s${r.cpuUsPerReq !== null ? ' (mean col = CPU us/req)' : ''}${r.errors ? `, ${r.errors} errors ${r.errorDetail}` : ''}${note ? `; ${note}` : ''}` });
+    rows.push(fmtRow(results.direct1));
+    rows.push(fmtRow(results.bare1, `adds ${(results.bare1.p50 - results.direct1.p50).toFixed(0)} us p50 over direct`));
+    rows.push(fmtRow(results.gateway1, `adds ${(results.gateway1.p50 - results.direct1.p50).toFixed(0)} us p50 over direct; CPU ${(results.gateway1.cpuUsPerReq / results.bare1.cpuUsPerReq).toFixed(2)}x bare`));
+    rows.push(fmtRow(results.bare32));
+    rows.push(fmtRow(results.gateway32, `CPU ${(results.gateway32.cpuUsPerReq / results.bare32.cpuUsPerReq).toFixed(2)}x bare`));
+    const served = Object.values(results).filter((r) => r.name.startsWith('quotagate')).reduce((a, r) => a + r.total, 0);
+    rows.push({ name: 'quotagate gateway RSS after the runs', note: `${rssMb(gateway.child.pid).toFixed(1)} MB after ${served} requests (+ warm-ups)` });
+  } finally {
+    for (const s of [upstream, bare, gateway]) s.child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+module.exports = { runGatewayBench };
+
+if (require.main === module) {
+  runGatewayBench().then((rows) => {
+    for (const r of rows) console.log(r.name.padEnd(46), r.mean !== undefined ? r.mean.toFixed(1).padStart(8) : ''.padStart(8), (r.p50 ?? 0).toFixed(0).padStart(8), (r.p99 ?? 0).toFixed(0).padStart(8), r.note);
+  });
+}
