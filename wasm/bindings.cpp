@@ -9,6 +9,7 @@
 #include "quotagate/civil_time.hpp"
 #include "quotagate/engine.hpp"
 #include "quotagate/header_parser.hpp"
+#include "quotagate/simulator.hpp"
 #include "quotagate/vector_runner.hpp"
 
 namespace {
@@ -172,6 +173,14 @@ std::string parseResponseJson(const std::string& raw, double now) {
   }
 }
 
+std::string simulateJson(const std::string& state, const std::string& scenario) {
+  try {
+    return qg::simulate_json(state, scenario);
+  } catch (...) {
+    return error_json("simulate", "unexpected failure");
+  }
+}
+
 std::string runVector(const std::string& text) {
   try {
     return qg::run_vector(text);
@@ -222,5 +231,6 @@ EMSCRIPTEN_BINDINGS(quotagate) {
       .function("eventCount", &WasmEngine::eventCount);
   function("parseResponseJson", &parseResponseJson);
   function("runVector", &runVector);
+  function("simulateJson", &simulateJson);
   function("parseIsoMs", &parseIsoMs);
 }

@@ -36,8 +36,8 @@ void Engine::apply_event(size_t i, const StoredEvent& e) {
   if (!counts(p, e.status)) return;
   const std::string& model = strings_[e.model];
   if (!p.models.empty() && !p.serves(model)) return;
-  const double units = p.weight_for(model);
-  record_package_usage(p, usage_[i], e.ts_ms, units, e.cost, e.tokens_in, e.tokens_out);
+  const double units = p.weight_for(model) * e.count;
+  record_package_usage(p, usage_[i], e.ts_ms, units, e.cost * e.count, e.tokens_in, e.tokens_out, e.count);
   touch(i);
 }
 
@@ -206,7 +206,8 @@ std::string Engine::configure(std::string_view text) {
 }
 
 void Engine::record_usage(const UsageEvent& e) {
-  StoredEvent s{e.ts_ms, intern(e.provider_id), intern(e.model), e.status, e.cost, e.tokens_in, e.tokens_out};
+  StoredEvent s{e.ts_ms, intern(e.provider_id), intern(e.model), e.status, e.cost, e.tokens_in, e.tokens_out,
+                e.count > 0 ? e.count : 1};
   if (events_.empty() || e.ts_ms >= events_.back().ts_ms) {
     events_.push_back(s);
   } else {
@@ -357,6 +358,12 @@ std::vector<QuotaStatus> Engine::statuses(int64_t now) const {
   return out;
 }
 
+std::optional<QuotaStatus> Engine::status_of(const std::string& id, int64_t now) const {
+  for (size_t i = 0; i < catalog_.packages.size(); ++i)
+    if (catalog_.packages[i].id == id) return compute_status(catalog_.packages[i], usage_[i], live_[i], config_.thresholds, now);
+  return std::nullopt;
+}
+
 Json Engine::quotas_document(int64_t now) const {
   const auto st = statuses(now);
   Json doc = Json::object();
@@ -498,7 +505,7 @@ Json Engine::state_document(int64_t now) const {
   for (const auto& e : events_) {
     if (e.ts_ms < since || e.ts_ms > now) continue;
     events.push_back(Json::array({e.ts_ms, strings_[e.provider], strings_[e.model], e.status, round_to(e.cost, 9),
-                                  e.tokens_in, e.tokens_out}));
+                                  e.tokens_in, e.tokens_out, e.count}));
   }
   doc["recent_events"] = events;
   return doc;

@@ -97,7 +97,7 @@ int alert_rank(std::string_view a) {
 }
 
 void record_package_usage(const Package& p, PackageUsage& u, int64_t ts, double units, double cost, int64_t tokens_in,
-                          int64_t tokens_out) {
+                          int64_t tokens_out, double requests) {
   if (u.primary_fixed.window_ms() != (p.window_mode == WindowMode::kFixed ? p.window_ms() : 0))
     u.primary_fixed = FixedWindowStarts(p.window_mode == WindowMode::kFixed ? p.window_ms() : 0);
   if (u.secondary_fixed.size() != p.secondary_windows.size()) {
@@ -109,7 +109,7 @@ void record_package_usage(const Package& p, PackageUsage& u, int64_t ts, double 
   DayTotals& d = u.days[local_day_index(p, ts)];
   d.units += units;
   d.cost += cost;
-  d.requests += 1;
+  d.requests += requests;
   d.tokens_in += tokens_in;
   d.tokens_out += tokens_out;
   if (!u.first_event_ms || ts < *u.first_event_ms) u.first_event_ms = ts;

@@ -4,11 +4,13 @@
 //   {"op":"observe","at":T,"provider":P,"status":N,"headers":{..}|"raw":"...","body":"...","latency_ms":X}
 //   {"op":"failure","at":T,"provider":P,"reason":"..."}
 //   {"op":"quotas","at":T}   {"op":"route","at":T,"model":M}   {"op":"parse","at":T,"raw":"HTTP/1.1 ..."}
+//   {"op":"simulate","at":T,"scenario":{...}}  (the engine's state at T, then the what-if simulator)
 #include "quotagate/vector_runner.hpp"
 
 #include "quotagate/civil_time.hpp"
 #include "quotagate/engine.hpp"
 #include "quotagate/header_parser.hpp"
+#include "quotagate/simulator.hpp"
 
 namespace qg {
 
@@ -82,6 +84,9 @@ std::string run_vector(std::string_view text) {
         out["document"] = engine.quotas_document(at_of(step));
       } else if (op == "route") {
         out["decision"] = decision_to_json(engine.route(step.value("model", "auto"), at_of(step)));
+      } else if (op == "simulate") {
+        const std::string result = simulate_json(engine.state_document(at_of(step)).dump(), step["scenario"].dump());
+        out["result"] = Json::parse(result);
       } else if (op == "parse") {
         const RawResponse raw = parse_raw_response(step.value("raw", ""));
         out["snapshot"] = snapshot_to_json(parse_rate_limit_response(raw.status, raw.headers, raw.body, at_of(step)));

@@ -65,7 +65,11 @@ async function killRound(seed) {
     }
   };
   const workers = Array.from({ length: 8 }, worker);
-  await new Promise((resolve) => setTimeout(resolve, 150 + Math.floor(rand() * 600)));
+  // Kill at a random moment once the load is flowing (a busy CI machine starts slowly).
+  const target = 20 + Math.floor(rand() * 150);
+  const deadline = Date.now() + 20000;
+  while (received.size < target && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  await new Promise((resolve) => setTimeout(resolve, Math.floor(rand() * 20)));
   child.kill('SIGKILL');
   await new Promise((resolve) => child.once('exit', resolve));
   stop = true;

@@ -31,10 +31,10 @@ test('@anthropic-ai/sdk: messages.create, plain and streamed', async () => {
   const gw = await startTestGateway({ fakes: { claude: { dialect: 'anthropic', limit: 100 } }, catalog: {} });
   try {
     const client = new Anthropic({ baseURL: gw.url, apiKey: 'unused-by-the-gateway', maxRetries: 0 });
-    const r = await client.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] });
+    const r = await client.messages.create({ model: 'claude-test-model', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] });
     assert.equal(r.content[0].text, 'Hello from claude.');
     assert.equal(r.usage.output_tokens, 7);
-    const stream = client.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] });
+    const stream = client.messages.stream({ model: 'claude-test-model', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] });
     let text = '';
     stream.on('text', (t) => { text += t; });
     const final = await stream.finalMessage();

@@ -62,6 +62,8 @@ class Engine {
   void record_failure(const std::string& provider_id, const std::string& reason, int64_t now_ms);
 
   std::vector<QuotaStatus> statuses(int64_t now_ms) const;
+  // One package's status; nullopt for an unknown id.
+  std::optional<QuotaStatus> status_of(const std::string& package_id, int64_t now_ms) const;
   Json quotas_document(int64_t now_ms) const;
   // Routing evaluates quota state at 1-second resolution (now rounded up to the second, cached per
   // package until its state changes), so a decision costs O(candidates) on the hot path. It is
@@ -83,6 +85,7 @@ class Engine {
     int status;
     double cost;
     int64_t tokens_in, tokens_out;
+    double count;
   };
   uint32_t intern(const std::string& s);
   bool counts(const Package& p, int status) const;

@@ -87,7 +87,7 @@ struct QuotaStatus {
 
 // Ledger bookkeeping the tracker owns: how an event lands in a package's aggregates.
 void record_package_usage(const Package& p, PackageUsage& u, int64_t ts_ms, double units, double cost,
-                          int64_t tokens_in, int64_t tokens_out);
+                          int64_t tokens_in, int64_t tokens_out, double requests = 1);
 // How far back a package's timeline must be kept, given its windows and catalog anchor.
 int64_t retention_cutoff(const Package& p, const PackageUsage& u);
 

@@ -18,6 +18,7 @@ struct UsageEvent {
   double cost = 0;    // in the provider's package currency
   int64_t tokens_in = 0;
   int64_t tokens_out = 0;
+  double count = 1;   // identical requests this event stands for (the simulator batches; the gateway sends 1)
 };
 
 // Counted usage of one package over time: weighted request units and cost, time-ordered, with
@@ -62,7 +63,7 @@ class UsageTimeline {
 struct DayTotals {
   double units = 0;
   double cost = 0;
-  int64_t requests = 0;
+  double requests = 0;
   int64_t tokens_in = 0;
   int64_t tokens_out = 0;
 };
