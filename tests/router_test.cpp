@@ -88,9 +88,9 @@ TEST(RouterTerms, ExpiryBonusUseOrLoseAndExpiringCapacity) {
   const RouteDecision d = decide_route("m", in, RouterWeights{}, kNow);
   EXPECT_EQ(term(find(d, "soon"), "expiry"), 5);
   EXPECT_EQ(term(find(d, "soon"), "use_or_lose"), 3);
-  EXPECT_DOUBLE_EQ(term(find(d, "soon"), "expiring_capacity"), 1.2);
+  EXPECT_DOUBLE_EQ(term(find(d, "soon"), "expiring_capacity"), 1.2);  // 4 x 30/100, full urgency within 7 days
   EXPECT_EQ(term(find(d, "month"), "expiry"), 2);
-  EXPECT_EQ(term(find(d, "month"), "expiring_capacity"), 4);
+  EXPECT_NEAR(term(find(d, "month"), "expiring_capacity"), 4 * (1 - 13.0 / 23), 1e-6);  // 20 days out: fading urgency
   EXPECT_EQ(term(find(d, "later"), "expiry"), 0);
   EXPECT_EQ(d.provider_id, "soon");
   EXPECT_NE(d.reason.find("use-or-lose"), std::string::npos);

@@ -158,6 +158,13 @@ class WasmEngine {
       return error_json("stateJson", e.what());
     }
   }
+  std::string usageJson(const std::string& package_id, double now, int days) {
+    try {
+      return engine_.usage_document(package_id, to_ms(now), days).dump();
+    } catch (const std::exception& e) {
+      return error_json("usageJson", e.what());
+    }
+  }
   double eventCount() const { return static_cast<double>(engine_.event_count()); }
 
  private:
@@ -228,6 +235,7 @@ EMSCRIPTEN_BINDINGS(quotagate) {
       .function("routeJson", &WasmEngine::routeJson)
       .function("quotasJson", &WasmEngine::quotasJson)
       .function("stateJson", &WasmEngine::stateJson)
+      .function("usageJson", &WasmEngine::usageJson)
       .function("eventCount", &WasmEngine::eventCount);
   function("parseResponseJson", &parseResponseJson);
   function("runVector", &runVector);

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "quotagate/civil_time.hpp"
+#include "quotagate/civil_time.hpp"
 #include "quotagate/det_math.hpp"
 #include "quotagate/header_parser.hpp"
 
@@ -490,6 +491,47 @@ RouteDecision Engine::route(const std::string& requested, int64_t now, bool expl
   RouteDecision d = decide_route(model, inputs, config_.weights, now, explain, explain ? &models : nullptr);
   if (d.ok && !explain) d.model = send_for(inputs[d.winner]);
   return d;
+}
+
+Json Engine::usage_document(const std::string& id, int64_t now, int days) const {
+  size_t i = 0;
+  while (i < catalog_.packages.size() && catalog_.packages[i].id != id) ++i;
+  if (i == catalog_.packages.size()) return Json{{"error", "unknown package \"" + id + "\""}};
+  days = std::clamp(days, 1, 35);
+  const Package& p = catalog_.packages[i];
+  Json doc = Json::object();
+  doc["package_id"] = p.id;
+  doc["provider_id"] = p.provider_id;
+  doc["unit"] = p.type == PackageType::kCredits ? p.currency : "requests";
+  doc["range_days"] = days;
+  Json buckets = Json::array();
+  const int64_t today = floor_div(now + utc_offset_ms(p.zone, now), kMsPerDay);
+  for (int64_t d = today - days + 1; d <= today; ++d) {
+    Json b = Json::object();
+    b["day"] = format_date(d);
+    b["start"] = format_iso_utc(local_midnight_utc(p.zone, d));
+    auto it = usage_[i].days.find(d);
+    const DayTotals t = it == usage_[i].days.end() ? DayTotals{} : it->second;
+    b["units"] = round_to(t.units, 6);
+    b["cost"] = round_to(t.cost, 6);
+    b["requests"] = round_to(t.requests, 6);
+    b["tokens_in"] = t.tokens_in;
+    b["tokens_out"] = t.tokens_out;
+    buckets.push_back(b);
+  }
+  doc["days"] = buckets;
+  Json remaining = Json::array();
+  const int64_t step = 6 * kMsPerHour;
+  const int64_t from = now - static_cast<int64_t>(days) * kMsPerDay;
+  for (int64_t t = from - floor_div(from, step) * step == 0 ? from : (floor_div(from, step) + 1) * step; t < now; t += step) {
+    const QuotaStatus s = compute_status(p, usage_[i], live_[i], config_.thresholds, t);
+    remaining.push_back(Json{{"t", format_iso_utc(t)}, {"remaining", round_to(s.remaining, 6)}});
+  }
+  const QuotaStatus s = compute_status(p, usage_[i], live_[i], config_.thresholds, now);
+  remaining.push_back(Json{{"t", format_iso_utc(now)}, {"remaining", round_to(s.remaining, 6)}});
+  doc["remaining"] = remaining;
+  doc["total"] = round_to(s.total, 6);
+  return doc;
 }
 
 Json Engine::state_document(int64_t now) const {

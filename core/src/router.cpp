@@ -67,7 +67,12 @@ Scored score(const RouteCandidateInput& in, const RouterWeights& w, int64_t now)
       if (*s->days_until_expiry <= 7) c.terms[kExpiry] = w.expiry_7d;
       else if (*s->days_until_expiry <= 30) c.terms[kExpiry] = w.expiry_30d;
     }
-    if (s->total > 0) c.terms[kExpiringCapacity] = w.expiring_capacity * std::min(1.0, s->expiring_capacity / s->total);
+    // Capacity lost soon matters more: windows lose theirs at the next reset (hours away); credits
+    // count fully within 7 days of expiry, fading to nothing at 30 days.
+    double urgency = 1;
+    if (s->package_type == PackageType::kCredits)
+      urgency = s->days_until_expiry ? std::clamp(1.0 - (*s->days_until_expiry - 7.0) / 23.0, 0.0, 1.0) : 0.0;
+    if (s->total > 0) c.terms[kExpiringCapacity] = w.expiring_capacity * urgency * std::min(1.0, s->expiring_capacity / s->total);
   }
   double total = 0;
   for (double t : c.terms) total += t;

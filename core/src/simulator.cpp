@@ -307,6 +307,12 @@ Json compare(const Json& aware, const Json& naive) {
     const Json& a = aware["packages"][i];
     const Json& n = naive["packages"][i];
     const double saved = n["wasted_units"].get<double>() - a["wasted_units"].get<double>();
+    if (saved <= -0.005 && a["unit"] != "requests") {
+      // Honest in both directions: spending free quotas first can leave paid credits to expire.
+      msgs.push_back("without quota terms, " + money_text(-saved, a["currency"].get<std::string>()) + " more of " +
+                     a["package_id"].get<std::string>() + " credits would be used before they expire");
+      continue;
+    }
     if (saved < 0.005) continue;
     if (a["unit"] == "requests")
       msgs.push_back("quota-aware routing uses " + std::to_string(static_cast<long long>(std::llround(saved))) + " more " +

@@ -2,6 +2,8 @@
 // metrics and health, with client-key and admin-token checks and errors in each API's own shape.
 'use strict';
 const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
 const express = require('express');
 const { ClientError } = require('./proxy');
 
@@ -22,6 +24,28 @@ function bearer(req) {
   const h = req.headers.authorization;
   return typeof h === 'string' && /^Bearer\s+/i.test(h) ? h.replace(/^Bearer\s+/i, '').trim() : null;
 }
+
+function cookie(req, name) {
+  const header = req.headers.cookie;
+  if (typeof header !== 'string') return null;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return null;
+}
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const WEB_DIR = path.join(ROOT, 'web');
+const UPLOT_DIR = path.dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
+function webWasmDir() {
+  for (const dir of [process.env.QUOTAGATE_WEB_WASM_DIR, path.join(ROOT, 'wasm', 'web-dist'), path.join(ROOT, 'build-wasm', 'web')]) {
+    if (dir && fs.existsSync(path.join(dir, 'quotagate.wasm'))) return dir;
+  }
+  return null;
+}
+const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; " +
+  "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 function openAiError(res, status, message, code, type) {
   res.status(status).json({ error: { message, type: type || (status >= 500 ? 'server_error' : 'invalid_request_error'), code: code || null } });
@@ -47,7 +71,8 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
   };
   const requireAdmin = (req, res, next) => {
     if (!adminDigest) return next();
-    if (keyMatches(bearer(req), adminDigest)) return next();
+    if (keyMatches(bearer(req) || cookie(req, 'qg_admin'), adminDigest)) return next();
+    if (req.path.startsWith('/dashboard') && req.method === 'GET') return res.redirect(303, '/dashboard/login');
     res.status(401).set('www-authenticate', 'Bearer').json({ error: { message: 'admin token required (Authorization: Bearer <admin_token>)', type: 'authentication_error', code: 'admin_token_required' } });
   };
   app.locals.requireAdmin = requireAdmin;
@@ -79,6 +104,17 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
   app.get('/api/state', requireAdmin, (req, res) => {
     res.type('application/json').send(`{"demo":${demo},"state":${engine.stateJson(now())}}`);
   });
+  app.get('/api/usage', requireAdmin, (req, res) => {
+    const pkg = typeof req.query.package === 'string' ? req.query.package : '';
+    const m = /^(\d{1,2})d$/.exec(typeof req.query.range === 'string' ? req.query.range : '7d');
+    if (!pkg || !m || Number(m[1]) < 1 || Number(m[1]) > 35) {
+      return openAiError(res, 400, 'expected ?package=ID&range=Nd (N = 1..35)', 'invalid_request');
+    }
+    const text = engine.usageJson(pkg, now(), Number(m[1]));
+    const doc = JSON.parse(text);
+    if (doc.error) return openAiError(res, 404, doc.error, 'not_found');
+    res.type('application/json').send(text);
+  });
   app.post('/api/route', requireAdmin, json, (req, res) => {
     const model = req.body && typeof req.body.model === 'string' && req.body.model ? req.body.model : 'auto';
     res.type('application/json').send(engine.routeJson(model, now()));
@@ -86,6 +122,32 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
   app.get('/metrics', requireAdmin, async (req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  // Dashboard: static, self-contained (no CDN), strict CSP; every value is rendered as text.
+  const dashboardHeaders = (req, res, next) => {
+    res.set({ 'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' });
+    next();
+  };
+  app.use('/dashboard', dashboardHeaders);
+  app.get('/dashboard/login', (req, res) => res.type('html').send('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>quotagate login</title>' +
+    '<link rel="stylesheet" href="/dashboard/app.css"></head><body><main><form method="post" action="/dashboard/login" class="sim-form">' +
+    '<label>Admin token <input type="password" name="token" autocomplete="current-password" required></label><button>Open dashboard</button></form></main></body></html>'));
+  app.post('/dashboard/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
+    const token = req.body && typeof req.body.token === 'string' ? req.body.token : '';
+    if (adminDigest && !keyMatches(token, adminDigest)) return res.status(401).type('text').send('wrong token');
+    if (adminDigest) res.cookie('qg_admin', token, { httpOnly: true, sameSite: 'strict', path: '/' });
+    res.redirect(303, '/dashboard/quotas');
+  });
+  app.get('/dashboard', requireAdmin, (req, res) => res.redirect(302, '/dashboard/quotas'));
+  app.get('/dashboard/quotas', requireAdmin, (req, res) => res.sendFile(path.join(WEB_DIR, 'quotas.html')));
+  app.get('/dashboard/simulate', requireAdmin, (req, res) => res.sendFile(path.join(WEB_DIR, 'simulate.html')));
+  const staticOpts = { index: false, dotfiles: 'deny', fallthrough: true, redirect: false };
+  app.use('/dashboard/vendor', requireAdmin, (req, res, next) => (['/uPlot.iife.min.js', '/uPlot.min.css'].includes(req.path) ? next() : res.status(404).end()),
+    express.static(UPLOT_DIR, staticOpts));
+  const wasmDir = webWasmDir();
+  if (wasmDir) app.use('/dashboard/wasm', requireAdmin, express.static(wasmDir, staticOpts));
+  app.use('/dashboard', requireAdmin, (req, res, next) => (/^\/[a-z]+\.(js|css)$/.test(req.path) ? next() : res.status(404).type('text').send('not found')),
+    express.static(WEB_DIR, staticOpts));
+
   if (extraRoutes) extraRoutes(app, { requireAdmin, quotas });
 
   app.use((req, res) => openAiError(res, 404, `no route for ${req.method} ${req.path.slice(0, 200)}`, 'not_found'));

@@ -72,6 +72,11 @@ class Engine {
   RouteDecision route(const std::string& model, int64_t now_ms, bool explain = true,
                       const std::vector<std::string>& skip = {}) const;
   Json state_document(int64_t now_ms) const;
+  // The last `days` local days of one package: weighted usage per day (from the day buckets, kept
+  // 40 days) and remaining capacity every 6 hours up to now. Remaining is exact for credits and for
+  // the current window; earlier window samples only see events still kept for the window.
+  // {"error": ...} for an unknown package.
+  Json usage_document(const std::string& package_id, int64_t now_ms, int days) const;
 
   const Catalog& catalog() const { return catalog_; }
   const EngineConfig& config() const { return config_; }

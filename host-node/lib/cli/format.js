@@ -33,4 +33,19 @@ function routeTable(decision) {
     `reason: ${decision.reason}\n\n` + table(['provider', 'package', 'score', 'excluded', ...termNames], rows);
 }
 
-module.exports = { table, statusTable, routeTable };
+function simulationTable(result) {
+  const policies = Object.keys(result.policies);
+  const lines = [`simulation ${result.start} -> ${result.end}`];
+  const head = ['', ...policies];
+  const row = (label, f) => [label, ...policies.map((p) => f(result.policies[p]))];
+  lines.push(table(head, [
+    row('requests', (r) => r.requests), row('served', (r) => r.served), row('no capacity', (r) => r.unserved),
+    row('rejected attempts', (r) => r.failed_attempts),
+    row('credits lost', (r) => Object.entries(r.wasted_money).map(([c, v]) => `${num(v)} ${c}`).join(', ') || '0'),
+    row('share', (r) => Object.entries(r.share).map(([k, v]) => `${k} ${Math.round((100 * v) / Math.max(1, r.served))}%`).join(' ')),
+  ]));
+  if (result.comparison) lines.push('', ...result.comparison.messages.map((m) => `- ${m}`));
+  return lines.join('\n');
+}
+
+module.exports = { table, statusTable, routeTable, simulationTable };

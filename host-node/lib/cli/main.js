@@ -5,7 +5,7 @@ const fs = require('node:fs');
 const { Command, CommanderError } = require('commander');
 const { loadCore } = require('../core');
 const { engineFromFiles, parseIso, InputError } = require('../engine-session');
-const { statusTable, routeTable } = require('./format');
+const { statusTable, routeTable, simulationTable } = require('./format');
 const pkg = require('../../../package.json');
 
 function readStdin() {
@@ -23,6 +23,14 @@ async function nowFrom(option) {
   const ms = parseIso(core, option);
   if (ms === null) throw new InputError(`--now: expected an ISO-8601 timestamp such as 2026-11-28T12:00:00Z, got "${option}"`);
   return ms;
+}
+
+function readFileOrThrow(file, what) {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputError(`${file}: cannot read ${what} (${err.code || err.message})`);
+  }
 }
 
 function print(text) {
@@ -85,6 +93,43 @@ function buildProgram() {
       engine.delete();
       print(opts.json ? JSON.stringify(decision, null, 2) : routeTable(decision));
       if (!decision.ok) process.exitCode = 1;
+    });
+
+  program
+    .command('simulate')
+    .description('Run the what-if simulator (the same engine as the dashboard) on a scenario file')
+    .argument('<scenario>', 'scenario JSON (docs/simulator.md)')
+    .option('--state <file>', 'engine state: a saved GET /api/state response (default: the template catalog, no usage)')
+    .option('--now <iso>', 'state time when no --state is given (default: now)')
+    .option('--json', 'print the full JSON result')
+    .addHelpText('after', '\nExample:\n  curl -s localhost:8090/api/state > state.json\n  quotagate simulate scenario.json --state state.json')
+    .action(async (scenarioFile, opts) => {
+      const core = await loadCore();
+      const scenarioText = readFileOrThrow(scenarioFile, 'scenario');
+      try {
+        JSON.parse(scenarioText);
+      } catch (err) {
+        throw new InputError(`${scenarioFile}: invalid JSON (${err.message})`);
+      }
+      let stateText;
+      if (opts.state) {
+        let doc;
+        try {
+          doc = JSON.parse(readFileOrThrow(opts.state, 'state'));
+        } catch (err) {
+          throw err instanceof InputError ? err : new InputError(`${opts.state}: invalid JSON (${err.message})`);
+        }
+        stateText = JSON.stringify(doc && doc.state ? doc.state : doc);
+      } else {
+        const template = require('node:path').resolve(__dirname, '..', '..', '..', 'docs', 'examples', 'metadata', 'packages', 'catalog.v1.json');
+        const { engine } = await engineFromFiles({ catalog: template });
+        stateText = engine.stateJson(await nowFrom(opts.now));
+        engine.delete();
+      }
+      const result = JSON.parse(core.simulateJson(stateText, scenarioText));
+      if (result.error) throw new InputError(result.error);
+      if (opts.json) return print(JSON.stringify(result));
+      print(simulationTable(result));
     });
 
   program

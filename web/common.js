@@ -1,0 +1,52 @@
+// Shared dashboard helpers. Everything from the server is rendered as text (textContent),
+// never as HTML: catalog notes and provider names are untrusted.
+'use strict';
+window.qgCommon = (() => {
+  const ALERT_ORDER = ['exhausted', 'use_or_lose', 'expired', 'topup', 'watch', 'ok'];
+
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'class') node.className = v;
+      else if (k === 'text') node.textContent = String(v);
+      else node.setAttribute(k, String(v));
+    }
+    for (const c of children) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    return node;
+  }
+
+  async function getJson(url, options) {
+    const res = await fetch(url, { credentials: 'same-origin', ...options });
+    if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+    return res.json();
+  }
+
+  function money(v, unit) {
+    if (v === null || v === undefined) return '–';
+    if (unit === 'USD') return `$${Number(v).toFixed(2)}`;
+    if (unit === 'CNY') return `¥${Number(v).toFixed(2)}`;
+    if (unit === 'requests') return `${Math.round(v)} req`;
+    return `${Number(v).toFixed(2)} ${unit}`;
+  }
+
+  function countdown(iso, now = Date.now()) {
+    if (!iso) return '–';
+    let s = Math.round((Date.parse(iso) - now) / 1000);
+    const sign = s < 0 ? '-' : '';
+    s = Math.abs(s);
+    const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+    return sign + (d ? `${d}d ${h}h` : h ? `${h}h ${m}m` : `${m}m ${s % 60}s`);
+  }
+
+  function localTime(iso, zone) {
+    if (!iso) return '–';
+    try {
+      return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZone: zone || undefined, timeZoneName: 'short' }).format(new Date(iso));
+    } catch {
+      return iso;
+    }
+  }
+
+  return { ALERT_ORDER, el, getJson, money, countdown, localTime };
+})();

@@ -1,0 +1,125 @@
+// Quotas page: polls /api/quotas, renders the alert summary, one card per package in urgency
+// order, a 7-day usage chart per package (on demand) and the latest header snapshot per provider.
+'use strict';
+(() => {
+  const { ALERT_ORDER, el, getJson, money, countdown, localTime } = window.qgCommon;
+  const params = new URLSearchParams(location.search);
+  const intervalS = Math.max(1, Number(params.get('interval')) || 60);
+  let lastOk = 0;
+  let lastDoc = null;
+  const charts = new Map();
+
+  function soonest(p) {
+    const times = [p.reset_at, p.expires_at].filter(Boolean).map(Date.parse);
+    return times.length ? Math.min(...times) : Infinity;
+  }
+
+  function sortPackages(packages) {
+    return [...packages].sort((a, b) => (ALERT_ORDER.indexOf(a.alert) - ALERT_ORDER.indexOf(b.alert)) || (soonest(a) - soonest(b)) ||
+      a.package_id.localeCompare(b.package_id));
+  }
+
+  function fact(dl, label, value) {
+    dl.append(el('dt', { text: label }), el('dd', { text: value }));
+  }
+
+  function card(p) {
+    const ratio = Math.max(0, Math.min(1, p.remaining_ratio));
+    const color = `var(--${p.alert})`;
+    const bar = el('div', { class: 'bar', role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(ratio * 100), 'aria-label': `${Math.round(ratio * 100)}% left` }, el('span'));
+    bar.firstChild.style.width = `${(ratio * 100).toFixed(1)}%`;
+    bar.firstChild.style.background = color;
+    const alert = el('span', { class: 'alert', text: p.alert.replace(/_/g, ' ') });
+    alert.style.background = color;
+    const dl = el('dl');
+    fact(dl, 'remaining', `${money(p.remaining, p.unit)} of ${money(p.total, p.unit)}`);
+    if (p.reset_at) fact(dl, 'resets', `${localTime(p.reset_at, p.reset_timezone)} (in ${countdown(p.reset_at)})`);
+    if (p.expiry_date) fact(dl, 'expires', `${p.expiry_date} (in ${countdown(p.expires_at)})`);
+    fact(dl, 'burn / day', money(p.burn_per_day, p.unit));
+    fact(dl, 'runway', p.projected_days_left === null ? '–' : `${p.projected_days_left.toFixed(1)} days`);
+    fact(dl, 'exhausts at', p.exhausts_at ? `${localTime(p.exhausts_at)} (in ${countdown(p.exhausts_at)})` : 'not at this pace');
+    fact(dl, 'expiring capacity', money(p.expiring_capacity, p.unit));
+    fact(dl, 'source', `${p.source} · confidence ${p.confidence}`);
+    if (p.learned_limit) fact(dl, 'learned limit', `${p.learned_limit.limit} (${p.learned_limit.evidence})`);
+    for (const w of p.secondary_windows || []) fact(dl, `window ${w.name}`, `${money(w.remaining, 'requests')} of ${money(w.limit, 'requests')}`);
+    const node = el('article', { class: 'card', 'data-package': p.package_id, 'data-alert': p.alert, tabindex: 0, 'aria-label': `${p.package_id}: ${p.alert}` },
+      alert, el('h3', { text: p.package_id }), el('div', { class: 'sub', text: `${p.provider_id} · ${p.package_type.replace('_', ' ')}` }), bar, dl);
+    if (p.last_poll_error) node.append(el('p', { class: 'error', text: `last poll error: ${p.last_poll_error}` }));
+    if (p.notes) node.append(el('p', { class: 'notes', text: p.notes }));
+    node.style.borderLeftColor = color;
+    const details = el('details', {}, el('summary', { text: 'Usage, last 7 days' }), el('div', { class: 'chart' }));
+    details.addEventListener('toggle', () => { if (details.open) drawChart(p.package_id, details.lastChild); });
+    node.append(details);
+    return node;
+  }
+
+  async function drawChart(packageId, target) {
+    try {
+      const u = await getJson(`/api/usage?package=${encodeURIComponent(packageId)}&range=7d`);
+      const xs = u.days.map((d) => Date.parse(d.start) / 1000);
+      const remainingAt = (t) => {
+        let v = null;
+        for (const r of u.remaining) if (Date.parse(r.t) / 1000 <= t + 86400) v = r.remaining;
+        return v;
+      };
+      const data = [xs, u.days.map((d) => (u.unit === 'requests' ? d.units : d.cost)), xs.map(remainingAt)];
+      target.textContent = '';
+      charts.get(packageId)?.destroy();
+      const width = Math.max(260, target.clientWidth || 300);
+      charts.set(packageId, new window.uPlot({ width, height: 140, series: [{}, { label: `used (${u.unit})`, stroke: '#1565c0', width: 2 },
+        { label: 'remaining', stroke: '#2e7d32', dash: [4, 4] }], axes: [{}, { size: 50 }] }, data, target));
+    } catch (err) {
+      target.textContent = `no chart: ${err.message}`;
+    }
+  }
+
+  function render(doc) {
+    document.getElementById('demo-badge').hidden = !doc.demo;
+    const summary = document.getElementById('summary');
+    summary.textContent = '';
+    for (const a of ALERT_ORDER) {
+      const pill = el('span', { class: 'pill', 'data-alert': a, text: `${a.replace(/_/g, ' ')}: ${doc.by_alert[a] || 0}` });
+      pill.style.background = `var(--${a})`;
+      summary.append(pill);
+    }
+    const empty = document.getElementById('empty');
+    empty.hidden = doc.count > 0;
+    document.getElementById('catalog-error').textContent = doc.catalog_error || '';
+    const cards = document.getElementById('cards');
+    const open = new Set([...cards.querySelectorAll('details[open]')].map((d) => d.closest('.card').dataset.package));
+    cards.textContent = '';
+    for (const p of sortPackages(doc.packages)) {
+      const c = card(p);
+      cards.append(c);
+      if (open.has(p.package_id)) c.querySelector('details').open = true;
+    }
+    for (const s of doc.skipped_packages || []) cards.append(el('article', { class: 'card' }, el('h3', { text: s.package_id }), el('p', { class: 'error', text: `skipped: ${s.reason}` })));
+    const tbody = document.querySelector('#snapshots tbody');
+    tbody.textContent = '';
+    for (const [provider, snap] of Object.entries(doc.header_snapshots || {})) {
+      const windows = snap.windows.map((w) => `${w.name}${w.utilization !== null ? ` ${Math.round(w.utilization * 100)}%` : ''}`).join(', ') ||
+        (snap.requests.remaining !== null ? `requests ${snap.requests.remaining}/${snap.requests.limit ?? '?'}` : '–');
+      tbody.append(el('tr', {}, el('td', { text: provider }), el('td', { text: snap.dialect }), el('td', { text: snap.status }),
+        el('td', { text: `${countdown(snap.observed_at).replace('-', '')} ago` }), el('td', { text: windows })));
+    }
+  }
+
+  async function refresh() {
+    try {
+      lastDoc = await getJson('/api/quotas');
+      lastOk = Date.now();
+      render(lastDoc);
+      document.getElementById('stale').hidden = true;
+    } catch (err) {
+      const stale = document.getElementById('stale');
+      stale.hidden = false;
+      stale.textContent = `Server not answering (${err.message}); showing data from ${lastOk ? new Date(lastOk).toLocaleTimeString() : 'never'}.`;
+    }
+    document.getElementById('updated').textContent = lastOk ? `updated ${new Date(lastOk).toLocaleTimeString()} · every ${intervalS}s` : 'no data yet';
+  }
+
+  document.getElementById('refresh').addEventListener('click', refresh);
+  refresh();
+  setInterval(refresh, intervalS * 1000);
+  window.qgQuotas = { refresh, last: () => lastDoc };
+})();
