@@ -29,7 +29,11 @@ const fmt = (v) => (v === undefined ? '' : v.toFixed(v < 10 ? 3 : 1));
 
 async function main() {
   const rows = [...nativeRows(), ...(await runWasmBench())];
-  const extra = process.argv.includes('--core-only') ? [] : await require('./gateway-bench').runGatewayBench().catch((err) => [{ name: 'gateway bench', note: `skipped: ${err.message}` }]);
+  const extra = [];
+  if (!process.argv.includes('--core-only')) {
+    extra.push(...await require('./browser-sim-bench').runBrowserSimBench().catch((err) => [{ name: 'simulator in Chromium', note: `failed: ${err.message}` }]));
+    extra.push(...await require('./gateway-bench').runGatewayBench().catch((err) => [{ name: 'gateway bench', note: `failed: ${err.message}` }]));
+  }
   console.log(`${'benchmark'.padEnd(46)}${'mean us'.padStart(12)}${'p50 us'.padStart(12)}${'p99 us'.padStart(12)}  note`);
   console.log('-'.repeat(90));
   for (const r of [...rows, ...extra]) {

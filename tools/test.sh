@@ -8,3 +8,5 @@ echo "== native core (ctest)"
 ctest --test-dir build --output-on-failure -j2
 echo "== wasm engine and Node host (node --test)"
 node --test --test-concurrency=2 host-node/test/*.test.js
+echo "== dashboard in Chromium (playwright)"
+npx playwright test

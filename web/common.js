@@ -30,23 +30,31 @@ window.qgCommon = (() => {
     return `${Number(v).toFixed(2)} ${unit}`;
   }
 
+  // "in 5d 4h" for the future, "1d 19h ago" for the past.
   function countdown(iso, now = Date.now()) {
     if (!iso) return '–';
-    let s = Math.round((Date.parse(iso) - now) / 1000);
-    const sign = s < 0 ? '-' : '';
-    s = Math.abs(s);
+    const diff = Math.round((Date.parse(iso) - now) / 1000);
+    const s = Math.abs(diff);
     const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
-    return sign + (d ? `${d}d ${h}h` : h ? `${h}h ${m}m` : `${m}m ${s % 60}s`);
+    const text = d ? `${d}d ${h}h` : h ? `${h}h ${m}m` : `${m}m ${s % 60}s`;
+    return diff >= 0 ? `in ${text}` : `${text} ago`;
   }
 
+  // A date and time in the package's zone, with the zone's name ("Nov 29, 2026, 00:00 PST").
   function localTime(iso, zone) {
     if (!iso) return '–';
     try {
-      return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZone: zone || undefined, timeZoneName: 'short' }).format(new Date(iso));
+      return new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
+        timeZone: zone || undefined, timeZoneName: 'short' }).format(new Date(iso));
     } catch {
       return iso;
     }
   }
 
-  return { ALERT_ORDER, el, getJson, money, countdown, localTime };
+  function days(v) {
+    if (v === null || v === undefined) return '–';
+    return v < 1 ? `${Math.round(v * 24)} h` : `${v.toFixed(1)} days`;
+  }
+
+  return { ALERT_ORDER, el, getJson, money, countdown, localTime, days };
 })();

@@ -2,7 +2,7 @@
 // order, a 7-day usage chart per package (on demand) and the latest header snapshot per provider.
 'use strict';
 (() => {
-  const { ALERT_ORDER, el, getJson, money, countdown, localTime } = window.qgCommon;
+  const { ALERT_ORDER, el, getJson, money, countdown, localTime, days } = window.qgCommon;
   const params = new URLSearchParams(location.search);
   const intervalS = Math.max(1, Number(params.get('interval')) || 60);
   let lastOk = 0;
@@ -33,11 +33,11 @@
     alert.style.background = color;
     const dl = el('dl');
     fact(dl, 'remaining', `${money(p.remaining, p.unit)} of ${money(p.total, p.unit)}`);
-    if (p.reset_at) fact(dl, 'resets', `${localTime(p.reset_at, p.reset_timezone)} (in ${countdown(p.reset_at)})`);
-    if (p.expiry_date) fact(dl, 'expires', `${p.expiry_date} (in ${countdown(p.expires_at)})`);
+    if (p.reset_at) fact(dl, 'resets', `${localTime(p.reset_at, p.reset_timezone)} (${countdown(p.reset_at)})`);
+    if (p.expiry_date) fact(dl, p.alert === 'expired' ? 'expired' : 'expires', `${p.expiry_date} (${countdown(p.expires_at)})`);
     fact(dl, 'burn / day', money(p.burn_per_day, p.unit));
-    fact(dl, 'runway', p.projected_days_left === null ? '–' : `${p.projected_days_left.toFixed(1)} days`);
-    fact(dl, 'exhausts at', p.exhausts_at ? `${localTime(p.exhausts_at)} (in ${countdown(p.exhausts_at)})` : 'not at this pace');
+    fact(dl, 'runway', days(p.projected_days_left));
+    fact(dl, 'exhausts at', p.exhausts_at ? `${localTime(p.exhausts_at)} (${countdown(p.exhausts_at)})` : 'not at this pace');
     fact(dl, 'expiring capacity', money(p.expiring_capacity, p.unit));
     fact(dl, 'source', `${p.source} · confidence ${p.confidence}`);
     if (p.learned_limit) fact(dl, 'learned limit', `${p.learned_limit.limit} (${p.learned_limit.evidence})`);
@@ -100,7 +100,7 @@
       const windows = snap.windows.map((w) => `${w.name}${w.utilization !== null ? ` ${Math.round(w.utilization * 100)}%` : ''}`).join(', ') ||
         (snap.requests.remaining !== null ? `requests ${snap.requests.remaining}/${snap.requests.limit ?? '?'}` : '–');
       tbody.append(el('tr', {}, el('td', { text: provider }), el('td', { text: snap.dialect }), el('td', { text: snap.status }),
-        el('td', { text: `${countdown(snap.observed_at).replace('-', '')} ago` }), el('td', { text: windows })));
+        el('td', { text: countdown(snap.observed_at) }), el('td', { text: windows })));
     }
   }
 

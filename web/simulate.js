@@ -138,12 +138,12 @@
       box.append(el('h3', { text: 'Traffic share' }), el('p', { class: 'share', text: Object.entries(r.share).map(([k, v]) => `${k} ${Math.round((100 * v) / Math.max(1, r.served))}%`).join(' · ') || '–' }));
       const chartBox = el('div', { class: 'chart', 'aria-label': `remaining capacity over time, ${name}` });
       box.append(el('h3', { text: 'Remaining over time (share of capacity)' }), chartBox);
-      results.append(box);
+      results.append(box);  // in the document first, so the chart can size itself to its box
       const ids = Object.keys(r.series.remaining);
       const totalsById = Object.fromEntries(ids.map((id) => [id, Math.max(1e-9, ...r.series.remaining[id])]));
       const data = [r.series.t.map((t) => t / 1000), ...ids.map((id) => r.series.remaining[id].map((v) => v / totalsById[id]))];
       const palette = ['#1565c0', '#c62828', '#2e7d32', '#6a1b9a', '#ef6c00', '#00838f', '#5d4037', '#ad1457', '#558b2f', '#283593', '#9e9d24'];
-      charts.push(new window.uPlot({ width: Math.max(300, chartBox.clientWidth || 320), height: 220, legend: { show: ids.length <= 12 },
+      charts.push(new window.uPlot({ width: Math.max(260, chartBox.clientWidth - 4), height: 220, legend: { show: ids.length <= 12 },
         series: [{}, ...ids.map((id, i) => ({ label: id, stroke: palette[i % palette.length], width: 1.5 }))], scales: { y: { range: [0, 1] } } }, data, chartBox));
     }
     const msgs = document.getElementById('messages');

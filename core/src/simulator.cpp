@@ -187,7 +187,9 @@ Json run_policy(const Json& state, const Json& catalog, const Scenario& sc, cons
         }
         tr.last_reset_at = st->reset_at;
       }
-      if (tr.type == PackageType::kCredits && !tr.expired_counted && st->expires_at && *st->expires_at <= t) {
+      // Only expiries inside the horizon count: credits that had expired before it were not lost to it.
+      if (tr.type == PackageType::kCredits && !tr.expired_counted && st->expires_at && *st->expires_at > sc.start &&
+          *st->expires_at <= t) {
         const auto before = engine.status_of(tr.id, *st->expires_at - 1);
         if (before) tr.wasted_units += before->remaining;
         tr.expired_counted = true;

@@ -1,0 +1,87 @@
+// The dashboard in Debian's Chromium: no console errors, urgency order, inert XSS, live polling,
+// the in-browser simulator (two policies, URL round trip) and agreement with the CLI.
+const { test, expect } = require('@playwright/test');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+
+function watchConsole(page) {
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(e.message));
+  return errors;
+}
+
+test('quotas page: no console errors, cards in urgency order, XSS inert', async ({ page }) => {
+  const errors = watchConsole(page);
+  await page.goto('/dashboard/quotas');
+  await expect(page.locator('.card[data-alert]')).toHaveCount(6);
+  const order = await page.locator('.card[data-alert]').evaluateAll((cards) => cards.map((c) => c.dataset.alert));
+  expect(order).toEqual(['exhausted', 'use_or_lose', 'expired', 'topup', 'watch', 'ok']);
+  await expect(page.locator('.summary .pill[data-alert="use_or_lose"]')).toHaveText('use or lose: 1');
+  const notes = page.locator('.card[data-package="expiring-credits"] .notes');
+  await expect(notes).toContainText('<img src=x onerror=');
+  expect(await page.evaluate(() => window.__xss)).toBeUndefined();
+  expect(await page.locator('.card img, .card script').count()).toBe(0);
+  await page.locator('.card[data-package="expiring-credits"] summary').click();
+  await expect(page.locator('.card[data-package="expiring-credits"] canvas')).toHaveCount(1);
+  await page.screenshot({ path: test.info().outputPath('quotas.png'), fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test('polling picks up a change made through the gateway', async ({ page, request }) => {
+  await page.goto('/dashboard/quotas?interval=1');
+  const remaining = page.locator('.card[data-package="ok-credits"] dd').first();
+  await expect(remaining).toContainText('$100.00 of $100.00');
+  const res = await request.post('/v1/chat/completions', { data: { model: 'zeta-model', messages: [{ role: 'user', content: 'hi' }] } });
+  expect(res.status()).toBe(200);
+  await expect(remaining).toContainText('$99.98 of $100.00', { timeout: 5000 });
+  await expect(page.locator('#snapshots tbody tr', { hasText: 'zeta' })).toContainText('openai');
+});
+
+test('what-if: a run updates charts and totals, policies differ, the scenario round-trips via the URL', async ({ page }) => {
+  const errors = watchConsole(page);
+  await page.goto('/dashboard/simulate');
+  await page.waitForFunction(() => window.qgSim && window.qgSim.ready);
+  await page.fill('#horizon', '168');
+  const traffic = page.locator('#traffic tbody tr').first();
+  await traffic.locator('input').nth(0).fill('auto');
+  await traffic.locator('input').nth(1).fill('10');
+  await traffic.locator('input').nth(3).fill('0.05');
+  await page.click('#run');
+  await expect(page.locator('.result')).toHaveCount(2);
+  await expect(page.locator('.result canvas')).toHaveCount(2);
+  await expect(page.locator('.result[data-policy="quota_aware"] .totals')).toContainText('served');
+  await expect(page.locator('#messages')).toContainText('quota-aware routing uses $');
+  await expect(page.locator('#messages')).toContainText('of expiring-credits credits that would otherwise expire');
+  await expect(page.locator('.result[data-policy="quota_aware"] td.better').first()).toBeVisible();
+  const url = page.url();
+  expect(url).toContain('#scenario=');
+  await page.screenshot({ path: test.info().outputPath('simulate.png'), fullPage: true });
+
+  await page.goto('about:blank');
+  await page.goto(url);
+  await page.waitForFunction(() => window.qgSim && window.qgSim.ready);
+  await expect(page.locator('#horizon')).toHaveValue('168');
+  await expect(page.locator('#traffic tbody tr').first().locator('input').nth(1)).toHaveValue('10');
+  await expect(page.locator('.result')).toHaveCount(2);
+  expect(errors).toEqual([]);
+});
+
+test('the browser and the CLI simulator agree exactly', async ({ page }) => {
+  await page.goto('/dashboard/simulate');
+  await page.waitForFunction(() => window.qgSim && window.qgSim.ready);
+  const { state, scenario, result } = await page.evaluate(() => {
+    const s = { horizon_hours: 72, start: JSON.parse(window.qgSim.state()).generated_at, traffic: [{ model: 'auto', per_hour: 12, cost_per_request: 0.03 }],
+      tweaks: [{ package_id: 'ok-credits', add_credits: 5 }] };
+    return { state: window.qgSim.state(), scenario: s, result: window.qgSim.run(s) };
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qg-e2e-sim-'));
+  fs.writeFileSync(path.join(dir, 'state.json'), state);
+  fs.writeFileSync(path.join(dir, 'scenario.json'), JSON.stringify(scenario));
+  const cli = execFileSync(process.execPath, [path.join(__dirname, '..', 'host-node', 'bin', 'quotagate'), 'simulate',
+    path.join(dir, 'scenario.json'), '--state', path.join(dir, 'state.json'), '--json'], { encoding: 'utf8' });
+  expect(JSON.stringify(JSON.parse(cli))).toBe(JSON.stringify(result));
+  expect(result.policies.quota_aware.requests).toBe(864);
+});
