@@ -158,6 +158,26 @@ function normalise(raw, file, env = process.env) {
   const metadataDir = expandHome(c.string(doc.metadata_dir, 'metadata_dir', { fallback: '' }) ||
     env.QUOTAGATE_METADATA_DIR || env.FAIGATE_PROVIDER_METADATA_DIR || path.join(defaultConfigDir(), 'metadata'));
 
+  const poll = c.object(doc.quota_poll, 'quota_poll');
+  c.keys(poll, 'quota_poll', ['enabled', 'on_startup', 'interval_seconds', 'fast_lane_interval_seconds', 'timeout_seconds', 'providers']);
+  const pollProviders = c.object(poll.providers, 'quota_poll.providers');
+  for (const [name, p] of Object.entries(pollProviders)) {
+    const key = `quota_poll.providers.${name}`;
+    if (!['deepseek', 'openrouter', 'kilo', 'moonshot'].includes(name)) c.fail(key, 'one of deepseek, openrouter, kilo, moonshot', name);
+    c.object(p, key);
+    c.keys(p, key, ['base_url', 'api_key', 'management_key', 'endpoints']);
+    c.string(p.base_url, `${key}.base_url`);
+    if (p.endpoints !== undefined) c.stringList(p.endpoints, `${key}.endpoints`);
+  }
+  const quotaPoll = {
+    enabled: c.bool(poll.enabled, 'quota_poll.enabled', false),
+    on_startup: c.bool(poll.on_startup, 'quota_poll.on_startup', true),
+    interval_seconds: c.number(poll.interval_seconds, 'quota_poll.interval_seconds', { fallback: 3600, min: 1 }),
+    fast_lane_interval_seconds: c.number(poll.fast_lane_interval_seconds, 'quota_poll.fast_lane_interval_seconds', { fallback: 900, min: 1 }),
+    timeout_seconds: c.number(poll.timeout_seconds, 'quota_poll.timeout_seconds', { fallback: 20, min: 0.1 }),
+    providers: pollProviders,
+  };
+
   return {
     file,
     server,
@@ -179,7 +199,7 @@ function normalise(raw, file, env = process.env) {
       checkpoint_interval_s: c.number(ledger.checkpoint_interval_s, 'ledger.checkpoint_interval_s', { fallback: 5, min: 0.05 }),
       fsync: c.bool(ledger.fsync, 'ledger.fsync', false),
     },
-    quota_poll: c.object(doc.quota_poll, 'quota_poll'),
+    quota_poll: quotaPoll,
     demo: c.bool(doc.demo, 'demo', false),
     log_level: c.string(doc.log_level, 'log_level', { fallback: 'info' }),
   };

@@ -12,6 +12,8 @@ const { createMetrics } = require('./metrics');
 const { Redactor, REDACT_PATHS } = require('./redact');
 const { startDemo } = require('./demo/demo');
 const { isLoopback } = require('./config');
+const { CatalogStore } = require('./catalog-store');
+const { BalancePoller } = require('./poller/poller');
 
 function catalogPath(metadataDir) {
   return path.join(metadataDir, 'packages', 'catalog.v1.json');
@@ -38,16 +40,29 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
   const configError = engine.configure(JSON.stringify(engineConfig));
   if (configError) throw new Error(`${config.file || 'config'}: routing: ${configError}`);
 
+  // The catalog file has one owner (CatalogStore): loads, watches, merges edits, writes atomically.
   const catalogFile = catalogPath(metadataDir);
-  let catalogError = null;
-  if (fs.existsSync(catalogFile)) {
-    const r = engine.loadCatalog(fs.readFileSync(catalogFile, 'utf8'), catalogFile);
-    if (!r.ok) catalogError = r.error;
+  const validate = (text) => {
+    const scratch = new core.Engine();
+    try {
+      const r = scratch.loadCatalog(text, catalogFile);
+      return r.ok ? null : r.error;
+    } finally {
+      scratch.delete();
+    }
+  };
+  const apply = (text) => {
+    const r = engine.loadCatalog(text, catalogFile);
     for (const s of JSON.parse(r.skippedJson)) log.warn({ package: s.package_id, reason: s.reason }, 'catalog entry skipped');
-  } else {
-    catalogError = `${catalogFile}: not found; quotas are unknown until a catalog is there (see docs/catalog.md)`;
+  };
+  const store = new CatalogStore({ file: catalogFile, validate, apply, log });
+  const loadError = store.load();
+  if (loadError) {
+    log.error({ error: loadError }, 'catalog not loaded; it is watched and will load once valid');
   }
-  if (catalogError) log.error({ error: catalogError }, 'catalog not loaded');
+  store.watch(1000);
+  const catalogError = () => store.error && (fs.existsSync(catalogFile) ? store.error
+    : `${catalogFile}: not found; quotas are unknown until a catalog is there (see docs/catalog.md)`);
 
   const ledger = new LedgerStore({ dir: ledgerDir, retentionDays: config.ledger.retention_days, fsync: config.ledger.fsync, log });
   const t0 = Date.now();
@@ -57,10 +72,13 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
 
   const metrics = createMetrics({ quotasDocument: () => app.locals.quotas() });
   const proxy = new Proxy({ engine, providers, ledger, metrics, log, redactor, maxAttempts: config.routing.max_attempts, now });
+  const poller = new BalancePoller({ settings: config.quota_poll, store, providers, log, redact: (t) => redactor.text(t) });
   const app = createApp({ engine, proxy, config: { ...config, providers }, metrics, log, redactor, demo, now, extraRoutes: (a, ctx) => {
-    a.locals.catalogError = () => catalogError;
+    a.locals.catalogError = catalogError;
+    a.locals.packageExtras = (id) => poller.statusFor(id);
     if (extraRoutes) extraRoutes(a, ctx);
   } });
+  poller.start();
 
   const checkpointTimer = setInterval(() => {
     try {
@@ -94,13 +112,15 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
     closed = true;
     clearInterval(checkpointTimer);
     clearInterval(pruneTimer);
+    poller.stop();
+    store.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(() => resolve()));
     ledger.close();
     engine.delete();
     if (demoHandle) await demoHandle.close();
   }
-  return { url, port: address.port, server, engine, ledger, log, close, catalogError: () => catalogError, providers, demo };
+  return { url, port: address.port, server, engine, ledger, log, close, catalogError, providers, demo, store, poller };
 }
 
 module.exports = { startGateway, catalogPath };

@@ -133,6 +133,16 @@ function buildProgram() {
     });
 
   program
+    .command('poll')
+    .description('Poll the balance APIs of api_poll credit packages now and print what changed')
+    .requiredOption('--once', 'poll once and exit (the gateway polls on its own schedule)')
+    .option('--config <file>', 'config.yaml (default: $XDG_CONFIG_HOME/quotagate/config.yaml)')
+    .addHelpText('after', '\nExample:\n  DEEPSEEK_API_KEY=sk-... quotagate poll --once --config ~/.config/quotagate/config.yaml')
+    .action(async (opts) => {
+      await require('./poll-command').pollOnce(opts);
+    });
+
+  program
     .command('serve')
     .description('Run the gateway (demo mode with simulated providers when no provider keys are configured)')
     .option('--config <file>', 'config.yaml (default: $XDG_CONFIG_HOME/quotagate/config.yaml)')
