@@ -11,10 +11,17 @@ const CANDIDATE_DIRS = [
   path.join(ROOT, 'build-wasm', 'wasm'),
 ].filter(Boolean);
 
+// The newest complete build wins, so a checkout that also has a staged package copy uses its build.
 function wasmDir() {
+  let best = null;
   for (const dir of CANDIDATE_DIRS) {
-    if (fs.existsSync(path.join(dir, 'quotagate.js')) && fs.existsSync(path.join(dir, 'quotagate.wasm'))) return dir;
+    const wasm = path.join(dir, 'quotagate.wasm');
+    if (!fs.existsSync(path.join(dir, 'quotagate.js')) || !fs.existsSync(wasm)) continue;
+    if (dir === process.env.QUOTAGATE_WASM_DIR) return dir;
+    const mtime = fs.statSync(wasm).mtimeMs;
+    if (!best || mtime > best.mtime) best = { dir, mtime };
   }
+  if (best) return best.dir;
   const looked = CANDIDATE_DIRS.join(', ');
   throw new Error(`quotagate wasm module not found (looked in ${looked}); run "npm run build" first`);
 }

@@ -38,11 +38,13 @@ function cookie(req, name) {
 const ROOT = path.resolve(__dirname, '..', '..');
 const WEB_DIR = path.join(ROOT, 'web');
 const UPLOT_DIR = path.dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
+// The browser build (no eval): the newest of the packaged copy and the local build.
 function webWasmDir() {
-  for (const dir of [process.env.QUOTAGATE_WEB_WASM_DIR, path.join(ROOT, 'wasm', 'web-dist'), path.join(ROOT, 'build-wasm', 'web')]) {
-    if (dir && fs.existsSync(path.join(dir, 'quotagate.wasm'))) return dir;
-  }
-  return null;
+  const dirs = [process.env.QUOTAGATE_WEB_WASM_DIR, path.join(ROOT, 'wasm', 'web-dist'), path.join(ROOT, 'build-wasm', 'web')]
+    .filter((d) => d && fs.existsSync(path.join(d, 'quotagate.wasm')));
+  if (process.env.QUOTAGATE_WEB_WASM_DIR && dirs[0] === process.env.QUOTAGATE_WEB_WASM_DIR) return dirs[0];
+  dirs.sort((a, b) => fs.statSync(path.join(b, 'quotagate.wasm')).mtimeMs - fs.statSync(path.join(a, 'quotagate.wasm')).mtimeMs);
+  return dirs[0] || null;
 }
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; " +
   "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";

@@ -69,3 +69,10 @@ test('quotagate serve refuses a bad config and an unprotected public bind with e
   assert.equal(r.status, 2);
   assert.match(r.stderr, /\/nonexistent\/config\.yaml: cannot read config \(ENOENT\)/);
 });
+
+test('the documented example config loads and validates', () => {
+  const c = loadConfig(path.join(__dirname, '..', '..', 'docs', 'examples', 'config.yaml'));
+  assert.equal(c.providers.length, 3);
+  assert.equal(c.routing.engine.weights.expiring_capacity, 4);
+  assert.equal(c.quota_poll.fast_lane_interval_seconds, 900);
+});

@@ -143,6 +143,44 @@ function buildProgram() {
     });
 
   program
+    .command('init')
+    .description('Create the config folder: config.yaml, a .env template (mode 600) and the catalog template')
+    .option('--dir <dir>', 'where (default: $XDG_CONFIG_HOME/quotagate, else ~/.config/quotagate)')
+    .option('--force', 'replace existing files, after a timestamped backup of each')
+    .addHelpText('after', '\nExamples:\n  quotagate init\n  quotagate init --dir ./qg-config --force')
+    .action((opts) => {
+      require('./init-command').init({ dir: opts.dir, force: Boolean(opts.force) });
+    });
+
+  const service = program.command('service').description('Install or remove a systemd user unit for this install');
+  service
+    .command('install')
+    .description('Write ~/.config/systemd/user/quotagate.service and print the systemctl commands')
+    .option('--config <file>', 'config.yaml the service runs with (default: $XDG_CONFIG_HOME/quotagate/config.yaml)')
+    .option('--force', 'replace a conflicting unit, after a backup')
+    .addHelpText('after', '\nExample:\n  quotagate service install && systemctl --user enable --now quotagate')
+    .action(async (opts) => {
+      await require('./service-command').install({ config: opts.config, force: Boolean(opts.force) });
+    });
+  service
+    .command('uninstall')
+    .description('Remove the systemd user unit')
+    .addHelpText('after', '\nExample:\n  quotagate service uninstall')
+    .action(() => {
+      require('./service-command').uninstall({});
+    });
+
+  program
+    .command('doctor')
+    .description('Check config, catalog, provider keys (never printed), port, ledger directory and the wasm engine')
+    .option('--config <file>', 'config.yaml (default: $XDG_CONFIG_HOME/quotagate/config.yaml)')
+    .addHelpText('after', '\nExample:\n  quotagate doctor --config ~/.config/quotagate/config.yaml')
+    .action(async (opts) => {
+      const problems = await require('./doctor-command').doctor({ config: opts.config });
+      if (problems.length) process.exitCode = 1;
+    });
+
+  program
     .command('serve')
     .description('Run the gateway (demo mode with simulated providers when no provider keys are configured)')
     .option('--config <file>', 'config.yaml (default: $XDG_CONFIG_HOME/quotagate/config.yaml)')
