@@ -52,3 +52,9 @@ TEST(CivilTime, ParsesAllThreeHttpDateForms) {
   EXPECT_FALSE(parse_http_date("120").has_value());
   EXPECT_FALSE(parse_http_date("Sun, 31 Feb 1994 08:49:37 GMT").has_value());
 }
+
+// Found by the time-parser fuzzer: a long run of digits in an HTTP-date overflowed int64.
+TEST(CivilTime, LongDigitRunsAreRejectedNotOverflowed) {
+  EXPECT_FALSE(parse_http_date("Sun Nov 2222222222222222222 08:49:37 1994").has_value());
+  EXPECT_FALSE(parse_iso8601("99999999999999999999-01-01").has_value());
+}

@@ -267,3 +267,33 @@ TEST(HeaderParser, MultipleDialectsInOneResponse) {
                        "RateLimit-Limit: 60\nRateLimit-Remaining: 10\nRateLimit-Reset: 20\n");
   EXPECT_EQ(s.dialect, "openai+ietf");
 }
+
+// Found by the header-parser fuzzer: bytes that are not UTF-8 must never make a snapshot
+// unserialisable (nlohmann throws on invalid UTF-8 when dumping).
+TEST(HeaderParser, NonUtf8BytesNeverBreakTheJson) {
+  const auto s = parse(std::string("HTTP/1.1 200 OK\nx-codex-primary-used-percent: 37\xf7.5\n"
+                                   "anthropic-ratelimit-unified-representative-claim: five\xff_hour\n"
+                                   "anthropic-ratelimit-unified-5h-status: allo\xc3wed\n"));
+  const std::string json = qg::dump_json(snapshot_to_json(s));
+  EXPECT_NE(json.find("\"representative_claim\":\"five?_hour\""), std::string::npos) << json;
+  EXPECT_NE(json.find("37?.5"), std::string::npos) << json;
+  Json bad = Json::object();
+  bad["x"] = std::string("\xf7\xff");
+  EXPECT_EQ(qg::dump_json(bad), "{\"x\":\"\xef\xbf\xbd\xef\xbf\xbd\"}");
+}
+
+// Found by the header-parser fuzzer (10-minute run): an absurd epoch or delay overflowed the
+// civil-time arithmetic. Out-of-range instants are dropped.
+TEST(HeaderParser, AbsurdInstantsAreIgnoredNotOverflowed) {
+  const auto s = parse("HTTP/1.1 429 X\nanthropic-ratelimit-unified-5h-utilization: 1\n"
+                       "anthropic-ratelimit-unified-5h-reset: -9223372036854775808\n"
+                       "anthropic-ratelimit-unified-7d-reset: 1e300\nx-codex-primary-reset-after-seconds: 1e300\n"
+                       "x-codex-primary-used-percent: 5\nRateLimit-Reset: 1e18\nRateLimit-Limit: 1\nretry-after: 1e300\n");
+  const std::string json = qg::dump_json(snapshot_to_json(s));
+  EXPECT_EQ(json.find("-29"), std::string::npos) << json;
+  EXPECT_FALSE(s.windows.empty());
+  EXPECT_FALSE(s.windows[0].reset_at.has_value());
+  EXPECT_FALSE(s.earliest_retry_at().has_value());
+  EXPECT_EQ(qg::format_iso_utc(INT64_MIN), "0001-01-01T00:00:00.000Z");
+  EXPECT_EQ(qg::format_iso_utc(INT64_MAX), "9999-12-31T23:59:59.999Z");
+}

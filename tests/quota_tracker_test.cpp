@@ -283,8 +283,10 @@ TEST(LearnedLimits, RepeatedRejectionsBelowTheCatalogLimitLowerIt) {
   const int64_t now = T("2026-11-28T12:00:00Z");
   e.observe("qwen", 429, HeaderMap{}, "", 10, now);
   EXPECT_FALSE(StatusOf(e, "q", now).learned_limit.has_value());  // once is not evidence
-  e.observe("qwen", 429, HeaderMap{}, "", 10, now + 1000);
-  const auto s = StatusOf(e, "q", now + 2000);
+  e.observe("qwen", 429, HeaderMap{}, "", 10, now + 1000);     // in flight with the first: same episode
+  EXPECT_FALSE(StatusOf(e, "q", now + 1000).learned_limit.has_value());
+  e.observe("qwen", 429, HeaderMap{}, "", 10, now + 31000);    // after the 30 s cooldown: a repeat
+  const auto s = StatusOf(e, "q", now + 32000);
   ASSERT_TRUE(s.learned_limit.has_value());
   EXPECT_EQ(s.learned_limit->limit, 1200);
   EXPECT_EQ(s.total, 1200);
@@ -299,10 +301,10 @@ TEST(LearnedLimits, ShortRetryAfterOrSuccessDoesNotTeach) {
   e.observe("qwen", 429, parse_header_lines("retry-after: 5"), "", 10, now);
   e.observe("qwen", 429, parse_header_lines("retry-after: 5"), "", 10, now + 1);
   EXPECT_FALSE(StatusOf(e, "q", now).learned_limit.has_value());
-  e.observe("qwen", 429, HeaderMap{}, "", 10, now + 2);
-  e.observe("qwen", 200, HeaderMap{}, "", 10, now + 3);
-  e.observe("qwen", 429, HeaderMap{}, "", 10, now + 4);
-  EXPECT_FALSE(StatusOf(e, "q", now + 5).learned_limit.has_value());
+  e.observe("qwen", 429, HeaderMap{}, "", 10, now + 40000);
+  e.observe("qwen", 200, HeaderMap{}, "", 10, now + 80000);
+  e.observe("qwen", 429, HeaderMap{}, "", 10, now + 120000);
+  EXPECT_FALSE(StatusOf(e, "q", now + 120001).learned_limit.has_value());
 }
 
 TEST(Properties, RemainingStaysWithinBoundsAndUsedIsTheWeightedSum) {

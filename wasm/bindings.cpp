@@ -16,7 +16,7 @@ namespace {
 
 int64_t to_ms(double v) { return std::isfinite(v) ? static_cast<int64_t>(std::llround(v)) : 0; }
 std::string error_json(const char* where, const char* what) {
-  return qg::Json{{"error", std::string(where) + ": " + what}}.dump();
+  return qg::dump_json(qg::Json{{"error", std::string(where) + ": " + what}});
 }
 
 struct LoadSummary {
@@ -52,7 +52,7 @@ class WasmEngine {
       s.loaded = r.loaded;
       qg::Json skipped = qg::Json::array();
       for (const auto& k : r.skipped) skipped.push_back(qg::Json{{"package_id", k.package_id}, {"reason", k.reason}});
-      s.skipped_json = skipped.dump();
+      s.skipped_json = qg::dump_json(skipped);
     } catch (const std::exception& e) {
       s.error = std::string("loadCatalog: ") + e.what();
     }
@@ -139,28 +139,28 @@ class WasmEngine {
 
   std::string routeJson(const std::string& model, double now) {
     try {
-      return qg::decision_to_json(engine_.route(model, to_ms(now))).dump();
+      return qg::dump_json(qg::decision_to_json(engine_.route(model, to_ms(now))));
     } catch (const std::exception& e) {
       return error_json("routeJson", e.what());
     }
   }
   std::string quotasJson(double now) {
     try {
-      return engine_.quotas_document(to_ms(now)).dump();
+      return qg::dump_json(engine_.quotas_document(to_ms(now)));
     } catch (const std::exception& e) {
       return error_json("quotasJson", e.what());
     }
   }
   std::string stateJson(double now) {
     try {
-      return engine_.state_document(to_ms(now)).dump();
+      return qg::dump_json(engine_.state_document(to_ms(now)));
     } catch (const std::exception& e) {
       return error_json("stateJson", e.what());
     }
   }
   std::string usageJson(const std::string& package_id, double now, int days) {
     try {
-      return engine_.usage_document(package_id, to_ms(now), days).dump();
+      return qg::dump_json(engine_.usage_document(package_id, to_ms(now), days));
     } catch (const std::exception& e) {
       return error_json("usageJson", e.what());
     }
@@ -174,7 +174,7 @@ class WasmEngine {
 std::string parseResponseJson(const std::string& raw, double now) {
   try {
     const qg::RawResponse r = qg::parse_raw_response(raw);
-    return qg::snapshot_to_json(qg::parse_rate_limit_response(r.status, r.headers, r.body, to_ms(now))).dump();
+    return qg::dump_json(qg::snapshot_to_json(qg::parse_rate_limit_response(r.status, r.headers, r.body, to_ms(now))));
   } catch (const std::exception& e) {
     return error_json("parseResponse", e.what());
   }

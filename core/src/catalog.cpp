@@ -76,7 +76,7 @@ int64_t Package::window_ms() const {
 namespace {
 
 std::string describe(const Json& v) {
-  std::string s = v.dump();
+  std::string s = dump_json(v);
   if (s.size() > 60) s = s.substr(0, 57) + "...";
   return s;
 }

@@ -1,6 +1,7 @@
 // Civil date arithmetic and timestamp parsing/formatting (UTC, milliseconds).
 #include "quotagate/civil_time.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 
@@ -46,6 +47,8 @@ std::string format_date(int64_t days) {
 }
 
 std::string format_iso_utc(int64_t ms) {
+  // Clamped to years 0001..9999 so that no input can overflow the civil arithmetic.
+  ms = std::clamp<int64_t>(ms, -62135596800000LL, 253402300799999LL);
   const int64_t days = floor_div(ms, kMsPerDay);
   const int64_t rem = ms - days * kMsPerDay;
   const CivilDate c = civil_from_days(days);
@@ -60,7 +63,7 @@ namespace {
 
 // Reads exactly n decimal digits at pos.
 bool read_digits(std::string_view s, size_t& pos, size_t n, int64_t& out) {
-  if (pos + n > s.size()) return false;
+  if (n == 0 || n > 18 || pos + n > s.size()) return false;  // 18 digits always fit in int64
   int64_t v = 0;
   for (size_t i = 0; i < n; ++i) {
     const char c = s[pos + i];

@@ -90,7 +90,7 @@ std::string read_double(const Json& obj, const char* key, double& out, const std
   if (!obj.contains(key)) return "";
   const Json& v = obj[key];
   if (!v.is_number() || (positive ? !(v.get<double>() > 0) : v.get<double>() < 0))
-    return where + "." + key + ": expected a " + (positive ? "positive" : "non-negative") + " number, got " + v.dump();
+    return where + "." + key + ": expected a " + (positive ? "positive" : "non-negative") + " number, got " + dump_json(v);
   out = v.get<double>();
   return "";
 }
@@ -310,6 +310,9 @@ ObserveResult Engine::observe(const std::string& provider, int status, const Hea
   }
 
   if (status == 429 && !snap.request_too_large) {
+    // 429s that arrive while we already hold the provider in cooldown are the same episode (requests
+    // that were in flight together); only a rejection after a cooldown ended is a repeat.
+    const bool repeat_episode = !(h.cooldown_until && *h.cooldown_until > now);
     const auto retry = snap.earliest_retry_at();
     const int64_t until = retry && *retry > now ? *retry : now + config_.default_cooldown_ms;
     h.cooldown_until = std::max(h.cooldown_until.value_or(0), until);
@@ -323,7 +326,7 @@ ObserveResult Engine::observe(const std::string& provider, int status, const Hea
                              (snap.retry_after_s && *snap.retry_after_s < 60);
     for (size_t i : pkgs) {
       const Package& p = catalog_.packages[i];
-      if (p.type == PackageType::kCredits || short_limit) continue;
+      if (p.type == PackageType::kCredits || short_limit || !repeat_episode) continue;
       PackageLive& live = live_[i];
       if (live.primary && live.primary->observed_at == now) continue;  // the provider told us its count
       const QuotaStatus st = compute_status(p, usage_[i], PackageLive{}, config_.thresholds, now);

@@ -24,7 +24,8 @@ std::optional<int64_t> HeaderSnapshot::earliest_retry_at() const {
   auto take = [&](std::optional<int64_t> t) {
     if (t && (!best || *t < *best)) best = t;
   };
-  if (retry_after_s) take(observed_at + static_cast<int64_t>(std::ceil(*retry_after_s * 1000)));
+  if (retry_after_s && *retry_after_s >= 0 && *retry_after_s < 1e10)
+    take(observed_at + static_cast<int64_t>(std::ceil(*retry_after_s * 1000)));
   if (!best) {
     for (const auto& w : windows)
       if (w.status == "rejected" || (w.utilization && *w.utilization >= 1)) take(w.reset_at);

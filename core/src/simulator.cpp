@@ -140,7 +140,7 @@ Json run_policy(const Json& state, const Json& catalog, const Scenario& sc, cons
       if (std::find(sc.disabled_providers.begin(), sc.disabled_providers.end(), p.value("id", "")) == sc.disabled_providers.end())
         providers.push_back(p);
   if (!providers.empty()) cfg["providers"] = providers;
-  const std::string err = engine.configure(cfg.dump());
+  const std::string err = engine.configure(dump_json(cfg));
   if (!err.empty()) throw bad(err);
   std::vector<std::string> skip_base = sc.disabled_providers;  // for catalog-only states
   if (state.contains("recent_events") && state["recent_events"].is_array())
@@ -358,11 +358,11 @@ std::string simulate_json(std::string_view state_text, std::string_view scenario
     out["comparison"] = policies.contains("quota_aware") && policies.contains("naive")
                             ? compare(policies["quota_aware"], policies["naive"])
                             : Json(nullptr);
-    return out.dump() + "\n";
+    return dump_json(out) + "\n";
   } catch (const nlohmann::json::parse_error& e) {
-    return Json{{"error", std::string("simulate: invalid JSON: ") + e.what()}}.dump() + "\n";
+    return dump_json(Json{{"error", std::string("simulate: invalid JSON: ") + e.what()}}) + "\n";
   } catch (const std::exception& e) {
-    return Json{{"error", std::string("simulate: ") + e.what()}}.dump() + "\n";
+    return dump_json(Json{{"error", std::string("simulate: ") + e.what()}}) + "\n";
   }
 }
 

@@ -19,21 +19,21 @@ namespace {
 int64_t at_of(const Json& step) {
   if (step.contains("at"))
     if (auto t = instant_from_json(step["at"])) return *t;
-  throw std::runtime_error("step " + step.dump() + ": \"at\" must be an ISO-8601 instant or epoch ms");
+  throw std::runtime_error("step " + dump_json(step) + ": \"at\" must be an ISO-8601 instant or epoch ms");
 }
 
 HeaderMap headers_of(const Json& step) {
   HeaderMap h;
   if (step.contains("headers") && step["headers"].is_object())
     for (auto it = step["headers"].begin(); it != step["headers"].end(); ++it)
-      h.add(it.key(), it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+      h.add(it.key(), it.value().is_string() ? it.value().get<std::string>() : dump_json(it.value()));
   return h;
 }
 
 UsageEvent event_of(const Json& e) {
   UsageEvent ev;
   auto ts = instant_from_json(e.value("ts", Json()));
-  if (!ts) throw std::runtime_error("event " + e.dump() + ": ts must be an ISO-8601 instant or epoch ms");
+  if (!ts) throw std::runtime_error("event " + dump_json(e) + ": ts must be an ISO-8601 instant or epoch ms");
   ev.ts_ms = *ts;
   ev.provider_id = e.value("provider_id", "");
   ev.model = e.value("model", "");
@@ -49,7 +49,7 @@ UsageEvent event_of(const Json& e) {
 std::string run_vector(std::string_view text) {
   try {
     const Json v = Json::parse(text.begin(), text.end());
-    if (!v.contains("steps") || !v["steps"].is_array()) return Json{{"error", "vector: expected \"steps\": [...]"}}.dump(2);
+    if (!v.contains("steps") || !v["steps"].is_array()) return dump_json(Json{{"error", "vector: expected \"steps\": [...]"}}, 2);
     Engine engine;
     Json outputs = Json::array();
     for (const Json& step : v["steps"]) {
@@ -95,9 +95,9 @@ std::string run_vector(std::string_view text) {
       }
       outputs.push_back(out);
     }
-    return Json{{"outputs", outputs}}.dump(2) + "\n";
+    return dump_json(Json{{"outputs", outputs}}, 2) + "\n";
   } catch (const std::exception& e) {
-    return Json{{"error", std::string("vector: ") + e.what()}}.dump(2) + "\n";
+    return dump_json(Json{{"error", std::string("vector: ") + e.what()}}, 2) + "\n";
   }
 }
 

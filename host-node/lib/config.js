@@ -102,13 +102,17 @@ function normalise(raw, file, env = process.env) {
   c.keys(doc, '', ['server', 'providers', 'routing', 'metadata_dir', 'ledger', 'quota_poll', 'demo', 'log_level']);
 
   const s = c.object(doc.server, 'server');
-  c.keys(s, 'server', ['host', 'port', 'admin_token', 'client_keys', 'body_limit', 'trust_proxy']);
+  c.keys(s, 'server', ['host', 'port', 'admin_token', 'client_keys', 'body_limit', 'headers_timeout_ms', 'request_timeout_ms']);
   const server = {
     host: c.string(s.host, 'server.host', { fallback: '127.0.0.1' }),
     port: c.number(s.port, 'server.port', { fallback: 8090, min: 0, max: 65535, integer: true }),
     admin_token: c.string(s.admin_token, 'server.admin_token', { fallback: '' }),
     client_keys: c.stringList(s.client_keys, 'server.client_keys'),
     body_limit: parseSize(s.body_limit, 'server.body_limit', c),
+    // Slow clients (slowloris): the headers must arrive within headers_timeout_ms and the whole
+    // request body within request_timeout_ms. Responses (long streams) are not limited by these.
+    headers_timeout_ms: c.number(s.headers_timeout_ms, 'server.headers_timeout_ms', { fallback: 15000, min: 100 }),
+    request_timeout_ms: c.number(s.request_timeout_ms, 'server.request_timeout_ms', { fallback: 30000, min: 100 }),
   };
   if (!isLoopback(server.host) && !server.admin_token)
     c.fail('server.admin_token', `a token when binding off loopback (server.host is ${server.host})`, server.admin_token);

@@ -124,11 +124,13 @@ class Proxy {
     // Nothing left to try: capacity-based answer if every candidate is blocked, else 502.
     const now = this.now();
     const final = this.engine.route(model, now, wrongBackend.join('\n'));
-    this.logRequest({ requestId, kind, model, decision: final, attempts, started, status: final.allExcluded ? 429 : 502 });
+    this.logRequest({ requestId, kind, model, decision: final, attempts, started, status: final.allExcluded ? 429 : 503 });
     if (!final.ok && attempts.length === 0) throw this.unknownModel(model);
     if (final.allExcluded) throw this.noCapacity(final, now, model);
     const last = attempts[attempts.length - 1];
-    throw new ClientError(502, `all ${attempts.length} upstream attempts failed (last: ${last ? `${last.provider} ${last.reason}` : 'none'})`, 'upstream_failed');
+    // Every candidate failed transiently (5xx, timeouts, resets): say so, and when to try again.
+    throw new ClientError(503, `all ${attempts.length} upstream attempts failed (last: ${last ? `${last.provider} ${last.reason}` : 'none'})`,
+      'upstream_unavailable', { 'retry-after': '1' });
   }
 
   noCapacity(decision, now, model) {
@@ -269,12 +271,26 @@ function extractMessage(text) {
 }
 
 const SAFE_MODEL = /^[\x20-\x7e]{1,256}$/;
+const MAX_DEPTH = 64;
+
+// Nesting depth without recursion (a hostile body can nest 100k levels; serialising it again for
+// the upstream would overflow the stack).
+function tooDeep(value) {
+  const stack = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop();
+    if (depth > MAX_DEPTH) return true;
+    if (v && typeof v === 'object') for (const k in v) stack.push([v[k], depth + 1]);
+  }
+  return false;
+}
 
 function validateBody(body, kind) {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ClientError(400, 'request body must be a JSON object', 'invalid_request');
   if (typeof body.model !== 'string' || !body.model) throw new ClientError(400, '"model" must be a non-empty string (a model name or "auto")', 'invalid_request');
   if (!SAFE_MODEL.test(body.model)) throw new ClientError(400, '"model" must be printable ASCII without control characters (at most 256)', 'invalid_request');
   if (!Array.isArray(body.messages)) throw new ClientError(400, '"messages" must be an array', 'invalid_request');
+  if (tooDeep(body)) throw new ClientError(400, `request JSON is nested deeper than ${MAX_DEPTH} levels`, 'invalid_request');
   if (body.stream !== undefined && typeof body.stream !== 'boolean') throw new ClientError(400, '"stream" must be true or false', 'invalid_request');
   if (kind === 'anthropic' && body.max_tokens !== undefined && !Number.isInteger(body.max_tokens)) throw new ClientError(400, '"max_tokens" must be an integer', 'invalid_request');
 }

@@ -94,13 +94,17 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
   const pruneTimer = setInterval(() => ledger.prune(now()), 6 * 3600 * 1000);
   pruneTimer.unref();
 
-  const server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.server.port, config.server.host, () => resolve(s));
-    s.on('error', reject);
+  const http = require('node:http');
+  const server = http.createServer({
+    connectionsCheckingInterval: Math.min(1000, config.server.headers_timeout_ms),  // how often slow clients are checked
+    headersTimeout: config.server.headers_timeout_ms,
+    requestTimeout: config.server.request_timeout_ms,
+  }, app);
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.server.port, config.server.host, () => resolve());
   });
   server.keepAliveTimeout = 65000;
-  server.headersTimeout = 66000;
-  server.requestTimeout = 0;  // streams may be long; slow clients are bounded by headersTimeout
   const address = server.address();
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;

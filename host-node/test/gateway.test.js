@@ -197,3 +197,26 @@ test('client keys are required when configured; admin token guards /api and /met
     await gw.stop();
   }
 });
+
+test('client keys are compared in constant time against every configured key', () => {
+  const crypto = require('node:crypto');
+  const { keyMatches } = require('../lib/gateway');
+  const digests = ['k-one', 'k-two', 'k-three'].map((k) => crypto.createHash('sha256').update(k).digest());
+  const original = crypto.timingSafeEqual;
+  let calls = 0;
+  crypto.timingSafeEqual = (a, b) => {
+    calls++;
+    assert.equal(a.length, b.length, 'equal-length digests, never the raw keys');
+    return original(a, b);
+  };
+  try {
+    assert.equal(keyMatches('k-one', digests), true);
+    assert.equal(calls, 3, 'no early exit on the first match');
+    calls = 0;
+    assert.equal(keyMatches('nope', digests), false);
+    assert.equal(calls, 3);
+    assert.equal(keyMatches('', digests), false);
+  } finally {
+    crypto.timingSafeEqual = original;
+  }
+});

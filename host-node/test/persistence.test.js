@@ -82,9 +82,11 @@ async function killRound(seed) {
   return { received: received.size, stored: ids.size, lost };
 }
 
-test('kill -9 under load loses no request whose response was received', async (t) => {
+test('kill -9 under load loses no request whose response was received (20 rounds, seed printed)', { timeout: 180000 }, async (t) => {
   const base = Number(process.env.QG_KILL_SEED || Date.now() % 100000);
-  for (let round = 0; round < 3; round++) {
+  t.diagnostic(`kill -9 seed base ${base} (replay with QG_KILL_SEED=${base})`);
+  const rounds = Number(process.env.QG_KILL_ROUNDS || 20);
+  for (let round = 0; round < rounds; round++) {
     const seed = base + round;
     const r = await killRound(seed);
     assert.ok(r.received > 10, `seed ${seed}: only ${r.received} responses before the kill`);

@@ -49,7 +49,7 @@ void anthropic_unified_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t) {
         rest == "overage-reset" || rest == "fallback" || rest == "overage-disabled-reason")
       continue;
     if (rest == "representative-claim") {
-      s.representative_claim = std::string(trim(value));
+      s.representative_claim = printable(value);
       continue;
     }
     const size_t dash = rest.rfind('-');
@@ -66,7 +66,7 @@ void anthropic_unified_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t) {
       if (t && *t > 0) window_named(s, claim).reset_at = epoch_to_ms(*t);
       else diagnose(s, key, value, "epoch seconds");
     } else if (field == "status") {
-      window_named(s, claim).status = std::string(trim(value));
+      window_named(s, claim).status = printable(value);
     }
   }
   if (!seen) return;

@@ -21,7 +21,7 @@ void codex_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now) {
     if (minutes && *minutes > 0) w.window_minutes = *minutes;
     if (pct) w.utilization = std::max(0.0, *pct / 100.0);
     if (reset_at && *reset_at > 0) w.reset_at = epoch_to_ms(*reset_at);
-    else if (reset_after && *reset_after >= 0) w.reset_at = now + static_cast<int64_t>(std::llround(*reset_after * 1000));
+    else if (reset_after && *reset_after >= 0) w.reset_at = after_seconds(now, *reset_after);
     if (w.utilization && *w.utilization >= 1) w.status = "rejected";
     s.windows.push_back(w);
   }

@@ -7,11 +7,15 @@
 
 namespace qg::dialects {
 
-void diagnose(HeaderSnapshot& s, std::string_view name, std::string_view value, std::string_view expected) {
-  std::string v(value.substr(0, 80));
+std::string printable(std::string_view value, size_t max_len) {
+  std::string v(trim(value).substr(0, max_len));
   for (char& c : v)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  s.diagnostics.push_back(std::string(name) + ": unreadable value \"" + v + "\", expected " + std::string(expected));
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+  return v;
+}
+
+void diagnose(HeaderSnapshot& s, std::string_view name, std::string_view value, std::string_view expected) {
+  s.diagnostics.push_back(printable(name, 80) + ": unreadable value \"" + printable(value, 80) + "\", expected " + std::string(expected));
 }
 
 std::optional<double> read_number(const HeaderMap& h, const char* name, HeaderSnapshot& s) {
@@ -22,9 +26,21 @@ std::optional<double> read_number(const HeaderMap& h, const char* name, HeaderSn
   return n;
 }
 
-int64_t epoch_to_ms(double epoch) {
+namespace {
+constexpr double kLatestMs = 253402300799999.0;  // 9999-12-31T23:59:59.999Z
+std::optional<int64_t> sane_ms(double ms) {
+  if (!(ms >= 0 && ms <= kLatestMs)) return std::nullopt;  // also rejects NaN
+  return static_cast<int64_t>(std::llround(ms));
+}
+}  // namespace
+
+std::optional<int64_t> epoch_to_ms(double epoch) {
   // Seconds until the year 5138; anything larger is already milliseconds.
-  return epoch < 1e11 ? static_cast<int64_t>(std::llround(epoch * 1000)) : static_cast<int64_t>(std::llround(epoch));
+  return sane_ms(epoch < 1e11 ? epoch * 1000 : epoch);
+}
+
+std::optional<int64_t> after_seconds(int64_t now, double seconds) {
+  return sane_ms(static_cast<double>(now) + seconds * 1000);
 }
 
 std::optional<double> delay_in_message(std::string_view msg) {

@@ -25,8 +25,12 @@ void error_body(const Json& body, HeaderSnapshot& s, int64_t now_ms);
 // Shared readers. Each records a diagnostic naming the header when a value is unreadable.
 std::optional<double> read_number(const HeaderMap& h, const char* name, HeaderSnapshot& s);
 void diagnose(HeaderSnapshot& s, std::string_view name, std::string_view value, std::string_view expected);
-// Epoch given in seconds or milliseconds, told apart by magnitude.
-int64_t epoch_to_ms(double epoch);
+// A header value as a short token we can report: printable ASCII only, at most max_len bytes.
+std::string printable(std::string_view value, size_t max_len = 64);
+// Epoch given in seconds or milliseconds, told apart by magnitude; nullopt outside 1970..9999.
+std::optional<int64_t> epoch_to_ms(double epoch);
+// now + seconds, or nullopt when that leaves 1970..9999 (a hostile header can say anything).
+std::optional<int64_t> after_seconds(int64_t now_ms, double seconds);
 // "in 644ms", "in 1.5s", "in 6m0s", "in 20 seconds" inside a message: the delay in seconds.
 std::optional<double> delay_in_message(std::string_view message);
 

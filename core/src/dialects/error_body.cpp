@@ -64,7 +64,7 @@ void gemini(const Json& err, HeaderSnapshot& s, int64_t now) {
   }
   if (delay_s && !s.retry_after_s) s.retry_after_s = delay_s;
   for (auto& w : windows) {
-    if (delay_s) w.reset_at = now + static_cast<int64_t>(std::ceil(*delay_s * 1000));
+    if (delay_s) w.reset_at = after_seconds(now, std::ceil(*delay_s * 1000) / 1000);
     s.windows.push_back(w);
   }
 }
@@ -99,7 +99,7 @@ void error_body(const Json& body, HeaderSnapshot& s, int64_t now) {
     w.status = "rejected";
     w.utilization = 1.0;
     if (auto at = num_at(*err, "resets_at"); at && *at > 0) w.reset_at = epoch_to_ms(*at);
-    else if (auto in = num_at(*err, "resets_in_seconds"); in && *in >= 0) w.reset_at = now + static_cast<int64_t>(std::llround(*in * 1000));
+    else if (auto in = num_at(*err, "resets_in_seconds"); in && *in >= 0) w.reset_at = after_seconds(now, *in);
     if (w.reset_at && !s.retry_after_s) s.retry_after_s = static_cast<double>(std::max<int64_t>(0, *w.reset_at - now)) / 1000.0;
     s.windows.push_back(w);
     return;

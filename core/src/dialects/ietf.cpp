@@ -65,7 +65,7 @@ void ietf_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now) {
     LimitState& l = (unit == "requests") ? s.requests : s.tokens;
     if (limit) l.limit = limit;
     if (remaining) l.remaining = remaining;
-    if (reset_s) l.reset_at = now + static_cast<int64_t>(std::llround(*reset_s * 1000));
+    if (reset_s) l.reset_at = after_seconds(now, *reset_s);
   };
 
   if (state_text) {
@@ -88,7 +88,7 @@ void ietf_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now) {
         w.name = name;
         if (p && p->window_s) w.window_minutes = *p->window_s / 60.0;
         if (p && p->quota && *p->quota > 0 && r) w.utilization = std::max(0.0, 1.0 - *r / *p->quota), w.limit = p->quota;
-        if (t) w.reset_at = now + static_cast<int64_t>(std::llround(*t * 1000));
+        if (t) w.reset_at = after_seconds(now, *t);
         if (r && *r <= 0) w.status = "rejected";
         s.windows.push_back(w);
       }
@@ -109,7 +109,7 @@ void ietf_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now) {
           w.limit = p.quota;
           if (p.quota && limit && *p.quota == *limit && remaining && *limit > 0)
             w.utilization = std::max(0.0, 1.0 - *remaining / *limit);
-          if (reset) w.reset_at = now + static_cast<int64_t>(std::llround(*reset * 1000));
+          if (reset) w.reset_at = after_seconds(now, *reset);
           s.windows.push_back(w);
         }
     } else {
@@ -121,7 +121,10 @@ void ietf_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now) {
     const auto limit = read_number(h, "ratelimit-limit", s);
     const auto remaining = read_number(h, "ratelimit-remaining", s);
     std::optional<double> reset = read_number(h, "ratelimit-reset", s);
-    if (reset && *reset > 1e9) reset = (static_cast<double>(epoch_to_ms(*reset)) - static_cast<double>(now)) / 1000.0;
+    if (reset && *reset > 1e9) {
+      const auto at = epoch_to_ms(*reset);
+      reset = at ? std::optional<double>((static_cast<double>(*at) - static_cast<double>(now)) / 1000.0) : std::nullopt;
+    }
     if (reset && *reset < 0) reset = 0.0;
     apply("requests", limit, remaining, reset);
   }

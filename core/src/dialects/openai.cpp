@@ -36,7 +36,7 @@ void read_kind(const HeaderMap& h, HeaderSnapshot& s, int64_t now, const KindNam
     std::optional<double> ms = parse_go_duration_ms(*reset);
     if (!ms)
       if (auto secs = parse_number(*reset); secs && *secs >= 0) ms = *secs * 1000;  // bare seconds
-    if (ms) out.reset_at = now + static_cast<int64_t>(std::ceil(*ms));
+    if (ms) out.reset_at = after_seconds(now, std::ceil(*ms) / 1000);
     else diagnose(s, reset_name, *reset, "a Go duration such as \"6m0s\"");
   }
 }
