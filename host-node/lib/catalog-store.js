@@ -9,29 +9,13 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
+const { writeAtomic } = require('./atomic-write');
 
 // Fields the balance poller owns for api_poll packages.
 const POLLER_FIELDS = ['used_credits', 'total_credits', 'last_updated', 'confidence', '_poll'];
 
 const hash = (text) => crypto.createHash('sha256').update(text).digest('hex');
 
-function writeAtomic(file, text) {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
-  const fd = fs.openSync(tmp, 'w', 0o644);
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  const dirFd = fs.openSync(path.dirname(file), 'r');
-  try {
-    fs.fsyncSync(dirFd);
-  } finally {
-    fs.closeSync(dirFd);
-  }
-}
 
 class CatalogStore {
   // validate(text) -> null or an error string (the engine's parser); apply(text) loads it into the engine.
@@ -154,4 +138,4 @@ class CatalogStore {
   }
 }
 
-module.exports = { CatalogStore, POLLER_FIELDS, writeAtomic };
+module.exports = { CatalogStore, POLLER_FIELDS };

@@ -42,4 +42,17 @@ function parseIso(core, text) {
   return ms === '' ? null : Number(ms);
 }
 
-module.exports = { engineFromFiles, parseIso, InputError };
+// A validator for catalog text: the engine's own parser on a scratch engine. Returns null or the error.
+function catalogValidator(core, source) {
+  return (text) => {
+    const scratch = new core.Engine();
+    try {
+      const r = scratch.loadCatalog(text, source);
+      return r.ok ? null : r.error;
+    } finally {
+      scratch.delete();
+    }
+  };
+}
+
+module.exports = { engineFromFiles, parseIso, catalogValidator, InputError };

@@ -13,6 +13,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
+const { writeAtomic } = require('./atomic-write');
 const initSqlJs = require('sql.js');
 
 const DAY_MS = 86400000;
@@ -24,23 +25,6 @@ const SEGMENT_RE = /^segment-(\d{10})\.sqlite$/;
 let sqlPromise = null;
 const loadSql = () => (sqlPromise ??= initSqlJs());
 
-function writeAtomic(file, bytes) {
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, bytes);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  const dirFd = fs.openSync(path.dirname(file), 'r');
-  try {
-    fs.fsyncSync(dirFd);
-  } finally {
-    fs.closeSync(dirFd);
-  }
-}
 
 class LedgerStore {
   constructor({ dir, retentionDays = 35, fsync = false, segmentEvents = 50000, log = null }) {

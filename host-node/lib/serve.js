@@ -14,6 +14,7 @@ const { startDemo } = require('./demo/demo');
 const { isLoopback } = require('./config');
 const { CatalogStore } = require('./catalog-store');
 const { BalancePoller } = require('./poller/poller');
+const { catalogValidator } = require('./engine-session');
 
 function catalogPath(metadataDir) {
   return path.join(metadataDir, 'packages', 'catalog.v1.json');
@@ -42,15 +43,7 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
 
   // The catalog file has one owner (CatalogStore): loads, watches, merges edits, writes atomically.
   const catalogFile = catalogPath(metadataDir);
-  const validate = (text) => {
-    const scratch = new core.Engine();
-    try {
-      const r = scratch.loadCatalog(text, catalogFile);
-      return r.ok ? null : r.error;
-    } finally {
-      scratch.delete();
-    }
-  };
+  const validate = catalogValidator(core, catalogFile);
   const apply = (text) => {
     const r = engine.loadCatalog(text, catalogFile);
     for (const s of JSON.parse(r.skippedJson)) log.warn({ package: s.package_id, reason: s.reason }, 'catalog entry skipped');

@@ -11,6 +11,7 @@ const { spawn } = require('node:child_process');
 const { CatalogStore } = require('../lib/catalog-store');
 const { BalancePoller } = require('../lib/poller/poller');
 const { loadCore } = require('../lib/core');
+const { catalogValidator } = require('../lib/engine-session');
 const { tmpDir } = require('./helpers');
 
 const DAY = 86400000;
@@ -36,15 +37,7 @@ async function setup(packages) {
   const file = path.join(dir, 'catalog.v1.json');
   fs.writeFileSync(file, JSON.stringify({ schema_version: 1, _notes: ['kept'], x_operator: { keep: true }, packages }, null, 2));
   const engine = new core.Engine();
-  const validate = (text) => {
-    const e = new core.Engine();
-    try {
-      const r = e.loadCatalog(text, file);
-      return r.ok ? null : r.error;
-    } finally {
-      e.delete();
-    }
-  };
+  const validate = catalogValidator(core, file);
   const logs = [];
   const log = { info: (o, m) => logs.push(['info', m, o]), warn: (o, m) => logs.push(['warn', m, o]), error: (o, m) => logs.push(['error', m, o]) };
   const store = new CatalogStore({ file, validate, apply: (t) => engine.loadCatalog(t, file), log });

@@ -9,6 +9,7 @@ const { CatalogStore } = require('../catalog-store');
 const { BalancePoller } = require('../poller/poller');
 const { Redactor } = require('../redact');
 const { InputError } = require('../ledger-jsonl');
+const { catalogValidator } = require('../engine-session');
 
 async function pollOnce(opts) {
   let config;
@@ -21,16 +22,7 @@ async function pollOnce(opts) {
   }
   const core = await loadCore();
   const file = path.join(config.metadata_dir, 'packages', 'catalog.v1.json');
-  const validate = (text) => {
-    const e = new core.Engine();
-    try {
-      const r = e.loadCatalog(text, file);
-      return r.ok ? null : r.error;
-    } finally {
-      e.delete();
-    }
-  };
-  const store = new CatalogStore({ file, validate, apply: () => {} });
+  const store = new CatalogStore({ file, validate: catalogValidator(core, file), apply: () => {} });
   const err = store.load();
   if (err) throw new InputError(err);
   const secrets = [...config.providers.map((p) => p.api_key), ...Object.values(config.quota_poll.providers).flatMap((p) => [p.api_key, p.management_key])];
