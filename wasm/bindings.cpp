@@ -6,6 +6,7 @@
 #include <cmath>
 #include <string>
 
+#include "quotagate/balance.hpp"
 #include "quotagate/civil_time.hpp"
 #include "quotagate/engine.hpp"
 #include "quotagate/header_parser.hpp"
@@ -188,6 +189,14 @@ std::string simulateJson(const std::string& state, const std::string& scenario) 
   }
 }
 
+std::string applyBalanceJson(const std::string& memory, const std::string& reading) {
+  try {
+    return qg::apply_balance_json(memory, reading);
+  } catch (...) {
+    return error_json("applyBalance", "unexpected failure");
+  }
+}
+
 std::string runVector(const std::string& text) {
   try {
     return qg::run_vector(text);
@@ -240,5 +249,6 @@ EMSCRIPTEN_BINDINGS(quotagate) {
   function("parseResponseJson", &parseResponseJson);
   function("runVector", &runVector);
   function("simulateJson", &simulateJson);
+  function("applyBalanceJson", &applyBalanceJson);
   function("parseIsoMs", &parseIsoMs);
 }

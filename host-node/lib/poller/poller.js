@@ -6,9 +6,9 @@
 'use strict';
 const undici = require('undici');
 const { READERS, PollError } = require('./providers');
+const { loadCore } = require('../core');
 
 const DAY = 86400000;
-const round6 = (v) => Math.round(v * 1e6) / 1e6;
 
 async function undiciGet(url, { headers, timeoutMs }) {
   const res = await undici.request(url, { method: 'GET', headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
@@ -109,7 +109,7 @@ class BalancePoller {
     try {
       const r = await READERS[t.reader].read({ http: this.http, baseUrl: k.baseUrl, key: k.key, managementKey: k.managementKey,
         endpoints: k.endpoints, pkg: t.pkg, timeoutMs: this.settings.timeout_s * 1000 });
-      const fields = this.fieldsFrom(t.pkg, r);
+      const fields = this.fieldsFrom(await loadCore(), t.pkg, r);
       const err = await this.store.update({ [id]: fields });
       if (err) throw new PollError(`catalog write: ${err}`);
       s.failures = 0;
@@ -125,37 +125,23 @@ class BalancePoller {
     }
   }
 
-  // used = total - remaining, where total is the larger of the catalog's total_credits and the
-  // highest balance seen since the last top-up. A rise in balance is a top-up: it adds to the
-  // total, so used stays continuous across it (DeepSeek's total_balance already includes grants).
-  fieldsFrom(pkg, r) {
+  // The used/total arithmetic is the core's (apply_balance): a rise in balance is a top-up that
+  // adds to the total, so used stays continuous; total = max(catalog total, peak since the top-up).
+  fieldsFrom(core, pkg, r) {
     const prev = pkg._poll && typeof pkg._poll === 'object' ? pkg._poll : {};
+    const memory = { catalog_total: Number(pkg.total_credits) || 0, catalog_used: Number(pkg.used_credits) || 0,
+      ...(typeof prev.last_balance === 'number' ? { last_balance: prev.last_balance } : {}),
+      ...(typeof prev.peak_balance === 'number' ? { peak_balance: prev.peak_balance } : {}) };
+    const reading = {};
+    for (const k of ['remaining', 'total', 'used']) if (typeof r[k] === 'number' && Number.isFinite(r[k])) reading[k] = r[k];
+    const u = JSON.parse(core.applyBalanceJson(JSON.stringify(memory), JSON.stringify(reading)));
+    if (u.error) throw new PollError(u.error);
     const poll = { endpoint: r.endpoint, polled_at: new Date(this.now()).toISOString() };
-    let total;
-    let used;
-    if (r.remaining === null || r.remaining === undefined) {
-      total = Number(pkg.total_credits) || 0;
-      used = r.used ?? Number(pkg.used_credits) ?? 0;
-    } else if (r.total !== undefined) {
-      total = r.total;
-      used = r.used ?? r.total - r.remaining;
-    } else {
-      let catalogTotal = Number(pkg.total_credits) || 0;
-      let peak = typeof prev.peak_balance === 'number' ? prev.peak_balance : r.remaining;
-      if (typeof prev.last_balance === 'number' && r.remaining > prev.last_balance + 1e-9) {
-        catalogTotal += r.remaining - prev.last_balance;
-        peak = r.remaining;
-        poll.last_topup = { at: poll.polled_at, amount: round6(r.remaining - prev.last_balance) };
-      } else if (prev.last_topup) {
-        poll.last_topup = prev.last_topup;
-      }
-      peak = Math.max(peak, r.remaining);
-      total = Math.max(catalogTotal, peak);
-      used = total - r.remaining;
-      poll.peak_balance = round6(peak);
-    }
-    if (r.remaining !== null && r.remaining !== undefined) poll.last_balance = round6(r.remaining);
-    return { used_credits: round6(Math.max(0, used)), total_credits: round6(Math.max(0, total)), last_updated: poll.polled_at, confidence: 'high', _poll: poll };
+    if (u.last_balance !== null) poll.last_balance = u.last_balance;
+    if (u.peak_balance !== null) poll.peak_balance = u.peak_balance;
+    if (u.topup !== null) poll.last_topup = { at: poll.polled_at, amount: u.topup };
+    else if (prev.last_topup) poll.last_topup = prev.last_topup;
+    return { used_credits: u.used_credits, total_credits: u.total_credits, last_updated: poll.polled_at, confidence: 'high', _poll: poll };
   }
 
   async pollOnce() {
