@@ -15,14 +15,8 @@ for arg in "$@"; do
 done
 run() { if [ "$quiet" = 1 ]; then "$@" >/tmp/quotagate-build.$$.log 2>&1 || { cat /tmp/quotagate-build.$$.log; rm -f /tmp/quotagate-build.$$.log; exit 1; }; rm -f /tmp/quotagate-build.$$.log; else "$@"; fi; }
 
-missing=()
-command -v cmake >/dev/null || missing+=(cmake)
-if [ "$what" != wasm ]; then command -v g++ >/dev/null || missing+=(g++); fi
-if [ "$what" != native ]; then command -v emcc >/dev/null || missing+=(emscripten); fi
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "quotagate build: missing ${missing[*]}. On Debian 12: apt-get install -y --no-install-recommends emscripten nlohmann-json3-dev cmake g++ libgtest-dev libbenchmark-dev" >&2
-  exit 1
-fi
+# First run on a fresh machine: install what is missing (as root on Debian 12), else say how.
+bash tools/setup.sh --if-needed
 
 if [ "$what" != wasm ]; then
   [ -f build/CMakeCache.txt ] || run cmake -S . -B build -DCMAKE_BUILD_TYPE=Release

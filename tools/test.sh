@@ -4,6 +4,7 @@
 # native output byte for byte). node --test runs last so its summary closes the output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash tools/setup.sh --if-needed --for-test
 bash tools/build.sh
 echo "== native core (ctest)"
 ctest --test-dir build --output-on-failure -j2
