@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "quotagate/det_math.hpp"
+#include "json_fields.hpp"
 #include "quotagate/json.hpp"
 
 namespace qg {
@@ -41,7 +42,6 @@ std::optional<double> opt_number(const Json& j, const char* key) {
   if (j.contains(key) && j[key].is_number()) return j[key].get<double>();
   return std::nullopt;
 }
-Json opt_json(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
 }  // namespace
 
 std::string apply_balance_json(std::string_view memory_text, std::string_view reading_text) {
@@ -58,9 +58,9 @@ std::string apply_balance_json(std::string_view memory_text, std::string_view re
   Json out = Json::object();
   out["total_credits"] = u.total;
   out["used_credits"] = u.used;
-  out["last_balance"] = opt_json(u.last_balance);
-  out["peak_balance"] = opt_json(u.peak_balance);
-  out["topup"] = opt_json(u.topup);
+  out["last_balance"] = num_or_null(u.last_balance);
+  out["peak_balance"] = num_or_null(u.peak_balance);
+  out["topup"] = num_or_null(u.topup);
   return dump_json(out);
 }
 

@@ -6,6 +6,7 @@
 
 #include "quotagate/civil_time.hpp"
 #include "quotagate/det_math.hpp"
+#include "json_fields.hpp"
 
 namespace qg {
 
@@ -37,14 +38,11 @@ std::optional<int64_t> HeaderSnapshot::earliest_retry_at() const {
 
 namespace {
 
-Json opt_num(const std::optional<double>& v) { return v ? Json(round_to(*v, 6)) : Json(nullptr); }
-Json opt_time(const std::optional<int64_t>& v) { return v ? Json(format_iso_utc(*v)) : Json(nullptr); }
-
 Json limit_json(const LimitState& l) {
   Json j = Json::object();
-  j["limit"] = opt_num(l.limit);
-  j["remaining"] = opt_num(l.remaining);
-  j["reset_at"] = opt_time(l.reset_at);
+  j["limit"] = num_or_null(l.limit);
+  j["remaining"] = num_or_null(l.remaining);
+  j["reset_at"] = iso_or_null(l.reset_at);
   return j;
 }
 
@@ -63,21 +61,21 @@ Json snapshot_to_json(const HeaderSnapshot& s) {
   for (const auto& w : s.windows) {
     Json wj = Json::object();
     wj["name"] = w.name;
-    wj["window_minutes"] = opt_num(w.window_minutes);
-    wj["utilization"] = opt_num(w.utilization);
-    wj["limit"] = opt_num(w.limit);
-    wj["status"] = w.status.empty() ? Json(nullptr) : Json(w.status);
-    wj["reset_at"] = opt_time(w.reset_at);
+    wj["window_minutes"] = num_or_null(w.window_minutes);
+    wj["utilization"] = num_or_null(w.utilization);
+    wj["limit"] = num_or_null(w.limit);
+    wj["status"] = str_or_null(w.status);
+    wj["reset_at"] = iso_or_null(w.reset_at);
     windows.push_back(wj);
   }
   j["windows"] = windows;
-  j["retry_after_s"] = opt_num(s.retry_after_s);
+  j["retry_after_s"] = num_or_null(s.retry_after_s);
   j["retryable"] = s.retryable;
   j["request_too_large"] = s.request_too_large;
-  j["representative_claim"] = s.representative_claim.empty() ? Json(nullptr) : Json(s.representative_claim);
-  j["error_type"] = s.error_type.empty() ? Json(nullptr) : Json(s.error_type);
+  j["representative_claim"] = str_or_null(s.representative_claim);
+  j["error_type"] = str_or_null(s.error_type);
   const auto retry_at = s.earliest_retry_at();
-  j["retry_at"] = opt_time(retry_at);
+  j["retry_at"] = iso_or_null(retry_at);
   j["diagnostics"] = s.diagnostics;
   return j;
 }

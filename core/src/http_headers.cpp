@@ -55,21 +55,17 @@ RawResponse parse_raw_response(std::string_view text) {
     return true;
   };
   std::string_view line;
-  size_t line_start = pos;
   // Skip leading blank lines.
   while (next_line(line)) {
     if (!trim(line).empty()) break;
-    line_start = pos;
   }
   if (trim(line).empty()) return r;
   if (istarts_with(line, "HTTP/")) {
     const auto parts = split_ws(line);
     if (parts.size() >= 2)
       if (auto code = parse_integer(parts[1]); code && *code >= 100 && *code <= 999) r.status = static_cast<int>(*code);
-    line_start = pos;
     if (!next_line(line)) return r;
   }
-  (void)line_start;
   while (true) {
     if (line.empty()) break;  // blank line: the body follows
     const size_t colon = line.find(':');

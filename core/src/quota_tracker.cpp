@@ -8,6 +8,7 @@
 
 #include "quotagate/civil_time.hpp"
 #include "quotagate/det_math.hpp"
+#include "json_fields.hpp"
 
 namespace qg {
 
@@ -279,14 +280,6 @@ QuotaStatus compute_status(const Package& p, const PackageUsage& u, const Packag
   return s;
 }
 
-namespace {
-
-Json opt_num(const std::optional<double>& v, int decimals = 6) { return v ? Json(round_to(*v, decimals)) : Json(nullptr); }
-Json opt_time(const std::optional<int64_t>& v) { return v ? Json(format_iso_utc(*v)) : Json(nullptr); }
-Json str_or_null(const std::string& v) { return v.empty() ? Json(nullptr) : Json(v); }
-
-}  // namespace
-
 Json status_to_json(const QuotaStatus& s) {
   Json j = Json::object();
   j["provider_id"] = s.provider_id;
@@ -302,18 +295,18 @@ Json status_to_json(const QuotaStatus& s) {
   j["source"] = s.source;
   j["confidence"] = s.confidence;
   j["last_updated"] = str_or_null(s.last_updated);
-  j["window_hours"] = opt_num(s.window_hours);
+  j["window_hours"] = num_or_null(s.window_hours);
   j["window_mode"] = str_or_null(s.window_mode);
-  j["reset_at"] = opt_time(s.reset_at);
+  j["reset_at"] = iso_or_null(s.reset_at);
   j["reset_timezone"] = s.reset_timezone;
   j["expiry_date"] = str_or_null(s.expiry_date);
-  j["expires_at"] = opt_time(s.expires_at);
-  j["days_until_expiry"] = opt_num(s.days_until_expiry, 3);
+  j["expires_at"] = iso_or_null(s.expires_at);
+  j["days_until_expiry"] = num_or_null(s.days_until_expiry, 3);
   j["burn_per_day"] = round_to(s.burn_per_day, 6);
-  j["projected_days_left"] = opt_num(s.projected_days_left, 3);
-  j["pace_delta"] = opt_num(s.pace_delta);
-  j["elapsed_ratio"] = opt_num(s.elapsed_ratio);
-  j["exhausts_at"] = opt_time(s.exhausts_at);
+  j["projected_days_left"] = num_or_null(s.projected_days_left, 3);
+  j["pace_delta"] = num_or_null(s.pace_delta);
+  j["elapsed_ratio"] = num_or_null(s.elapsed_ratio);
+  j["exhausts_at"] = iso_or_null(s.exhausts_at);
   j["expiring_capacity"] = round_to(s.expiring_capacity, 6);
   j["binding_window"] = str_or_null(s.binding_window);
   Json sec = Json::array();
@@ -325,7 +318,7 @@ Json status_to_json(const QuotaStatus& s) {
     wj["used"] = round_to(w.used, 6);
     wj["remaining"] = round_to(w.remaining, 6);
     wj["remaining_ratio"] = round_to(w.remaining_ratio, 6);
-    wj["reset_at"] = opt_time(w.reset_at);
+    wj["reset_at"] = iso_or_null(w.reset_at);
     wj["observed"] = w.observed;
     sec.push_back(wj);
   }

@@ -70,7 +70,6 @@ void UsageTimeline::prune_before(int64_t cutoff) {
   ts_.erase(ts_.begin(), ts_.begin() + static_cast<std::ptrdiff_t>(n));
   units_prefix_.erase(units_prefix_.begin(), units_prefix_.begin() + static_cast<std::ptrdiff_t>(n));
   cost_prefix_.erase(cost_prefix_.begin(), cost_prefix_.begin() + static_cast<std::ptrdiff_t>(n));
-  pruned_before_ = std::max(pruned_before_, cutoff);
 }
 
 bool FixedWindowStarts::on_event(int64_t ts) {

@@ -11,9 +11,6 @@ const path = require('node:path');
 const crypto = require('node:crypto');
 const { writeAtomic } = require('./atomic-write');
 
-// Fields the balance poller owns for api_poll packages.
-const POLLER_FIELDS = ['used_credits', 'total_credits', 'last_updated', 'confidence', '_poll'];
-
 const hash = (text) => crypto.createHash('sha256').update(text).digest('hex');
 
 
@@ -138,4 +135,4 @@ class CatalogStore {
   }
 }
 
-module.exports = { CatalogStore, POLLER_FIELDS };
+module.exports = { CatalogStore };

@@ -77,6 +77,9 @@ class Proxy {
   constructor({ engine, providers, ledger, metrics, log, redactor, maxAttempts = 4, now = Date.now }) {
     Object.assign(this, { engine, ledger, metrics, log, redactor, maxAttempts, now });
     this.providers = new Map(providers.map((p) => [p.name, p]));
+    // Providers that cannot serve each endpoint's wire format, as the engine's skip list (fixed per config).
+    const mismatched = (anthropic) => providers.filter((p) => anthropic !== (p.backend === 'anthropic')).map((p) => p.name);
+    this.wrongBackend = { openai: mismatched(false), anthropic: mismatched(true) };
   }
 
   // kind: 'openai' (/v1/chat/completions) or 'anthropic' (/v1/messages).
@@ -88,7 +91,7 @@ class Proxy {
     validateBody(body, kind);
     const model = body.model;
     const stream = body.stream === true;
-    const wrongBackend = [...this.providers.values()].filter((p) => (kind === 'anthropic') !== (p.backend === 'anthropic')).map((p) => p.name);
+    const wrongBackend = this.wrongBackend[kind];
     const skip = [...wrongBackend];
     const attempts = [];
     const abort = new AbortController();

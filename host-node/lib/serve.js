@@ -120,4 +120,4 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
   return { url, port: address.port, server, engine, ledger, log, close, catalogError, providers, demo, store, poller };
 }
 
-module.exports = { startGateway, catalogPath };
+module.exports = { startGateway };

@@ -55,7 +55,6 @@ class UsageTimeline {
   std::vector<double> units_prefix_;  // inclusive prefix: sum of units of events [0..i]
   std::vector<double> cost_prefix_;
   double base_units_ = 0, base_cost_ = 0;  // sums of pruned events
-  int64_t pruned_before_ = INT64_MIN;
   int64_t earliest_ = INT64_MAX;  // smallest timestamp ever added (survives pruning)
 };
 
