@@ -122,3 +122,23 @@ TEST(Catalog, UnknownFieldsArePreservedInTheDocument) {
   // Key order is kept as written.
   EXPECT_EQ(r.catalog.document.begin().key(), "schema_version");
 }
+
+// Fuzz finding (CI, catalog target): window_hours of 1e300 rounded to INT64_MIN ms and the sliding
+// window start (now - window) overflowed. Window lengths are bounded to [1 s, 366 days].
+TEST(Catalog, WindowHoursOutsideOneSecondToOneYearAreRejected) {
+  const auto r = parse_catalog(R"({"packages":{
+    "huge":{"provider_id":"a","package_type":"rolling_window","window_hours":1e300,"limit_per_window":5},
+    "tiny":{"provider_id":"b","package_type":"rolling_window","window_hours":1e-9,"limit_per_window":5},
+    "huge_secondary":{"provider_id":"c","package_type":"rolling_window","window_hours":5,"limit_per_window":5,
+      "secondary_windows":[{"window_hours":9000,"limit":10}]},
+    "weekly":{"provider_id":"d","package_type":"rolling_window","window_hours":5,"limit_per_window":5,
+      "secondary_windows":[{"window_hours":168,"limit":10}]},
+    "yearly":{"provider_id":"e","package_type":"rolling_window","window_hours":8784,"limit_per_window":5}}})", "c.json");
+  ASSERT_TRUE(r.ok);
+  ASSERT_EQ(r.catalog.packages.size(), 2u);
+  EXPECT_EQ(r.catalog.packages[0].id, "weekly");
+  EXPECT_EQ(r.catalog.packages[1].window_ms(), 8784LL * 3600 * 1000);
+  ASSERT_EQ(r.catalog.skipped.size(), 3u);
+  for (const auto& s : r.catalog.skipped) EXPECT_NE(s.reason.find("expected between 1 second"), std::string::npos) << s.reason;
+  EXPECT_NE(r.catalog.skipped[2].reason.find("$.packages.huge_secondary.secondary_windows[0].window_hours"), std::string::npos);
+}

@@ -128,6 +128,16 @@ std::optional<std::string> read_enum(const Json& e, const std::string& id, const
 
 WindowMode parse_mode(const std::string& s) { return s == "fixed" ? WindowMode::kFixed : WindowMode::kSliding; }
 
+// Window lengths in hours: at least one second, at most one leap year. Outside that range the
+// millisecond arithmetic (now - window) would overflow int64 and no real subscription looks so.
+constexpr double kMinWindowHours = 1.0 / 3600.0;
+constexpr double kMaxWindowHours = 366.0 * 24.0;
+
+std::optional<std::string> check_window_hours(const std::string& where, double hours) {
+  if (hours >= kMinWindowHours && hours <= kMaxWindowHours) return std::nullopt;
+  return where + ": expected between 1 second (0.000278) and 8784 hours (366 days), got " + dump_json(Json(hours));
+}
+
 }  // namespace
 
 std::optional<std::string> parse_package(const std::string& id, const Json& e, Package& p) {
@@ -206,6 +216,7 @@ std::optional<std::string> parse_package(const std::string& id, const Json& e, P
       break;
     case PackageType::kRollingWindow:
       if (auto err = read_number(e, id, "window_hours", p.window_hours, true, true)) return err;
+      if (auto err = check_window_hours(path_of(id, "window_hours"), p.window_hours)) return err;
       if (auto err = read_number(e, id, "limit_per_window", p.limit_per_window, true, true)) return err;
       break;
     case PackageType::kDaily:
@@ -226,6 +237,7 @@ std::optional<std::string> parse_package(const std::string& id, const Json& e, P
       if (!w.contains("limit") || !w["limit"].is_number() || !(w["limit"].get<double>() > 0))
         return where + ".limit: expected a positive number";
       s.window_hours = w["window_hours"].get<double>();
+      if (auto err = check_window_hours(where + ".window_hours", s.window_hours)) return err;
       s.limit = w["limit"].get<double>();
       s.name = w.contains("name") && w["name"].is_string() ? w["name"].get<std::string>() : std::to_string(static_cast<long long>(s.window_hours)) + "h";
       if (w.contains("window_mode")) {
