@@ -112,3 +112,21 @@ TEST(EngineEvents, RawEventsAreTrimmedToRetention) {
   EXPECT_LT(e.event_count(), 40u * 24 * 2);
   EXPECT_EQ(StatusOf(e, "a", start + 5000LL * 3600 * 1000).used, 5000);  // aggregates keep the total
 }
+
+// Readings replayed from other instances arrive late and out of order: the newest reading wins,
+// whichever arrives last.
+TEST(EngineObserve, AnOlderReadingNeverReplacesANewerOne) {
+  Engine e = EngineWith(R"({"c":{"provider_id":"claude","package_type":"rolling_window","window_hours":5,"limit_per_window":100}})");
+  const int64_t now = 1795900000000;  // 2026-11-28T...; the resets below are in the future
+  auto reading = [](double utilization) {
+    return parse_header_lines("anthropic-ratelimit-unified-status: allowed\n"
+                              "anthropic-ratelimit-unified-5h-status: allowed\nanthropic-ratelimit-unified-5h-reset: 1795910400\n"
+                              "anthropic-ratelimit-unified-5h-utilization: " + std::to_string(utilization) + "\n");
+  };
+  e.observe("claude", 200, reading(0.60), "", 10, now);
+  e.observe("claude", 200, reading(0.40), "", 10, now - 500);  // arrives later, taken earlier
+  EXPECT_EQ(StatusOf(e, "c", now + 1).used, 60);
+  EXPECT_EQ(e.quotas_document(now + 1)["header_snapshots"]["claude"]["observed_at"], format_iso_utc(now));
+  e.observe("claude", 200, reading(0.70), "", 10, now + 1000);
+  EXPECT_EQ(StatusOf(e, "c", now + 1001).used, 70);
+}

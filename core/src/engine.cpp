@@ -257,7 +257,12 @@ ObserveResult Engine::observe(const std::string& provider, int status, const Hea
   ObserveResult out;
   out.snapshot = parse_rate_limit_response(status, headers, body, now);
   const HeaderSnapshot& snap = out.snapshot;
-  if (snap.dialect != "none" || status >= 400) snapshots_[provider] = snap;
+  // Readings can arrive out of order (another instance's, replayed through the shared ledger): an
+  // older reading never replaces a newer one.
+  if (snap.dialect != "none" || status >= 400) {
+    auto [sit, fresh] = snapshots_.try_emplace(provider, snap);
+    if (!fresh && sit->second.observed_at <= now) sit->second = snap;
+  }
 
   ProviderHealth& h = health_of(provider);
   if (latency_ms >= 0 && std::isfinite(latency_ms))
@@ -292,14 +297,16 @@ ObserveResult Engine::observe(const std::string& provider, int status, const Hea
         return o;
       };
       const double pw = p.type == PackageType::kDaily ? 1440.0 : p.window_hours * 60;
-      if (minutes_match(*w.window_minutes, pw) && (w.utilization || w.status == "rejected")) {
+      const auto newer = [&](const std::optional<ObservedWindow>& cur) { return !cur || cur->observed_at <= now; };
+      if (minutes_match(*w.window_minutes, pw) && (w.utilization || w.status == "rejected") && newer(live_[i].primary)) {
         live_[i].primary = make(limit);
         touch(i);
         matched = true;
         out.updated_packages.push_back(p.id);
       }
       for (size_t k = 0; k < p.secondary_windows.size(); ++k)
-        if (minutes_match(*w.window_minutes, p.secondary_windows[k].window_hours * 60) && (w.utilization || w.status == "rejected")) {
+        if (minutes_match(*w.window_minutes, p.secondary_windows[k].window_hours * 60) && (w.utilization || w.status == "rejected") &&
+            newer(live_[i].secondary[k])) {
           live_[i].secondary[k] = make(p.secondary_windows[k].limit);
           touch(i);
           matched = true;

@@ -159,6 +159,9 @@ function normalise(raw, file, env = process.env) {
 
   const ledger = c.object(doc.ledger, 'ledger');
   c.keys(ledger, 'ledger', ['dir', 'path', 'retention_days', 'checkpoint_interval_s', 'fsync', 'backend', 'postgres']);
+  const ledgerBackend = c.string(ledger.backend, 'ledger.backend', { fallback: 'sqljs' });
+  if (!['sqljs', 'postgres'].includes(ledgerBackend)) c.fail('ledger.backend', 'sqljs or postgres', ledgerBackend);
+  if (ledgerBackend !== 'postgres' && ledger.postgres !== undefined) c.object(ledger.postgres, 'ledger.postgres');
   const metadataDir = expandHome(c.string(doc.metadata_dir, 'metadata_dir', { fallback: '' }) ||
     env.QUOTAGATE_METADATA_DIR || env.FAIGATE_PROVIDER_METADATA_DIR || path.join(defaultConfigDir(), 'metadata'));
 
@@ -202,10 +205,41 @@ function normalise(raw, file, env = process.env) {
       retention_days: c.number(ledger.retention_days, 'ledger.retention_days', { fallback: 35, min: 1, max: 3650 }),
       checkpoint_interval_s: c.number(ledger.checkpoint_interval_s, 'ledger.checkpoint_interval_s', { fallback: 5, min: 0.05 }),
       fsync: c.bool(ledger.fsync, 'ledger.fsync', false),
+      backend: ledgerBackend,
+      postgres: ledgerBackend === 'postgres' ? postgresSettings(c, ledger.postgres, file) : null,
     },
     quota_poll: quotaPoll,
     demo: c.bool(doc.demo, 'demo', false),
     log_level: c.string(doc.log_level, 'log_level', { fallback: 'info' }),
+  };
+}
+
+// ledger.postgres: the shared ledger's connection and batching. The URL is never echoed in an
+// error (it may hold a password).
+function postgresSettings(c, raw, file) {
+  const pgc = c.object(raw, 'ledger.postgres');
+  c.keys(pgc, 'ledger.postgres', ['url', 'instance_id', 'batch_ms', 'batch_max', 'follow_interval_ms', 'pool_size', 'connect_timeout_ms', 'election_interval_ms']);
+  const url = pgc.url;
+  let parsed = null;
+  try {
+    parsed = typeof url === 'string' ? new URL(url) : null;
+  } catch { /* reported below */ }
+  if (!parsed || !['postgres:', 'postgresql:'].includes(parsed.protocol)) {
+    throw new ConfigError(`${file}: ledger.postgres.url: expected a postgres://user[:password]@host:port/database URL (ledger.backend is postgres)` +
+      (url === undefined || url === '' ? ', got nothing (is the ${VARIABLE} it names set?)' : ''));
+  }
+  const instanceId = c.string(pgc.instance_id, 'ledger.postgres.instance_id', { fallback: '' });
+  if (instanceId && !/^[A-Za-z0-9._:-]{1,100}$/.test(instanceId)) c.fail('ledger.postgres.instance_id', 'letters, digits and . _ : - (at most 100)', instanceId);
+  return {
+    url,
+    password: decodeURIComponent(parsed.password || ''),
+    instance_id: instanceId,
+    batch_ms: c.number(pgc.batch_ms, 'ledger.postgres.batch_ms', { fallback: 5, min: 0, max: 1000 }),
+    batch_max: c.number(pgc.batch_max, 'ledger.postgres.batch_max', { fallback: 2000, min: 1, max: 50000, integer: true }),
+    follow_interval_ms: c.number(pgc.follow_interval_ms, 'ledger.postgres.follow_interval_ms', { fallback: 250, min: 10, max: 10000 }),
+    pool_size: c.number(pgc.pool_size, 'ledger.postgres.pool_size', { fallback: 4, min: 2, max: 100, integer: true }),
+    connect_timeout_ms: c.number(pgc.connect_timeout_ms, 'ledger.postgres.connect_timeout_ms', { fallback: 3000, min: 100 }),
+    election_interval_ms: c.number(pgc.election_interval_ms, 'ledger.postgres.election_interval_ms', { fallback: 5000, min: 100 }),
   };
 }
 

@@ -57,7 +57,7 @@ function anthropicError(res, status, message, type) {
   res.status(status).json({ type: 'error', error: { type: type || (status === 429 ? 'rate_limit_error' : status >= 500 ? 'api_error' : 'invalid_request_error'), message } });
 }
 
-function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = Date.now, extraRoutes }) {
+function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = Date.now, ledgerHealth = () => ({ backend: 'none', degraded: false }), extraRoutes }) {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -94,7 +94,18 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
   };
   app.locals.quotas = quotas;
 
-  app.get('/health', (req, res) => res.json({ status: 'ok', demo, uptime_s: Math.round(process.uptime()) }));
+  // Serving is never refused for a degraded ledger: status says so and the ledger block says why.
+  app.get('/health', (req, res) => {
+    const h = ledgerHealth();
+    const ledger = { backend: h.backend, degraded: h.degraded };
+    if (h.backend === 'postgres') Object.assign(ledger, { connected: h.connected, unshipped_events: h.unshipped_events, poller_leader: h.poller_leader });
+    res.json({ status: h.degraded ? 'degraded' : 'ok', demo, uptime_s: Math.round(process.uptime()), ledger });
+  });
+  // The whole ledger picture (last error, lags, shipped counts) is an admin matter.
+  app.get('/api/ledger', requireAdmin, (req, res) => {
+    const h = ledgerHealth();
+    res.json({ ...h, ...(h.last_error ? { last_error: redactor.text(h.last_error) } : {}) });
+  });
 
   app.get('/v1/models', requireClientKey, (req, res) => {
     const models = new Map([['auto', 'quotagate']]);

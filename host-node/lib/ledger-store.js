@@ -39,6 +39,7 @@ class LedgerStore {
     this.journalPath = path.join(dir, 'journal.jsonl');
     this.pending = [];      // events appended since the last checkpoint
     this.lastCheckpointMs = 0;
+    this.backend = 'sqljs';
   }
 
   segmentFile(seq) {
@@ -207,6 +208,15 @@ class LedgerStore {
       fs.rmSync(this.segmentFile(s.seq), { force: true });
       return false;
     });
+  }
+
+  // The shared-state part of the ledger interface (PostgresLedger): one instance has nobody to
+  // share with, so these do nothing.
+  attach() {}
+  shareSignal() {}
+  shareBalance() {}
+  health() {
+    return { backend: 'sqljs', degraded: false, pending_checkpoint: this.pending.length, last_checkpoint_ms: this.lastCheckpointMs };
   }
 
   close() {

@@ -5,7 +5,7 @@ const client = require('prom-client');
 
 const ALERTS = ['exhausted', 'use_or_lose', 'expired', 'topup', 'watch', 'ok'];
 
-function createMetrics({ quotasDocument }) {
+function createMetrics({ quotasDocument, ledgerHealth = () => ({ degraded: false }) }) {
   const registry = new client.Registry();
   const requests = new client.Counter({ name: 'quotagate_requests_total', help: 'Client requests by endpoint, provider and final status', labelNames: ['endpoint', 'provider', 'status'], registers: [registry] });
   const upstream = new client.Histogram({ name: 'quotagate_upstream_latency_seconds', help: 'Time to the upstream response headers', labelNames: ['provider', 'status'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [registry] });
@@ -37,6 +37,18 @@ function createMetrics({ quotasDocument }) {
       this.reset();
       for (const provider of Object.keys(quotasDocument().cooldowns || {})) this.set({ provider }, 1);
     },
+  });
+  new client.Gauge({
+    name: 'quotagate_ledger_degraded', help: '1 while the shared ledger (PostgreSQL) is unreachable or shipping is stalled', registers: [registry],
+    collect() { this.set(ledgerHealth().degraded ? 1 : 0); },
+  });
+  new client.Gauge({
+    name: 'quotagate_ledger_unshipped_events', help: 'Usage events in the local outbox not yet in the shared ledger', registers: [registry],
+    collect() { this.set(ledgerHealth().unshipped_events || 0); },
+  });
+  new client.Gauge({
+    name: 'quotagate_poller_leader', help: '1 on the instance that holds the balance poller lock', registers: [registry],
+    collect() { this.set(ledgerHealth().poller_leader ? 1 : 0); },
   });
   return { registry, requests, upstream, failovers };
 }

@@ -12,6 +12,8 @@ const { SseUsageTap } = require('./sse');
 const dispatcher = new undici.Agent({ keepAliveTimeout: 30000, connections: 256, pipelining: 1 });
 
 const MAX_UPSTREAM_ERROR_BODY = 64 * 1024;
+const SHARE_READING_EVERY_MS = 200;
+const SHARED_BODY_LIMIT = 4096;  // a 429 body's hints fit; nothing else of a body is shared
 const FAILOVER_STATUSES = new Set([401, 403, 408, 409, 429, 500, 502, 503, 504, 529]);
 
 class ClientError extends Error {
@@ -80,6 +82,37 @@ class Proxy {
     // Providers that cannot serve each endpoint's wire format, as the engine's skip list (fixed per config).
     const mismatched = (anthropic) => providers.filter((p) => anthropic !== (p.backend === 'anthropic')).map((p) => p.name);
     this.wrongBackend = { openai: mismatched(false), anthropic: mismatched(true) };
+    this.sharing = ledger.backend === 'postgres';
+    this.lastShared = new Map();  // provider -> { at, failure }
+  }
+
+  // Hands what the engine just learned about a provider to the other instances (shared ledger
+  // only): failures and rejections always, readings from successful responses at most every
+  // SHARE_READING_EVERY_MS per provider (each one carries the provider's whole count), and the
+  // first success after a failure so that the others reset their failure counts too.
+  share(kind, provider, { status = 0, headers = '', body = '', latency = -1, reason = '', dialect = 'none' } = {}) {
+    if (!this.sharing) return;
+    const ts = this.now();
+    const last = this.lastShared.get(provider);
+    const failure = kind === 'failure' || status === 0 || status === 408 || status === 429 || status >= 500;
+    if (kind === 'observe' && status < 400) {
+      const due = dialect !== 'none' && (!last || ts - last.at >= SHARE_READING_EVERY_MS);
+      if (!due && !(last && last.failure)) return;
+    }
+    this.lastShared.set(provider, { at: ts, failure });
+    this.ledger.shareSignal({ kind, provider_id: provider, ts, status, latency_ms: latency, reason: this.redactor.text(reason),
+      headers: this.redactor.text(headers.replace(/^set-cookie:.*\n/gim, '')), body: this.redactor.text(body.slice(0, SHARED_BODY_LIMIT)) });
+  }
+
+  recordFailure(provider, reason) {
+    this.engine.recordFailure(provider, reason, this.now());
+    this.share('failure', provider, { reason });
+  }
+
+  observe(provider, status, hdrs, body, latency) {
+    const obs = this.engine.observe(provider, status, hdrs, body, latency, this.now());
+    this.share('observe', provider, { status, headers: hdrs, body, latency, dialect: obs.dialect });
+    return obs;
   }
 
   // kind: 'openai' (/v1/chat/completions) or 'anthropic' (/v1/messages).
@@ -164,7 +197,7 @@ class Proxy {
       const code = err && err.code;
       const reason = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' ? 'timeout'
         : code || (err && err.cause && err.cause.code) || (err && err.message) || 'connection error';
-      this.engine.recordFailure(provider.name, reason, this.now());
+      this.recordFailure(provider.name, reason);
       this.metrics.upstream.observe({ provider: provider.name, status: 'error' }, (Date.now() - t0) / 1000);
       this.appendEvent({ requestId, provider, model: decision.model, status: 0, usage: null, sentAt });
       return { done: false, status: 0, reason };
@@ -179,13 +212,13 @@ class Proxy {
       try {
         text = await readBounded(response.body, MAX_UPSTREAM_ERROR_BODY);
       } catch { /* the body is a hint only */ }
-      const obs = this.engine.observe(provider.name, status, hdrs, text, latency, this.now());
+      const obs = this.observe(provider.name, status, hdrs, text, latency);
       this.appendEvent({ requestId, provider, model: decision.model, status, usage: null, sentAt });
       if (FAILOVER_STATUSES.has(status)) return { done: false, status, reason: `HTTP ${status}${obs.retryable ? '' : ' (not retryable)'}` };
       // A client-side error (400, 404, 422 ...): the request itself is wrong; pass the provider's word on.
       throw new ClientError(status, `${provider.name}: ${this.redactor.text(extractMessage(text)) || `HTTP ${status}`}`, 'upstream_rejected');
     }
-    this.engine.observe(provider.name, status, hdrs, '', latency, this.now());
+    this.observe(provider.name, status, hdrs, '', latency);
     res.setHeader('x-quotagate-provider', provider.name);
     if (decision.packageId) res.setHeader('x-quotagate-package', decision.packageId);
     res.setHeader('x-quotagate-model', decision.model);
@@ -195,7 +228,7 @@ class Proxy {
       try {
         text = await readBounded(response.body, 64 * 1024 * 1024);
       } catch (err) {
-        this.engine.recordFailure(provider.name, 'body read failed', this.now());
+        this.recordFailure(provider.name, 'body read failed');
         this.appendEvent({ requestId, provider, model: decision.model, status: 502, usage: null, sentAt });
         return { done: false, status: 502, reason: 'body read failed' };
       }
@@ -203,7 +236,7 @@ class Proxy {
       try {
         json = JSON.parse(text);
       } catch {
-        this.engine.recordFailure(provider.name, 'malformed JSON', this.now());
+        this.recordFailure(provider.name, 'malformed JSON');
         this.appendEvent({ requestId, provider, model: decision.model, status: 502, usage: null, sentAt });
         return { done: false, status: 502, reason: 'malformed upstream JSON' };
       }
@@ -232,7 +265,7 @@ class Proxy {
     } catch (err) {
       streamStatus = abort.signal.aborted ? 499 : 502;  // client went away, or the upstream broke mid-stream
       if (streamStatus === 502) {
-        this.engine.recordFailure(provider.name, 'stream interrupted', this.now());
+        this.recordFailure(provider.name, 'stream interrupted');
         res.write(`data: ${JSON.stringify({ error: { message: `${provider.name}: upstream stream interrupted`, type: 'upstream_error' } })}\n\n`);
       }
     }

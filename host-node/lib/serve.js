@@ -6,6 +6,8 @@ const path = require('node:path');
 const pino = require('pino');
 const { loadCore } = require('./core');
 const { LedgerStore } = require('./ledger-store');
+const { PostgresLedger } = require('./shared/postgres-ledger');
+const { LeaderElection } = require('./shared/leader');
 const { Proxy } = require('./proxy');
 const { createApp } = require('./gateway');
 const { createMetrics } = require('./metrics');
@@ -33,7 +35,9 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
     metadataDir = demoHandle.metadataDir;
     ledgerDir = demoHandle.ledgerDir;
   }
-  const redactor = new Redactor([...providers.map((p) => p.api_key), ...config.server.client_keys, config.server.admin_token]);
+  const pgSettings = config.ledger.backend === 'postgres' ? config.ledger.postgres : null;
+  const redactor = new Redactor([...providers.map((p) => p.api_key), ...config.server.client_keys, config.server.admin_token,
+    ...(pgSettings ? [pgSettings.url, pgSettings.password] : [])]);
 
   const core = await loadCore();
   const engine = new core.Engine();
@@ -57,21 +61,64 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
   const catalogError = () => store.error && (fs.existsSync(catalogFile) ? store.error
     : `${catalogFile}: not found; quotas are unknown until a catalog is there (see docs/catalog.md)`);
 
-  const ledger = new LedgerStore({ dir: ledgerDir, retentionDays: config.ledger.retention_days, fsync: config.ledger.fsync, log });
+  const ledgerOptions = { dir: ledgerDir, retentionDays: config.ledger.retention_days, fsync: config.ledger.fsync, log };
+  const ledger = pgSettings ? new PostgresLedger({ ...ledgerOptions, postgres: pgSettings, now, version: require('../../package.json').version })
+    : new LedgerStore(ledgerOptions);
   const t0 = Date.now();
+  const recordEvent = (e) => engine.recordUsage(e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out);
   const events = await ledger.open(now());
-  for (const e of events) engine.recordUsage(e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out);
-  log.info({ events: events.length, ms: Date.now() - t0, dir: ledgerDir }, 'ledger loaded');
+  for (const e of events) recordEvent(e);
+  log.info({ events: events.length, ms: Date.now() - t0, dir: ledgerDir, backend: ledger.backend }, 'ledger loaded');
 
-  const metrics = createMetrics({ quotasDocument: () => app.locals.quotas() });
+  const metrics = createMetrics({ quotasDocument: () => app.locals.quotas(), ledgerHealth: () => ledger.health() });
   const proxy = new Proxy({ engine, providers, ledger, metrics, log, redactor, maxAttempts: config.routing.max_attempts, now });
-  const poller = new BalancePoller({ settings: config.quota_poll, store, providers, log, redact: (t) => redactor.text(t) });
-  const app = createApp({ engine, proxy, config: { ...config, providers }, metrics, log, redactor, demo, now, extraRoutes: (a, ctx) => {
+  // Balance readings: the poller writes through the catalog store and, with a shared ledger, also
+  // publishes them; other instances' readings arrive through the ledger and are merged the same way.
+  const pollStore = {
+    get doc() { return store.doc; },
+    async update(patch) {
+      const err = await store.update(patch);
+      if (!err) for (const [id, fields] of Object.entries(patch)) ledger.shareBalance(id, fields, now());
+      return err;
+    },
+  };
+  const applyRemoteBalances = async (rows) => {
+    for (const b of rows) {
+      const current = store.doc && store.doc.packages ? store.doc.packages[b.package_id] : null;
+      if (!current) continue;  // not in our catalog
+      const theirs = b.fields && typeof b.fields.last_updated === 'string' ? Date.parse(b.fields.last_updated) : NaN;
+      const ours = typeof current.last_updated === 'string' ? Date.parse(current.last_updated) : NaN;
+      if (Number.isFinite(theirs) && Number.isFinite(ours) && theirs <= ours) continue;  // we already have this reading or a newer one
+      const err = await store.update({ [b.package_id]: b.fields });
+      if (err) log.warn({ package: b.package_id, error: err }, 'shared balance reading not applied');
+    }
+  };
+  const poller = new BalancePoller({ settings: config.quota_poll, store: pollStore, providers, log, redact: (t) => redactor.text(t) });
+  const app = createApp({ engine, proxy, config: { ...config, providers }, metrics, log, redactor, demo, now, ledgerHealth: () => ledger.health(), extraRoutes: (a, ctx) => {
     a.locals.catalogError = catalogError;
     a.locals.packageExtras = (id) => poller.statusFor(id);
     if (extraRoutes) extraRoutes(a, ctx);
   } });
-  poller.start();
+  let election = null;
+  if (pgSettings) {
+    ledger.attach({
+      events: (list) => { for (const e of list) recordEvent(e); },
+      signals: (list) => {
+        for (const x of list) {
+          if (x.kind === 'failure') engine.recordFailure(x.provider_id, x.reason, x.ts);
+          else engine.observe(x.provider_id, x.status, x.headers, x.body, x.latency_ms, x.ts);
+        }
+      },
+      balances: (list) => { applyRemoteBalances(list).catch((err) => log.warn({ err: err.message }, 'shared balance readings not applied')); },
+    });
+    // Exactly one instance polls: the holder of the poller lock.
+    election = new LeaderElection({ makeClient: () => ledger.makeClient(), intervalMs: pgSettings.election_interval_ms, log,
+      onElected: () => poller.start(), onDemoted: () => poller.stop() });
+    ledger.isPollerLeader = () => election.leader;
+    election.start();
+  } else {
+    poller.start();
+  }
 
   const checkpointTimer = setInterval(() => {
     try {
@@ -110,14 +157,15 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
     clearInterval(checkpointTimer);
     clearInterval(pruneTimer);
     poller.stop();
+    if (election) await election.stop();
     store.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(() => resolve()));
-    ledger.close();
+    await ledger.close();
     engine.delete();
     if (demoHandle) await demoHandle.close();
   }
-  return { url, port: address.port, server, engine, ledger, log, close, catalogError, providers, demo, store, poller };
+  return { url, port: address.port, server, engine, ledger, log, close, catalogError, providers, demo, store, poller, election };
 }
 
 module.exports = { startGateway };

@@ -5,6 +5,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { Writable } = require('node:stream');
+const { spawn } = require('node:child_process');
 const { FakeProvider } = require('../lib/demo/fake-provider');
 const { normalise } = require('../lib/config');
 const { startGateway } = require('../lib/serve');
@@ -71,6 +72,24 @@ async function postJson(url, body, headers = {}) {
   return { status: res.status, headers: res.headers, text, json };
 }
 
+// A gateway in its own process (test/fixtures/gateway-child.js), for kill -9 tests. extra: see there.
+async function startChildGateway(dir, upstream, extra = null) {
+  const args = [path.join(__dirname, 'fixtures', 'gateway-child.js'), dir, upstream, ...(extra ? [JSON.stringify(extra)] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-20000); });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /READY (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`child exited ${code}: ${stderr.slice(-2000)}`)));
+  });
+  return { child, url, stderr: () => stderr, exited: new Promise((resolve) => child.once('exit', resolve)) };
+}
+
 const chat = (model, extra = {}) => ({ model, messages: [{ role: 'user', content: 'hi' }], ...extra });
 
-module.exports = { tmpDir, LogCapture, startTestGateway, postJson, chat };
+module.exports = { tmpDir, LogCapture, startTestGateway, startChildGateway, postJson, chat };

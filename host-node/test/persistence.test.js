@@ -4,8 +4,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { spawn } = require('node:child_process');
-const { startTestGateway, postJson, chat, tmpDir } = require('./helpers');
+const { startTestGateway, startChildGateway, postJson, chat, tmpDir } = require('./helpers');
 const { FakeProvider } = require('../lib/demo/fake-provider');
 const { LedgerStore } = require('../lib/ledger-store');
 
@@ -32,25 +31,11 @@ function prng(seed) {
   return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
 }
 
-async function startChild(dir, upstream) {
-  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'gateway-child.js'), dir, upstream], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /READY (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`child exited ${code}`)));
-  });
-  return { child, url };
-}
-
 async function killRound(seed) {
   const rand = prng(seed);
   const dir = tmpDir('qg-kill-');
   const upstream = await new FakeProvider({ name: 'up', latencyMs: 2, limit: 1e9 }).listen(0);
-  const { child, url } = await startChild(dir, upstream.url);
+  const { child, url } = await startChildGateway(dir, upstream.url);
   const received = new Set();
   let stop = false;
   const worker = async () => {

@@ -69,7 +69,9 @@ class BalancePoller {
     };
   }
 
+  // start() and stop() may alternate (the shared ledger's poller election hands polling around).
   start() {
+    this.stopped = false;
     if (!this.settings.enabled) return;
     for (const t of this.targets()) this.schedule(t.id, this.settings.on_startup ? 0 : this.intervalMs(t.pkg));
   }
