@@ -6,6 +6,7 @@
 // replays its own earlier 429s and learned limits too.
 'use strict';
 const { NOTIFY_CHANNEL } = require('./pg-schema');
+const { checkout } = require('./pg-checkout');
 
 const PAGE = 5000;
 const SIGNAL_HORIZON_MS = 6 * 3600 * 1000;  // signals older than this change nothing worth replaying
@@ -37,7 +38,7 @@ class Follower {
   // Returns { events, signals, balances } (events and signals in ts order).
   async seed() {
     await this.ready();
-    const client = await this.pool.connect();
+    const client = await checkout(this.pool);
     let ok = false;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -55,7 +56,7 @@ class Follower {
       this.lastOkAt = Date.now();
       return { events, signals, balances };
     } finally {
-      client.release(ok ? undefined : true);
+      client.release(!ok);
     }
   }
 

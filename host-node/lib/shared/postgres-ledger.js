@@ -19,6 +19,7 @@ const { Outbox } = require('./outbox');
 const { Shipper } = require('./shipper');
 const { Follower } = require('./follower');
 const { migrate } = require('./pg-schema');
+const { checkout } = require('./pg-checkout');
 
 const DAY_MS = 86400000;
 const DEGRADED_AFTER_MS = 5000;
@@ -91,7 +92,7 @@ class PostgresLedger {
   ready() {
     if (!this.readyPromise) {
       this.readyPromise = (async () => {
-        const client = await this.pool.connect();
+        const client = await checkout(this.pool);
         let ok = false;
         try {
           const r = await migrate(client);
@@ -100,7 +101,7 @@ class PostgresLedger {
             ON CONFLICT (instance) DO UPDATE SET started_at = now(), last_seen = now(), version = EXCLUDED.version`, [this.instance, this.version]);
           ok = true;
         } finally {
-          client.release(ok ? undefined : true);
+          client.release(!ok);
         }
       })();
       this.readyPromise.catch(() => {

@@ -7,6 +7,7 @@
 // batches wait and retry with backoff (250 ms doubling to 5 s); nothing is dropped from the outbox.
 'use strict';
 const { LOCKS, NOTIFY_CHANNEL } = require('./pg-schema');
+const { checkout } = require('./pg-checkout');
 
 const MAX_SIGNALS_QUEUED = 10000;  // signals are advisory: past this, the oldest are dropped
 
@@ -81,7 +82,7 @@ class Shipper {
     let ok = false;
     try {
       await this.ready();
-      client = await this.pool.connect();
+      client = await checkout(this.pool);
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [LOCKS.write.toString()]);
       if (events.length) {
@@ -103,7 +104,7 @@ class Shipper {
       this.failures += 1;
       this.onDown?.(err);
     } finally {
-      if (client) client.release(ok ? undefined : true);
+      if (client) client.release(!ok);
     }
     if (ok) {
       this.outbox.shipped(events.length);

@@ -1,0 +1,324 @@
+// Scale-out on one PostgreSQL: several gateway processes behind a notional load balancer must
+// agree on quotas within 1 s, lose and double-count nothing across kill -9 and a database outage,
+// share 429 cooldowns, and elect exactly one balance poller that fails over.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const http = require('node:http');
+const pg = require('pg');
+const { tmpDir, startChildGateway, chat } = require('./helpers');
+const { startPostgres } = require('./pg-server');
+const { FakeProvider } = require('../lib/demo/fake-provider');
+
+let server = null;
+let dbCount = 0;
+test.before(async () => {
+  server = await startPostgres();
+});
+test.after(() => server && server.destroy());
+
+async function freshDatabaseUrl() {
+  const name = `scaleout_${++dbCount}`;
+  const admin = new pg.Client(server.url);
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return server.url.replace(/\/postgres$/, `/${name}`);
+}
+
+async function sql(url, text, params = []) {
+  const c = new pg.Client(url);
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(what, fn, timeoutMs = 10000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await fn().catch((err) => err);
+    if (last === true) return;
+    await sleep(25);
+  }
+  assert.fail(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+}
+
+const getJson = async (url) => (await fetch(url)).json();
+const usedOn = async (inst, pkg = 'up') => (await getJson(`${inst.url}/api/quotas`)).packages.find((p) => p.package_id === pkg).used;
+
+function pgExtra(url, more = {}) {
+  return { ledger: { backend: 'postgres', postgres: { url, batch_ms: 5, follow_interval_ms: 100, election_interval_ms: 300 } }, ...more };
+}
+
+async function startFleet(n, upstream, url, more) {
+  const fleet = [];
+  for (let i = 0; i < n; i++) {
+    const dir = tmpDir(`qg-fleet-${i}-`);
+    fleet.push({ dir, ...(await startChildGateway(dir, upstream.url, pgExtra(url, more))) });
+  }
+  return fleet;
+}
+
+async function stopFleet(fleet) {
+  for (const inst of fleet) {
+    if (!inst.down && (inst.child.exitCode !== null || inst.child.signalCode !== null)) {
+      process.stderr.write(`instance ${inst.url} died (${inst.child.exitCode ?? inst.child.signalCode}):\n${inst.stderr().slice(-3000)}\n`);
+    }
+    if (inst.child.exitCode === null && inst.child.signalCode === null) {
+      inst.child.kill('SIGKILL');
+      await inst.exited;
+    }
+  }
+}
+
+// Closed-loop load spread round-robin over the fleet (instances may be replaced while it runs).
+function startLoad(fleet, workers = 9) {
+  const load = { served: new Set(), failures: 0, errors: [], stop: false };
+  let next = 0;
+  const worker = async () => {
+    while (!load.stop) {
+      const inst = fleet[next++ % fleet.length];
+      if (inst.down) {
+        await sleep(2);
+        continue;
+      }
+      try {
+        const res = await fetch(`${inst.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat('m')) });
+        const text = await res.text();
+        if (res.status === 200 && text.includes('"finish_reason":"stop"')) load.served.add(`${res.headers.get('x-request-id')}:up`);
+        else if (!inst.down) {
+          load.failures += 1;
+          load.errors.push(`${res.status} ${text.slice(0, 200)}`);
+        }
+      } catch (err) {
+        if (!inst.down) {
+          load.failures += 1;
+          load.errors.push(err.message);
+        }
+      }
+    }
+  };
+  load.done = Promise.all(Array.from({ length: workers }, worker));
+  return load;
+}
+
+test('three instances under load agree on used within 1 s, and the total equals the requests served', async (t) => {
+  const url = await freshDatabaseUrl();
+  const upstream = await new FakeProvider({ name: 'up', latencyMs: 2, limit: 1e9 }).listen(0);
+  const fleet = await startFleet(3, upstream, url);
+  try {
+    const load = startLoad(fleet);
+    // Every 250 ms: what had been served by then must be counted by every instance 1 s later.
+    let checks = 0;
+    let worstLagMs = 0;
+    const loadEnd = Date.now() + 4000;
+    while (Date.now() < loadEnd) {
+      const servedThen = load.served.size;
+      const t0 = Date.now();
+      await sleep(250);
+      const probe = (async () => {
+        let lag = null;
+        while (Date.now() - t0 <= 1000) {
+          const used = await Promise.all(fleet.map((inst) => usedOn(inst)));
+          if (used.every((u) => u >= servedThen)) {
+            lag = Date.now() - t0;
+            break;
+          }
+          await sleep(20);
+        }
+        return lag;
+      })();
+      const lag = await probe;
+      assert.ok(lag !== null, `an instance still counted fewer than the ${servedThen} requests served 1 s earlier`);
+      worstLagMs = Math.max(worstLagMs, lag);
+      checks++;
+    }
+    load.stop = true;
+    await load.done;
+    assert.equal(load.failures, 0, load.errors.slice(0, 3).join('; '));
+    const served = load.served.size;
+    const t0 = Date.now();
+    await waitFor('all instances to count every served request', async () => {
+      const used = await Promise.all(fleet.map((inst) => usedOn(inst)));
+      return used.every((u) => u === served) || used;
+    }, 1000);
+    const settleMs = Date.now() - t0;
+    const rows = await sql(url, 'SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM qg_events WHERE status = 200');
+    assert.equal(rows[0].n, served);
+    t.diagnostic(`${served} requests over 3 instances; ${checks} checks under load, worst convergence ${worstLagMs} ms; settled ${settleMs} ms after the load`);
+  } finally {
+    await stopFleet(fleet);
+    await upstream.close();
+  }
+});
+
+test('kill -9 of one instance under load, then restart: no event lost, none counted twice', async (t) => {
+  const url = await freshDatabaseUrl();
+  const upstream = await new FakeProvider({ name: 'up', latencyMs: 2, limit: 1e9 }).listen(0);
+  const fleet = await startFleet(3, upstream, url);
+  try {
+    const load = startLoad(fleet);
+    await waitFor('load to flow', async () => load.served.size >= 150);
+    const victim = fleet[1];
+    victim.down = true;
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const servedAtKill = load.served.size;
+    await sleep(500);
+    const restarted = await startChildGateway(victim.dir, upstream.url, pgExtra(url));
+    fleet[1] = { dir: victim.dir, ...restarted };
+    await sleep(1500);
+    load.stop = true;
+    await load.done;
+    assert.equal(load.failures, 0, load.errors.slice(0, 3).join('; '));
+    const ids = new Set((await sql(url, 'SELECT id FROM qg_events WHERE status = 200')).map((r) => r.id));
+    await waitFor('every received response to be in the shared ledger', async () => {
+      const now = new Set((await sql(url, 'SELECT id FROM qg_events WHERE status = 200')).map((r) => r.id));
+      for (const id of now) ids.add(id);
+      return [...load.served].every((id) => now.has(id)) || `${[...load.served].filter((id) => !now.has(id)).length} missing`;
+    }, 3000);
+    const total = (await sql(url, 'SELECT count(*)::int AS n FROM qg_events WHERE status = 200'))[0].n;
+    // Requests cut by the kill may be counted (their event was durable) but were never received.
+    assert.ok(total >= load.served.size && total <= load.served.size + 9, `${total} stored vs ${load.served.size} received`);
+    await waitFor('every instance to count exactly what the shared ledger holds', async () => {
+      const used = await Promise.all(fleet.map((inst) => usedOn(inst)));
+      return used.every((u) => u === total) || used;
+    }, 2000);
+    t.diagnostic(`${load.served.size} received (${servedAtKill} before the kill), ${total} stored, each instance counts ${total}`);
+  } finally {
+    await stopFleet(fleet);
+    await upstream.close();
+  }
+});
+
+test('PostgreSQL stopped for 10 s under load: every request is served, /health says degraded, totals are exact after', async (t) => {
+  const url = await freshDatabaseUrl();
+  const upstream = await new FakeProvider({ name: 'up', latencyMs: 2, limit: 1e9 }).listen(0);
+  const fleet = await startFleet(3, upstream, url);
+  try {
+    const load = startLoad(fleet, 6);
+    await waitFor('load to flow', async () => load.served.size >= 100);
+    server.stop('fast');
+    const outageStart = load.served.size;
+    await waitFor('instances to report degraded', async () => {
+      const h = await Promise.all(fleet.map((inst) => getJson(`${inst.url}/health`)));
+      return h.every((x) => x.status === 'degraded' && x.ledger.connected === false) || h.map((x) => x.status);
+    }, 8000);
+    await sleep(10000 - 0);
+    const servedDuringOutage = load.served.size - outageStart;
+    server.start();
+    const t0 = Date.now();
+    await sleep(1000);
+    load.stop = true;
+    await load.done;
+    assert.equal(load.failures, 0, load.errors.slice(0, 3).join('; '));
+    assert.ok(servedDuringOutage > 100, `only ${servedDuringOutage} served during the outage`);
+    const served = load.served.size;
+    await waitFor('every instance to catch up exactly', async () => {
+      const used = await Promise.all(fleet.map((inst) => usedOn(inst)));
+      return used.every((u) => u === served) || used;
+    }, 10000);
+    const caughtUpMs = Date.now() - t0;
+    const rows = await sql(url, 'SELECT count(*)::int AS n FROM qg_events WHERE status = 200');
+    assert.equal(rows[0].n, served);
+    await waitFor('health to return to ok', async () => {
+      const h = await Promise.all(fleet.map((inst) => getJson(`${inst.url}/health`)));
+      return h.every((x) => x.status === 'ok') || h.map((x) => x.status);
+    }, 5000);
+    t.diagnostic(`${servedDuringOutage} requests served during the 10 s outage; all ${served} counted everywhere ${caughtUpMs} ms after PostgreSQL restarted`);
+  } finally {
+    if (!server.running) server.start();
+    await stopFleet(fleet);
+    await upstream.close();
+  }
+});
+
+test('a 429 seen by one instance cools the provider on the others', async () => {
+  const url = await freshDatabaseUrl();
+  const upstream = await new FakeProvider({ name: 'up', latencyMs: 1, limit: 1e9 }).listen(0);
+  const backup = await new FakeProvider({ name: 'backup', latencyMs: 1, limit: 1e9 }).listen(0);
+  const more = { providers: [{ name: 'backup', base_url: `${backup.url}/v1`, api_key: 'sk-backup-0000', models: ['*'] }] };
+  const fleet = await startFleet(2, upstream, url, more);
+  try {
+    const ask = async (inst) => {
+      const res = await fetch(`${inst.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat('m')) });
+      await res.text();
+      return { status: res.status, provider: res.headers.get('x-quotagate-provider') };
+    };
+    assert.deepEqual(await ask(fleet[1]), { status: 200, provider: 'up' }, 'up is preferred while healthy');
+    upstream.mode = '429';
+    assert.deepEqual(await ask(fleet[0]), { status: 200, provider: 'backup' }, 'instance 0 fails over on the 429');
+    upstream.mode = 'ok';
+    await waitFor('instance 1 to hold up in cooldown', async () => {
+      const q = await getJson(`${fleet[1].url}/api/quotas`);
+      return Boolean(q.cooldowns.up) || q.cooldowns;
+    }, 1000);
+    const received = upstream.received;
+    assert.deepEqual(await ask(fleet[1]), { status: 200, provider: 'backup' }, 'instance 1 routes around the cooled provider without trying it');
+    assert.equal(upstream.received, received);
+  } finally {
+    await stopFleet(fleet);
+    await upstream.close();
+    await backup.close();
+  }
+});
+
+test('exactly one instance polls balances, its readings reach every instance, and polling fails over when it dies', async (t) => {
+  const url = await freshDatabaseUrl();
+  const upstream = await new FakeProvider({ name: 'up', latencyMs: 1, limit: 1e9 }).listen(0);
+  let balance = '60.00';
+  let polls = 0;
+  const balanceApi = http.createServer((req, res) => {
+    polls++;
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ is_available: true, balance_infos: [{ currency: 'USD', total_balance: balance, granted_balance: '0', topped_up_balance: balance }] }));
+  });
+  await new Promise((resolve) => balanceApi.listen(0, '127.0.0.1', resolve));
+  const more = {
+    catalog: {
+      up: { provider_id: 'up', package_type: 'daily', limit_per_day: 1000000, models: ['*'] },
+      ds: { provider_id: 'deepseek', package_type: 'credits', total_credits: 100, used_credits: 0, source: 'api_poll', currency: 'USD' },
+    },
+    quota_poll: { enabled: true, interval_seconds: 1, fast_lane_interval_seconds: 1,
+      providers: { deepseek: { base_url: `http://127.0.0.1:${balanceApi.address().port}`, api_key: 'sk-poll-test-0000' } } },
+  };
+  const fleet = await startFleet(3, upstream, url, more);
+  const leaders = async () => (await Promise.all(fleet.map((inst) => (inst.down ? null : getJson(`${inst.url}/health`)))))
+    .map((h, i) => (h && h.ledger.poller_leader ? i : -1)).filter((i) => i >= 0);
+  try {
+    await waitFor('one leader', async () => (await leaders()).length === 1 || leaders());
+    await waitFor('the first reading on every instance', async () => {
+      const used = await Promise.all(fleet.map((inst) => usedOn(inst, 'ds')));
+      return used.every((u) => u === 40) || used;
+    }, 5000);
+    const before = polls;
+    await sleep(3000);
+    const rate = (polls - before) / 3;
+    assert.ok(rate <= 1.5, `${rate.toFixed(2)} polls/s with a 1 s interval: more than one instance is polling`);
+    assert.deepEqual((await leaders()).length, 1);
+
+    const [leader] = await leaders();
+    fleet[leader].down = true;
+    fleet[leader].child.kill('SIGKILL');
+    await fleet[leader].exited;
+    const killedAt = Date.now();
+    await waitFor('a new leader', async () => (await leaders()).length === 1 || leaders(), 5000);
+    const takeoverMs = Date.now() - killedAt;
+    balance = '55.00';
+    await waitFor('the new leader\'s reading on the surviving instances', async () => {
+      const used = await Promise.all(fleet.filter((inst) => !inst.down).map((inst) => usedOn(inst, 'ds')));
+      return used.every((u) => u === 45) || used;
+    }, 5000);
+    t.diagnostic(`poll rate with one leader: ${rate.toFixed(2)}/s at a 1 s interval; a new leader took over ${takeoverMs} ms after kill -9`);
+  } finally {
+    await stopFleet(fleet);
+    await upstream.close();
+    balanceApi.close();
+  }
+});
