@@ -63,31 +63,57 @@ async function measure(name, server, connections) {
   const run = (seconds) => (connections === 1 ? sequential(server.port, seconds) : load(server.port, connections, seconds));
   await run(1);  // warm-up
   const cpu0 = server.pid ? cpuMs(server.pid) : 0;
+  const extra0 = server.extraCpu ? server.extraCpu() : 0;  // another process this server makes work (PostgreSQL)
   const r = await run(DURATION_S);
   const cpu1 = server.pid ? cpuMs(server.pid) : 0;
+  const extraCpuMs = server.extraCpu ? server.extraCpu() - extra0 : 0;
   const total = r.requests.total;
   return { name: `${name}, c=${connections}`, reqPerS: r.requests.average, p50: r.latency.p50 * 1000, p99: r.latency.p99 * 1000,
-    cpuUsPerReq: server.pid ? ((cpu1 - cpu0) * 1000) / total : null, errors: r.errors + r.non2xx, total,
+    cpuUsPerReq: server.pid ? ((cpu1 - cpu0) * 1000) / total : null, pgCpuUsPerReq: (extraCpuMs * 1000) / total, errors: r.errors + r.non2xx, total,
     errorDetail: r.errors + r.non2xx ? JSON.stringify({ errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx, codes: r.statusCodeStats }) : '' };
+}
+
+// CPU of a PostgreSQL cluster: the postmaster and all its backends (ms).
+function clusterCpuMs(pg) {
+  const postmaster = Number(fs.readFileSync(path.join(pg.data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  let total = cpuMs(postmaster);
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      if (Number(f[1]) === postmaster) total += ((Number(f[11]) + Number(f[12])) * 1000) / TICKS;
+    } catch { /* exited */ }
+  }
+  return total;
 }
 
 async function runGatewayBench() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qg-bench-'));
+  const pgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qg-bench-pg-'));
   const upstream = await start('upstream.js', []);
   const bare = await start('bare-proxy.js', [String(upstream.port)]);
   const gateway = await start('gateway.js', [String(upstream.port), dir]);
+  let pg = null;
+  let gatewayPg = null;
+  try {
+    pg = await require('../host-node/test/pg-server').startPostgres();
+    gatewayPg = await start('gateway.js', [String(upstream.port), pgDir, pg.url]);
+  } catch (err) {
+    process.stderr.write(`postgres-mode rows skipped: ${err.message}\n`);
+  }
   const rows = [];
   try {
     const servers = {
       direct: { port: upstream.port, pid: upstream.child.pid },
       bare: { port: bare.port, pid: bare.child.pid },
       gateway: { port: gateway.port, pid: gateway.child.pid },
+      ...(gatewayPg ? { gatewayPg: { port: gatewayPg.port, pid: gatewayPg.child.pid, extraCpu: () => clusterCpuMs(pg) } } : {}),
     };
+    const labels = { direct: 'direct to upstream', bare: 'bare node:http proxy', gateway: 'quotagate gateway', gatewayPg: 'quotagate gateway, postgres ledger' };
     const results = {};
     for (const c of [1, 32]) {
       for (const [name, s] of Object.entries(servers)) {
         if (name === 'direct' && c === 32) continue;
-        results[`${name}${c}`] = await measure(name === 'direct' ? 'direct to upstream' : name === 'bare' ? 'bare node:http proxy' : 'quotagate gateway', s, c);
+        results[`${name}${c}`] = await measure(labels[name], s, c);
       }
     }
     const fmtRow = (r, note) => ({ name: r.name, mean: r.cpuUsPerReq ?? undefined, p50: r.p50, p99: r.p99,
@@ -95,13 +121,25 @@ async function runGatewayBench() {
     rows.push(fmtRow(results.direct1));
     rows.push(fmtRow(results.bare1, `adds ${(results.bare1.p50 - results.direct1.p50).toFixed(0)} us p50 over direct`));
     rows.push(fmtRow(results.gateway1, `adds ${(results.gateway1.p50 - results.direct1.p50).toFixed(0)} us p50 over direct; CPU ${(results.gateway1.cpuUsPerReq / results.bare1.cpuUsPerReq).toFixed(2)}x bare`));
+    if (results.gatewayPg1) {
+      const r = results.gatewayPg1;
+      rows.push(fmtRow(r, `adds ${(r.p50 - results.gateway1.p50).toFixed(0)} us p50 over the embedded ledger; CPU ${(r.cpuUsPerReq / results.gateway1.cpuUsPerReq).toFixed(2)}x embedded, ` +
+        `${(r.cpuUsPerReq / results.bare1.cpuUsPerReq).toFixed(2)}x bare; PostgreSQL ${r.pgCpuUsPerReq.toFixed(0)} us CPU/req`));
+    }
     rows.push(fmtRow(results.bare32));
     rows.push(fmtRow(results.gateway32, `CPU ${(results.gateway32.cpuUsPerReq / results.bare32.cpuUsPerReq).toFixed(2)}x bare`));
+    if (results.gatewayPg32) {
+      const r = results.gatewayPg32;
+      rows.push(fmtRow(r, `CPU ${(r.cpuUsPerReq / results.gateway32.cpuUsPerReq).toFixed(2)}x embedded, ${(r.cpuUsPerReq / results.bare32.cpuUsPerReq).toFixed(2)}x bare; ` +
+        `PostgreSQL ${r.pgCpuUsPerReq.toFixed(0)} us CPU/req`));
+    }
     const served = Object.values(results).filter((r) => r.name.startsWith('quotagate')).reduce((a, r) => a + r.total, 0);
     rows.push({ name: 'quotagate gateway RSS after the runs', note: `${rssMb(gateway.child.pid).toFixed(1)} MB after ${served} requests (+ warm-ups)` });
   } finally {
-    for (const s of [upstream, bare, gateway]) s.child.kill('SIGKILL');
+    for (const s of [upstream, bare, gateway, gatewayPg]) if (s) s.child.kill('SIGKILL');
+    if (pg) pg.destroy();
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(pgDir, { recursive: true, force: true });
   }
   return rows;
 }

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Installs what quotagate needs on Debian 12: the toolchain from Debian's packages (apt, as root)
 # and the npm dependencies (npm ci). `--if-needed` (npm start / npm run build) does only what is
-# missing for building; `--if-needed --for-test` (npm test) also wants Chromium. Without options
+# missing for building; `--if-needed --for-test` (npm test) also wants Chromium and PostgreSQL. Without options
 # (CI) everything is installed or refreshed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PACKAGES=(emscripten nlohmann-json3-dev cmake g++ make libgtest-dev libbenchmark-dev chromium tzdata ca-certificates clang-14 libclang-rt-14-dev)
+PACKAGES=(emscripten nlohmann-json3-dev cmake g++ make libgtest-dev libbenchmark-dev chromium tzdata ca-certificates clang-14 libclang-rt-14-dev postgresql-15)
 
 need_apt=1
 if [ "${1:-}" = "--if-needed" ]; then
   need_apt=0
   tools=(emcc cmake g++)
-  [ "${2:-}" = "--for-test" ] && tools+=(chromium)
+  if [ "${2:-}" = "--for-test" ]; then
+    tools+=(chromium)
+    ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt=1  # the scale-out tests' throwaway server
+  fi
   for tool in "${tools[@]}"; do command -v "$tool" >/dev/null || need_apt=1; done
   [ -f /usr/include/nlohmann/json.hpp ] && [ -d /usr/include/gtest ] || need_apt=1
 fi
@@ -25,7 +28,7 @@ if [ "$need_apt" = 1 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
 fi
-if [ "${1:-}" != "--if-needed" ] || [ ! -d node_modules/express ] || [ ! -d node_modules/@playwright/test ]; then
+if [ "${1:-}" != "--if-needed" ] || [ ! -d node_modules/express ] || [ ! -d node_modules/pg ] || [ ! -d node_modules/@playwright/test ]; then
   echo "quotagate setup: npm ci"
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 fi

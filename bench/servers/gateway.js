@@ -1,6 +1,6 @@
 // The gateway as benchmarked: one provider (the bench upstream), one daily package, default
 // durability (journal write per request, checkpoints every 5 s). argv[2] = upstream port,
-// argv[3] = data dir.
+// argv[3] = data dir, argv[4] (optional) = a PostgreSQL URL: the shared ledger backend.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -8,7 +8,7 @@ const { normalise } = require('../../host-node/lib/config');
 const { startGateway } = require('../../host-node/lib/serve');
 
 (async () => {
-  const [port, dir] = process.argv.slice(2);
+  const [port, dir, pgUrl] = process.argv.slice(2);
   const metadata = path.join(dir, 'metadata');
   fs.mkdirSync(path.join(metadata, 'packages'), { recursive: true });
   fs.writeFileSync(path.join(metadata, 'packages', 'catalog.v1.json'), JSON.stringify({ schema_version: 1,
@@ -16,7 +16,7 @@ const { startGateway } = require('../../host-node/lib/serve');
   const config = normalise({
     server: { port: 0 }, metadata_dir: metadata, log_level: process.env.QG_BENCH_LOG ? 'info' : 'warn',
     providers: [{ name: 'up', base_url: `http://127.0.0.1:${port}/v1`, api_key: 'sk-bench', models: ['*'] }],
-    ledger: { dir: path.join(dir, 'ledger') },
+    ledger: { dir: path.join(dir, 'ledger'), ...(pgUrl ? { backend: 'postgres', postgres: { url: pgUrl } } : {}) },
   }, path.join(dir, 'config.yaml'));
   const gw = await startGateway({ config, logStream: fs.createWriteStream(process.env.QG_BENCH_LOG || '/dev/null') });
   process.stdout.write(`READY ${gw.port}\n`);

@@ -29,7 +29,9 @@ function freePort() {
 }
 
 class PgServer {
-  constructor() {
+  // fsync: false suits tests (nothing here must survive a power cut); benchmarks turn it on.
+  constructor({ fsync = false } = {}) {
+    this.fsync = fsync;
     this.bin = pgBinDir();
     this.asRoot = process.getuid && process.getuid() === 0;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qg-pg-'));
@@ -57,7 +59,7 @@ class PgServer {
 
   start() {
     this.run('pg_ctl', ['-D', this.data, '-l', path.join(this.dir, 'log'), '-w', '-t', '30', '-o',
-      `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`, 'start']);
+      `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=${this.fsync ? 'on' : 'off'} -c max_connections=200`, 'start']);
     this.running = true;
   }
 
@@ -76,8 +78,8 @@ class PgServer {
   }
 }
 
-async function startPostgres() {
-  return new PgServer().init();
+async function startPostgres(options) {
+  return new PgServer(options).init();
 }
 
 module.exports = { startPostgres, PgServer, pgBinDir };

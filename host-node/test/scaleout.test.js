@@ -322,3 +322,37 @@ test('exactly one instance polls balances, its readings reach every instance, an
     balanceApi.close();
   }
 });
+
+test('quotagate db migrate and db status: idempotent, versioned, and they name what is wrong', async () => {
+  const { spawnSync } = require('node:child_process');
+  const path = require('node:path');
+  const fs = require('node:fs');
+  const BIN = path.join(__dirname, '..', 'bin', 'quotagate');
+  const url = await freshDatabaseUrl();
+  const dir = tmpDir('qg-db-cli-');
+  const config = path.join(dir, 'config.yaml');
+  fs.writeFileSync(config, 'ledger:\n  backend: postgres\n  postgres:\n    url: ${QG_TEST_PG_URL}\n');
+  const run = (args, env = {}) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, QG_TEST_PG_URL: url, ...env } });
+  let r = run(['db', 'status', '--config', config]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /schema: v0 .*pending: v1 events, signals, balances, instances \(run "quotagate db migrate"\)/);
+  r = run(['db', 'migrate', '--config', config]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'applied v1; schema at v1\n');
+  r = run(['db', 'migrate', '--config', config]);
+  assert.equal(r.stdout, 'schema already at v1; nothing to apply\n');
+  r = run(['db', 'status', '--config', config, '--json']);
+  const status = JSON.parse(r.stdout);
+  assert.equal(status.version, 1);
+  assert.deepEqual(status.pending, []);
+  // Unreachable: exit 2, one line, no password.
+  r = run(['db', 'status', '--config', config], { QG_TEST_PG_URL: 'postgres://qg:PLANTED-cli-pass@127.0.0.1:1/x' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^quotagate: postgres: .*ECONNREFUSED/);
+  assert.doesNotMatch(r.stderr, /PLANTED-cli-pass/);
+  // The wrong backend is named.
+  fs.writeFileSync(config, 'ledger:\n  backend: sqljs\n');
+  r = run(['db', 'status', '--config', config]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /ledger\.backend: expected postgres for "quotagate db", got "sqljs"/);
+});

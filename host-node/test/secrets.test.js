@@ -53,3 +53,44 @@ test('planted keys appear in no response, log line, snapshot, state or metric', 
   }
   assert.ok(gw.logs.lines.length > 5);
 });
+
+test('with a shared ledger: the database password and provider keys stay out of shared signals, logs and /api/ledger', async () => {
+  const { startPostgres } = require('./pg-server');
+  const pg = require('pg');
+  const PG_PASSWORD = 'PLANTED-pg-password-51c0';
+  const server = await startPostgres();
+  const url = server.url.replace('postgres://qg@', `postgres://qg:${PG_PASSWORD}@`);  // trust auth ignores it; the gateway must not
+  const seen = [];
+  const gws = [];
+  try {
+    for (const pgUrl of [url, `postgres://qg:${PG_PASSWORD}@127.0.0.1:1/postgres`]) {  // reachable, and refused
+      const gw = await startTestGateway({
+        fakes: { alpha: { api_key: PROVIDER_KEY } },
+        catalog: { a: { provider_id: 'alpha', package_type: 'daily', limit_per_day: 100, models: ['*'] } },
+        ledger: { backend: 'postgres', postgres: { url: pgUrl, batch_ms: 1, connect_timeout_ms: 500 } },
+      });
+      gws.push(gw);
+      for (const mode of ['echo-key-400', 'echo-key-401', '429', 'ok']) {
+        gw.fakes.alpha.mode = mode;
+        seen.push((await postJson(`${gw.url}/v1/chat/completions`, chat('m'))).text);
+      }
+      for (const p of ['/health', '/api/ledger', '/metrics', '/api/quotas']) seen.push(await (await fetch(`${gw.url}${p}`)).text());
+      await gw.ledger.shipper.drain(3000);
+    }
+    assert.match(seen.join('\n'), /"connected":false/, 'the refused instance reports it');
+    const c = new pg.Client(server.url);
+    await c.connect();
+    const { rows } = await c.query('SELECT headers, body, reason FROM qg_signals');
+    await c.end();
+    assert.ok(rows.length >= 2, 'the 401 and the 429 were shared');
+    seen.push(JSON.stringify(rows));
+  } finally {
+    for (const gw of gws) await gw.stop();
+    server.destroy();
+  }
+  const everything = [...seen, ...gws.map((g) => g.logs.text())].join('\n');
+  for (const secret of [PROVIDER_KEY, PG_PASSWORD]) {
+    const count = everything.split(secret).length - 1;
+    assert.equal(count, 0, `${secret.slice(0, 12)}... appeared ${count} times`);
+  }
+});

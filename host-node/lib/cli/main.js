@@ -180,6 +180,24 @@ function buildProgram() {
       if (problems.length) process.exitCode = 1;
     });
 
+  const db = program.command('db').description('The shared PostgreSQL ledger (ledger.backend: postgres)');
+  db
+    .command('migrate')
+    .description('Apply the schema migrations this version needs (the gateway also applies them on start)')
+    .option('--config <file>', 'config.yaml (default: $XDG_CONFIG_HOME/quotagate/config.yaml)')
+    .addHelpText('after', '\nExample:\n  QG_PG_URL=postgres://qg@db:5432/quotagate quotagate db migrate --config ~/.config/quotagate/config.yaml')
+    .action(async (opts) => {
+      await require('./db-command').dbMigrate(opts);
+    });
+  db
+    .command('status')
+    .description('Schema version, pending migrations, events per instance and the poller leader')
+    .option('--config <file>', 'config.yaml (default: $XDG_CONFIG_HOME/quotagate/config.yaml)')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      await require('./db-command').dbStatus(opts);
+    });
+
   program
     .command('serve')
     .description('Run the gateway (demo mode with simulated providers when no provider keys are configured)')
