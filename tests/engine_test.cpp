@@ -30,6 +30,21 @@ TEST(EngineConfig, RejectsUnknownKeysAndBadValues) {
   EXPECT_NE(e.configure(R"({"thresholds":{"window_watch_ratio":"high"}})").find("thresholds.window_watch_ratio"), std::string::npos);
   EXPECT_NE(e.configure("not json").find("expected a JSON object"), std::string::npos);
   EXPECT_EQ(e.config().weights.health, 30);  // a rejected config changes nothing
+  // Values that become integers are bounded (casting 1e300 to int64 is undefined behaviour).
+  EXPECT_NE(e.configure(R"({"default_cooldown_s":1e300})").find("default_cooldown_s: expected a non-negative number up to 31622400"), std::string::npos);
+  EXPECT_NE(e.configure(R"({"learn_after_rejections":1e300})").find("learn_after_rejections"), std::string::npos);
+  EXPECT_NE(e.configure(R"({"thresholds":{"burn_lookback_days":4294967297}})").find("burn_lookback_days: expected an integer 1..35"), std::string::npos);
+}
+
+// Fuzz-style extremes in the status maths: a forecast beyond year 9999 is no forecast.
+TEST(EngineStatus, AnAstronomicalRunwayHasNoExhaustionTime) {
+  Engine e = EngineWith(R"({"c":{"provider_id":"a","total_credits":1e300},
+                            "w":{"provider_id":"b","package_type":"rolling_window","window_hours":5,"limit_per_window":1e300}})");
+  e.record_usage(Ev("2026-11-28T11:00:00Z", "a", "m", 1e-300));
+  e.record_usage(Ev("2026-11-28T11:00:00Z", "b", "m"));
+  const int64_t now = T("2026-11-28T12:00:00Z");
+  EXPECT_FALSE(StatusOf(e, "c", now).exhausts_at.has_value());
+  EXPECT_FALSE(StatusOf(e, "w", now).exhausts_at.has_value());
 }
 
 TEST(EngineRouting, ConfiguredProvidersServeModelsAndPackagelessProvidersCompete) {

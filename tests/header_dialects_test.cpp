@@ -297,3 +297,12 @@ TEST(HeaderParser, AbsurdInstantsAreIgnoredNotOverflowed) {
   EXPECT_EQ(qg::format_iso_utc(INT64_MIN), "0001-01-01T00:00:00.000Z");
   EXPECT_EQ(qg::format_iso_utc(INT64_MAX), "9999-12-31T23:59:59.999Z");
 }
+
+// Fuzz finding (header_parser, UBSan): a huge negative count was cast to long long for the
+// diagnostic. It is now printed as a double, and still means "unknown".
+TEST(OpenAiDialect, AHugeNegativeCountIsUnknownAndPrintedSafely) {
+  const auto s = parse("x-ratelimit-limit-tokens: 1.0000\nx-ratelimit-remaining-tokens: -18888888888888888888888\n");
+  EXPECT_FALSE(s.tokens.remaining.has_value());
+  ASSERT_FALSE(s.diagnostics.empty());
+  EXPECT_EQ(s.diagnostics.back(), "x-ratelimit-remaining-tokens: -1.88889e+22 means unknown (Azure), ignored");
+}

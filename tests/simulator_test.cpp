@@ -68,4 +68,5 @@ TEST(Simulator, BadScenariosAreErrorValues) {
   EXPECT_NE(simulate_json(state, R"({"policy":"yolo","traffic":[{"per_hour":1}]})").find("policy"), std::string::npos);
   EXPECT_NE(simulate_json(state, R"({"tweaks":[{"package_id":"zzz"}],"traffic":[{"per_hour":1}]})").find("unknown package"), std::string::npos);
   EXPECT_NE(simulate_json("[]", R"({"traffic":[{"per_hour":1}]})").find("state"), std::string::npos);
+  EXPECT_NE(simulate_json(state, R"({"start":1e300,"traffic":[{"per_hour":1}]})").find("start: expected an ISO-8601 instant"), std::string::npos);
 }

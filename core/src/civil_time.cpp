@@ -1,6 +1,8 @@
 // Civil date arithmetic and timestamp parsing/formatting (UTC, milliseconds).
 #include "quotagate/civil_time.hpp"
 
+#include <cmath>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -198,6 +200,12 @@ std::optional<int64_t> parse_http_date(std::string_view text) {
     return assemble(y, month_from_abbrev(parts[1]), d, parts[3]);
   }
   return std::nullopt;
+}
+
+std::optional<int64_t> ms_from_double(double ms) {
+  constexpr double kLimit = 253402300799999.0;  // 9999-12-31T23:59:59.999Z
+  if (!(ms >= -kLimit && ms <= kLimit)) return std::nullopt;  // also NaN
+  return static_cast<int64_t>(std::llround(ms));
 }
 
 }  // namespace qg

@@ -13,7 +13,7 @@
 namespace qg {
 
 std::optional<int64_t> instant_from_json(const Json& v) {
-  if (v.is_number()) return static_cast<int64_t>(std::llround(v.get<double>()));
+  if (v.is_number()) return ms_from_double(v.get<double>());
   if (v.is_string()) return parse_iso8601(v.get<std::string>());
   return std::nullopt;
 }
@@ -86,11 +86,14 @@ CatalogLoadResult Engine::load_catalog(std::string_view text, std::string_view s
 
 namespace {
 
-std::string read_double(const Json& obj, const char* key, double& out, const std::string& where, bool positive) {
+// max bounds values that become integers (ms, counts): converting a larger double is undefined.
+std::string read_double(const Json& obj, const char* key, double& out, const std::string& where, bool positive,
+                        double max = 1e12) {
   if (!obj.contains(key)) return "";
   const Json& v = obj[key];
-  if (!v.is_number() || (positive ? !(v.get<double>() > 0) : v.get<double>() < 0))
-    return where + "." + key + ": expected a " + (positive ? "positive" : "non-negative") + " number, got " + dump_json(v);
+  if (!v.is_number() || (positive ? !(v.get<double>() > 0) : v.get<double>() < 0) || !(v.get<double>() <= max))
+    return where + "." + key + ": expected a " + (positive ? "positive" : "non-negative") + " number up to " + dump_json(Json(max)) +
+           ", got " + dump_json(v);
   out = v.get<double>();
   return "";
 }
@@ -126,7 +129,7 @@ std::string Engine::configure(std::string_view text) {
     for (const auto& f : fields)
       if (!(err = read_double(t, f.first, *f.second, "engine config: thresholds", f.second == &a.burn_half_life_days)).empty()) return err;
     if (t.contains("burn_lookback_days")) {
-      if (!t["burn_lookback_days"].is_number_integer() || t["burn_lookback_days"].get<int>() < 1 || t["burn_lookback_days"].get<int>() > 35)
+      if (!t["burn_lookback_days"].is_number_integer() || t["burn_lookback_days"].get<int64_t>() < 1 || t["burn_lookback_days"].get<int64_t>() > 35)
         return "engine config: thresholds.burn_lookback_days: expected an integer 1..35";
       a.burn_lookback_days = t["burn_lookback_days"].get<int>();
     }
@@ -189,15 +192,15 @@ std::string Engine::configure(std::string_view text) {
     }
   }
   double cooldown_s = static_cast<double>(c.default_cooldown_ms) / 1000.0;
-  if (!(err = read_double(j, "default_cooldown_s", cooldown_s, "engine config", false)).empty()) return err;
+  if (!(err = read_double(j, "default_cooldown_s", cooldown_s, "engine config", false, 366.0 * 86400)).empty()) return err;
   c.default_cooldown_ms = static_cast<int64_t>(std::llround(cooldown_s * 1000));
   double learn = c.learn_after_rejections, unhealthy = c.unhealthy_after_failures;
-  if (!(err = read_double(j, "learn_after_rejections", learn, "engine config", true)).empty()) return err;
-  if (!(err = read_double(j, "unhealthy_after_failures", unhealthy, "engine config", true)).empty()) return err;
+  if (!(err = read_double(j, "learn_after_rejections", learn, "engine config", true, 1e6)).empty()) return err;
+  if (!(err = read_double(j, "unhealthy_after_failures", unhealthy, "engine config", true, 1e6)).empty()) return err;
   c.learn_after_rejections = static_cast<int>(learn);
   c.unhealthy_after_failures = static_cast<int>(unhealthy);
   double retention_days = static_cast<double>(c.event_retention_ms) / kMsPerDay;
-  if (!(err = read_double(j, "event_retention_days", retention_days, "engine config", true)).empty()) return err;
+  if (!(err = read_double(j, "event_retention_days", retention_days, "engine config", true, 3660)).empty()) return err;
   c.event_retention_ms = static_cast<int64_t>(std::llround(retention_days * kMsPerDay));
   config_ = c;
   providers_ = providers;

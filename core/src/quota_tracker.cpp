@@ -187,8 +187,10 @@ QuotaStatus compute_status(const Package& p, const PackageUsage& u, const Packag
     if (burn > 0) {
       s.projected_days_left = s.remaining / burn;
       if (s.remaining > 0) {
-        const int64_t at = now + static_cast<int64_t>(std::llround(*s.projected_days_left * kMsPerDay));
-        if (!p.expires_at || at < *p.expires_at) s.exhausts_at = at;
+        if (auto in_ms = ms_from_double(*s.projected_days_left * kMsPerDay)) {  // none beyond year 9999
+          const int64_t at = now + *in_ms;
+          if (!p.expires_at || at < *p.expires_at) s.exhausts_at = at;
+        }
       }
     }
     if (p.expires_at && !expired) {
@@ -231,8 +233,8 @@ QuotaStatus compute_status(const Package& p, const PackageUsage& u, const Packag
     const double rate_per_ms = elapsed_ms > 0 ? r.used / elapsed_ms : 0;
     if (r.reset_at && limit > 0) s.pace_delta = r.used / limit - *s.elapsed_ratio;
     if (rate_per_ms > 0 && s.remaining > 0) {
-      const int64_t at = now + static_cast<int64_t>(std::llround(s.remaining / rate_per_ms));
-      if (r.reset_at && at < *r.reset_at) s.exhausts_at = at;
+      if (auto in_ms = ms_from_double(s.remaining / rate_per_ms))
+        if (r.reset_at && now + *in_ms < *r.reset_at) s.exhausts_at = now + *in_ms;
     }
     if (r.reset_at) s.expiring_capacity = std::max(0.0, s.remaining - rate_per_ms * static_cast<double>(*r.reset_at - now));
 

@@ -295,6 +295,13 @@ Json run_policy(const Json& state, const Json& catalog, const Scenario& sc, cons
   return out;
 }
 
+// A whole count of requests as text, for any double (no integer cast that could overflow).
+std::string count_text(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, std::fabs(v) < 1e15 ? "%.0f" : "%.6g", v);
+  return buf;
+}
+
 std::string money_text(double v, const std::string& currency) {
   char buf[64];
   if (currency == "USD") std::snprintf(buf, sizeof buf, "$%.2f", v);
@@ -317,16 +324,16 @@ Json compare(const Json& aware, const Json& naive) {
     }
     if (saved < 0.005) continue;
     if (a["unit"] == "requests")
-      msgs.push_back("quota-aware routing uses " + std::to_string(static_cast<long long>(std::llround(saved))) + " more " +
+      msgs.push_back("quota-aware routing uses " + count_text(saved) + " more " +
                      a["package_id"].get<std::string>() + " requests that would otherwise be lost at resets");
     else
       msgs.push_back("quota-aware routing uses " + money_text(saved, a["currency"].get<std::string>()) + " of " +
                      a["package_id"].get<std::string>() + " credits that would otherwise expire");
   }
   const double unserved = naive["unserved"].get<double>() - aware["unserved"].get<double>();
-  if (unserved > 0) msgs.push_back("quota-aware routing serves " + std::to_string(static_cast<long long>(unserved)) + " more requests");
+  if (unserved > 0) msgs.push_back("quota-aware routing serves " + count_text(std::floor(unserved)) + " more requests");
   const double failed = naive["failed_attempts"].get<double>() - aware["failed_attempts"].get<double>();
-  if (failed > 0) msgs.push_back("quota-aware routing avoids " + std::to_string(static_cast<long long>(failed)) + " rejected attempts");
+  if (failed > 0) msgs.push_back("quota-aware routing avoids " + count_text(std::floor(failed)) + " rejected attempts");
   Json c = Json::object();
   c["messages"] = msgs;
   c["unserved_delta"] = unserved;

@@ -28,6 +28,11 @@ int days_in_month(int64_t y, int m);
 bool is_leap_year(int64_t y);
 
 // floor division for day/bucket indices of possibly negative instants.
+// A millisecond count held in a double, as int64 when it is finite and within +-(year 9999 in ms);
+// nullopt otherwise. Every double-to-instant conversion goes through here: casting an out-of-range
+// double to an integer is undefined behaviour.
+std::optional<int64_t> ms_from_double(double ms);
+
 inline int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 // "2026-11-28T18:55:00.123Z" (always UTC, millisecond precision).

@@ -2,6 +2,7 @@
 // Resets are Go durations relative to the response ("1s", "6m0s", "59.345ms"). Azure sends -1
 // for "unknown", which must never read as "exhausted".
 #include <cmath>
+#include <cstdio>
 
 #include "dialects.hpp"
 #include "quotagate/duration.hpp"
@@ -14,7 +15,9 @@ namespace {
 std::optional<double> count(const HeaderMap& h, const char* name, HeaderSnapshot& s) {
   auto v = read_number(h, name, s);
   if (v && *v < 0) {
-    s.diagnostics.push_back(std::string(name) + ": " + std::to_string(static_cast<long long>(*v)) + " means unknown (Azure), ignored");
+    char shown[32];
+    std::snprintf(shown, sizeof shown, "%.6g", *v);  // any double: a cast to an integer could overflow
+    s.diagnostics.push_back(std::string(name) + ": " + shown + " means unknown (Azure), ignored");
     return std::nullopt;
   }
   return v;
