@@ -269,6 +269,42 @@ test('a 429 seen by one instance cools the provider on the others', async () => 
   }
 });
 
+test('a limit learned from repeated 429s on one instance is learned on the others too', async () => {
+  const url = await freshDatabaseUrl();
+  const upstream = await new FakeProvider({ name: 'up', latencyMs: 1, limit: 1e9 }).listen(0);
+  const backup = await new FakeProvider({ name: 'backup', latencyMs: 1, limit: 1e9 }).listen(0);
+  const more = {
+    providers: [{ name: 'backup', base_url: `${backup.url}/v1`, api_key: 'sk-backup-0000', models: ['*'] }],
+    catalog: { up: { provider_id: 'up', package_type: 'rolling_window', window_hours: 5, limit_per_window: 100, models: ['*'] } },
+    routing: { default_cooldown_s: 0.2, learn_after_rejections: 2 },
+  };
+  const fleet = await startFleet(2, upstream, url, more);
+  const ask = async (inst) => {
+    const res = await fetch(`${inst.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat('m')) });
+    await res.text();
+    return res.headers.get('x-quotagate-provider');
+  };
+  const learned = async (inst) => (await getJson(`${inst.url}/api/quotas`)).packages.find((p) => p.package_id === 'up').learned_limit;
+  try {
+    for (let i = 0; i < 5; i++) assert.equal(await ask(fleet[i % 2]), 'up');
+    upstream.mode = '429-bare';  // no headers that would blame a short per-minute limit
+    for (let episode = 0; episode < 2; episode++) {
+      await waitFor('the cooldown to pass', async () => Object.keys((await getJson(`${fleet[0].url}/api/quotas`)).cooldowns).length === 0, 3000);
+      assert.equal(await ask(fleet[0]), 'backup');
+    }
+    const a = await learned(fleet[0]);
+    assert.ok(a && a.limit === 5, `instance 0 learned ${JSON.stringify(a)}`);
+    await waitFor('instance 1 to learn the same limit', async () => {
+      const b = await learned(fleet[1]);
+      return (b && b.limit === a.limit && b.rejections === a.rejections) || b;
+    }, 1000);
+  } finally {
+    await stopFleet(fleet);
+    await upstream.close();
+    await backup.close();
+  }
+});
+
 test('exactly one instance polls balances, its readings reach every instance, and polling fails over when it dies', async (t) => {
   const url = await freshDatabaseUrl();
   const upstream = await new FakeProvider({ name: 'up', latencyMs: 1, limit: 1e9 }).listen(0);
