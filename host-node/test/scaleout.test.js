@@ -386,6 +386,8 @@ test('quotagate db migrate and db status: idempotent, versioned, and they name w
   assert.equal(r.status, 2);
   assert.match(r.stderr, /^quotagate: postgres: .*ECONNREFUSED/);
   assert.doesNotMatch(r.stderr, /PLANTED-cli-pass/);
+  r = spawnSync(process.execPath, [BIN, 'doctor', '--config', config], { encoding: 'utf8', env: { ...process.env, QG_TEST_PG_URL: url } });
+  assert.match(r.stdout, /ok {4}shared ledger reachable, schema v1, 0 instance\(s\) registered/);
   // The wrong backend is named.
   fs.writeFileSync(config, 'ledger:\n  backend: sqljs\n');
   r = run(['db', 'status', '--config', config]);

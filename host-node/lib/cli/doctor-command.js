@@ -74,6 +74,15 @@ async function doctor({ config, out = process.stdout }) {
   } catch (err) {
     bad(`ledger directory ${cfg.ledger.dir} is not writable (${err.code || err.message})`, 'fix its permissions, or set ledger.dir');
   }
+  if (cfg.ledger.backend === 'postgres') {
+    try {
+      const s = await require('./db-command').dbStatus({ config: file }, { write() {} });
+      if (s.pending.length) bad(`shared ledger: schema at v${s.version}, v${s.latest} needed`, 'run "quotagate db migrate" (the gateway also migrates on start)');
+      else ok(`shared ledger reachable, schema v${s.version}, ${s.instances.length} instance(s) registered`);
+    } catch (err) {
+      bad(`shared ledger: ${err.message}`, 'check ledger.postgres.url and that PostgreSQL accepts connections from here');
+    }
+  }
   out.write(problems.length ? `\n${problems.length} problem(s)\n` : '\nall good\n');
   return problems;
 }
