@@ -49,12 +49,26 @@ function webWasmDir() {
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; " +
   "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+// Plain node:http writes (no express helpers): also used by the fast path.
+function sendJson(res, status, doc) {
+  const text = JSON.stringify(doc);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
 function openAiError(res, status, message, code, type) {
-  res.status(status).json({ error: { message, type: type || (status >= 500 ? 'server_error' : 'invalid_request_error'), code: code || null } });
+  sendJson(res, status, { error: { message, type: type || (status >= 500 ? 'server_error' : 'invalid_request_error'), code: code || null } });
 }
 
 function anthropicError(res, status, message, type) {
-  res.status(status).json({ type: 'error', error: { type: type || (status === 429 ? 'rate_limit_error' : status >= 500 ? 'api_error' : 'invalid_request_error'), message } });
+  sendJson(res, status, { type: 'error', error: { type: type || (status === 429 ? 'rate_limit_error' : status >= 500 ? 'api_error' : 'invalid_request_error'), message } });
+}
+
+// The path without the query (express's req.path, also for plain node:http requests).
+function pathOf(req) {
+  const url = req.originalUrl || req.url;
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
 }
 
 function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = Date.now, ledgerHealth = () => ({ backend: 'none', degraded: false }), extraRoutes }) {
@@ -116,6 +130,32 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
   app.post('/v1/chat/completions', requireClientKey, json, (req, res) => proxy.handle(req, res, 'openai'));
   app.post('/v1/messages', requireClientKey, json, (req, res) => proxy.handle(req, res, 'anthropic'));
 
+  // The two proxy endpoints, exactly as spelled, bypass express: express re-prototypes req and res
+  // on every request, which measured ~105 us of CPU per request here (Node 20) against ~20 us for
+  // the same response from node:http. Same checks, same body parser (body-parser's json, the one
+  // express.json is), same proxy and the same error writer; any other spelling of these paths (a
+  // trailing slash, upper case) still goes through express. Returns false when not handled.
+  const FAST = { '/v1/chat/completions': 'openai', '/v1/messages': 'anthropic' };
+  const fastPath = (req, res) => {
+    if (req.method !== 'POST') return false;
+    const q = req.url.indexOf('?');
+    const kind = FAST[q < 0 ? req.url : req.url.slice(0, q)];
+    if (!kind) return false;
+    const fail = (err) => writeError(err, req, res);
+    try {
+      requireClientKey(req, res, () => {});
+    } catch (err) {
+      fail(err);
+      return true;
+    }
+    json(req, res, (err) => {
+      if (err) return fail(err);
+      proxy.handle(req, res, kind).catch(fail);
+    });
+    return true;
+  };
+  app.locals.fastPath = fastPath;
+
   app.get('/api/quotas', requireAdmin, (req, res) => res.json(quotas()));
   app.get('/api/state', requireAdmin, (req, res) => {
     res.type('application/json').send(`{"demo":${demo},"state":${engine.stateJson(now())}}`);
@@ -169,7 +209,7 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
   app.use((req, res) => openAiError(res, 404, `no route for ${req.method} ${req.path.slice(0, 200)}`, 'not_found'));
 
   // Errors in the shape of the API that was called; nothing secret is ever echoed.
-  app.use((err, req, res, next) => {  // eslint-disable-line no-unused-vars
+  function writeError(err, req, res) {
     if (res.headersSent) {
       log.warn({ err: redactor.text(String(err && err.message)) }, 'error after headers were sent');
       return res.end();
@@ -180,12 +220,14 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
     else if (err && (err.type === 'entity.parse.failed' || err instanceof SyntaxError)) [status, message, code] = [400, 'malformed JSON in request body', 'invalid_json'];
     else if (err && (err.type === 'charset.unsupported' || err.type === 'encoding.unsupported')) [status, message, code] = [415, 'unsupported body encoding', 'unsupported_encoding'];
     else log.error({ err: redactor.text(String(err && err.stack)) }, 'unhandled error');
-    res.set(headers);
+    for (const [k, v] of Object.entries(headers || {})) res.setHeader(k, v);
     const text = redactor.text(message);
-    if (req.path === '/v1/messages') anthropicError(res, status, text);
+    const anthropic = pathOf(req).toLowerCase().replace(/\/+$/, '') === '/v1/messages';  // as express routes it
+    if (anthropic) anthropicError(res, status, text);
     else openAiError(res, status, text, code, status === 429 ? 'rate_limit_error' : undefined);
-    metrics.requests.inc({ endpoint: req.path === '/v1/messages' ? 'anthropic' : 'openai', provider: 'none', status: String(status) });
-  });
+    metrics.requests.inc({ endpoint: anthropic ? 'anthropic' : 'openai', provider: 'none', status: String(status) });
+  }
+  app.use((err, req, res, next) => writeError(err, req, res));  // eslint-disable-line no-unused-vars
   return app;
 }
 

@@ -242,13 +242,15 @@ class Proxy {
       }
       this.appendEvent({ requestId, provider, model: decision.model, status, usage: usageFromJson(kind, json), sentAt });
       this.metrics.requests.inc({ endpoint: kind, provider: provider.name, status: String(status) });
-      res.status(status).type('application/json').send(text);
+      // Plain node:http methods: this also runs on the fast path, outside express.
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
       return { done: true, status };
     }
 
     // Streaming: from the first byte on there is no failover.
     const tap = new SseUsageTap({ dialect: kind, dropUsageChunk: !(body.stream_options && body.stream_options.include_usage) });
-    res.status(200);
+    res.statusCode = 200;
     res.setHeader('content-type', 'text/event-stream; charset=utf-8');
     res.setHeader('cache-control', 'no-cache');
     res.setHeader('x-accel-buffering', 'no');

@@ -139,7 +139,7 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
     connectionsCheckingInterval: Math.min(1000, config.server.headers_timeout_ms),  // how often slow clients are checked
     headersTimeout: config.server.headers_timeout_ms,
     requestTimeout: config.server.request_timeout_ms,
-  }, app);
+  }, (req, res) => app.locals.fastPath(req, res) || app(req, res));
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.server.port, config.server.host, () => resolve());

@@ -220,3 +220,31 @@ test('client keys are compared in constant time against every configured key', (
     crypto.timingSafeEqual = original;
   }
 });
+
+// The proxy endpoints have a fast path outside express for their exact spelling; every other
+// spelling goes through express. Both must answer alike, successes and errors.
+test('fast path and express path answer alike (exact path, query string, trailing slash, upper case)', async () => {
+  const gw = await startTestGateway({ fakes: { alpha: { models: ['known-model'] } }, catalog: { a: DAILY('alpha', 100, ['known-model']) },
+    server: { body_limit: '64kb', client_keys: ['ck-fast-path-test'] } });
+  const auth = { authorization: 'Bearer ck-fast-path-test' };
+  const strip = (r) => ({ status: r.status, type: r.headers.get('content-type'), retry: r.headers.get('retry-after'), body: r.json && (r.json.error ? r.json.error : { content: r.json.choices[0].message.content }) });
+  try {
+    for (const [path, anthropic] of [['/v1/chat/completions', false], ['/v1/messages', true]]) {
+      const spellings = [path, `${path}?trace=1`, `${path}/`, path.toUpperCase()];
+      const cases = [
+        [chat('known-model', anthropic ? { max_tokens: 10 } : {}), auth],
+        ['{"model": "x", ', auth],
+        [chat('known-model'), {}],
+        [{ model: 'known-model', messages: [{ role: 'user', content: 'a'.repeat(100 * 1024) }] }, auth],
+        [chat('no-such-model'), auth],
+      ];
+      for (const [body, headers] of cases) {
+        const answers = [];
+        for (const p of spellings) answers.push(strip(await postJson(`${gw.url}${p}`, body, headers)));
+        for (const a of answers.slice(1)) assert.deepEqual(a, answers[0], `${path}: ${JSON.stringify(answers[0])}`);
+      }
+    }
+  } finally {
+    await gw.stop();
+  }
+});
