@@ -239,6 +239,33 @@ test('PostgreSQL stopped for 10 s under load: every request is served, /health s
   }
 });
 
+test('an instance started while PostgreSQL is down serves, then migrates, ships and catches up when it arrives', async () => {
+  const { startTestGateway, postJson } = require('./helpers');
+  const url = await freshDatabaseUrl();
+  const catalog = { p: { provider_id: 'alpha', package_type: 'daily', limit_per_day: 500, models: ['*'] } };
+  const ledger = { backend: 'postgres', postgres: { url, connect_timeout_ms: 500, follow_interval_ms: 100 } };
+  server.stop('fast');
+  let a = null, b = null;
+  try {
+    a = await startTestGateway({ fakes: { alpha: {} }, catalog, ledger });
+    for (let i = 0; i < 10; i++) assert.equal((await postJson(`${a.url}/v1/chat/completions`, chat('m'))).status, 200);
+    assert.equal((await getJson(`${a.url}/health`)).status, 'degraded');
+    server.start();
+    b = await startTestGateway({ fakes: { alpha: {} }, catalog, ledger });
+    for (let i = 0; i < 5; i++) assert.equal((await postJson(`${b.url}/v1/chat/completions`, chat('m'))).status, 200);
+    await waitFor('both to count all 15 and the first to be healthy', async () => {
+      const used = [(await getJson(`${a.url}/api/quotas`)).packages[0].used, (await getJson(`${b.url}/api/quotas`)).packages[0].used];
+      const health = (await getJson(`${a.url}/health`)).status;
+      return (used[0] === 15 && used[1] === 15 && health === 'ok') || { used, health };
+    }, 5000);
+    assert.equal((await sql(url, 'SELECT count(*)::int AS n FROM qg_events'))[0].n, 15);
+  } finally {
+    if (!server.running) server.start();
+    if (a) await a.stop();
+    if (b) await b.stop();
+  }
+});
+
 test('a 429 seen by one instance cools the provider on the others', async () => {
   const url = await freshDatabaseUrl();
   const upstream = await new FakeProvider({ name: 'up', latencyMs: 1, limit: 1e9 }).listen(0);
