@@ -1,4 +1,5 @@
-// Starts the gateway: configuration, the wasm engine seeded from the durable ledger, the HTTP
+// Starts the gateway: configuration, the wasm engine seeded from the durable ledger (embedded, or
+// shared through PostgreSQL with the fleet: shared/fleet.js), the HTTP
 // server, periodic checkpoints, and (with no provider keys) demo mode. Returns a handle to stop it.
 'use strict';
 const fs = require('node:fs');
@@ -7,7 +8,7 @@ const pino = require('pino');
 const { loadCore } = require('./core');
 const { LedgerStore } = require('./ledger-store');
 const { PostgresLedger } = require('./shared/postgres-ledger');
-const { LeaderElection } = require('./shared/leader');
+const { joinFleet, publishingStore } = require('./shared/fleet');
 const { Proxy } = require('./proxy');
 const { createApp } = require('./gateway');
 const { createMetrics } = require('./metrics');
@@ -72,53 +73,13 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
 
   const metrics = createMetrics({ quotasDocument: () => app.locals.quotas(), ledgerHealth: () => ledger.health() });
   const proxy = new Proxy({ engine, providers, ledger, metrics, log, redactor, maxAttempts: config.routing.max_attempts, now });
-  // Balance readings: the poller writes through the catalog store and, with a shared ledger, also
-  // publishes them; other instances' readings arrive through the ledger and are merged the same way.
-  const pollStore = {
-    get doc() { return store.doc; },
-    async update(patch) {
-      const err = await store.update(patch);
-      if (!err) for (const [id, fields] of Object.entries(patch)) ledger.shareBalance(id, fields, now());
-      return err;
-    },
-  };
-  const applyRemoteBalances = async (rows) => {
-    for (const b of rows) {
-      const current = store.doc && store.doc.packages ? store.doc.packages[b.package_id] : null;
-      if (!current) continue;  // not in our catalog
-      const theirs = b.fields && typeof b.fields.last_updated === 'string' ? Date.parse(b.fields.last_updated) : NaN;
-      const ours = typeof current.last_updated === 'string' ? Date.parse(current.last_updated) : NaN;
-      if (Number.isFinite(theirs) && Number.isFinite(ours) && theirs <= ours) continue;  // we already have this reading or a newer one
-      const err = await store.update({ [b.package_id]: b.fields });
-      if (err) log.warn({ package: b.package_id, error: err }, 'shared balance reading not applied');
-    }
-  };
-  const poller = new BalancePoller({ settings: config.quota_poll, store: pollStore, providers, log, redact: (t) => redactor.text(t) });
+  const poller = new BalancePoller({ settings: config.quota_poll, store: publishingStore(store, ledger, now), providers, log, redact: (t) => redactor.text(t) });
   const app = createApp({ engine, proxy, config: { ...config, providers }, metrics, log, redactor, demo, now, ledgerHealth: () => ledger.health(), extraRoutes: (a, ctx) => {
     a.locals.catalogError = catalogError;
     a.locals.packageExtras = (id) => poller.statusFor(id);
     if (extraRoutes) extraRoutes(a, ctx);
   } });
-  let election = null;
-  if (pgSettings) {
-    ledger.attach({
-      events: (list) => { for (const e of list) recordEvent(e); },
-      signals: (list) => {
-        for (const x of list) {
-          if (x.kind === 'failure') engine.recordFailure(x.provider_id, x.reason, x.ts);
-          else engine.observe(x.provider_id, x.status, x.headers, x.body, x.latency_ms, x.ts);
-        }
-      },
-      balances: (list) => { applyRemoteBalances(list).catch((err) => log.warn({ err: err.message }, 'shared balance readings not applied')); },
-    });
-    // Exactly one instance polls: the holder of the poller lock.
-    election = new LeaderElection({ makeClient: () => ledger.makeClient(), intervalMs: pgSettings.election_interval_ms, log,
-      onElected: () => poller.start(), onDemoted: () => poller.stop() });
-    ledger.isPollerLeader = () => election.leader;
-    election.start();
-  } else {
-    poller.start();
-  }
+  const fleet = joinFleet({ ledger, engine, store, poller, log, recordEvent, electionIntervalMs: pgSettings ? pgSettings.election_interval_ms : 0 });
 
   const checkpointTimer = setInterval(() => {
     try {
@@ -156,8 +117,7 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
     closed = true;
     clearInterval(checkpointTimer);
     clearInterval(pruneTimer);
-    poller.stop();
-    if (election) await election.stop();
+    await fleet.stop();
     store.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(() => resolve()));
@@ -165,7 +125,7 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
     engine.delete();
     if (demoHandle) await demoHandle.close();
   }
-  return { url, port: address.port, server, engine, ledger, log, close, catalogError, providers, demo, store, poller, election };
+  return { url, port: address.port, server, engine, ledger, log, close, catalogError, providers, demo, store, poller, election: fleet.election };
 }
 
 module.exports = { startGateway };

@@ -18,17 +18,9 @@ const event = (i, ts = NOW - 1000 * (100 - i)) => ({ id: `req-${i}:up`, ts, prov
 const strip = (events) => events.map(({ id, ts, provider_id, model, status, cost, tokens_in, tokens_out }) => ({ id, ts, provider_id, model, status, cost, tokens_in, tokens_out }));
 
 let server = null;
-let dbCount = 0;
 const PG_SETTINGS = { instance_id: '', batch_ms: 2, batch_max: 500, follow_interval_ms: 100, pool_size: 3, connect_timeout_ms: 2000, election_interval_ms: 500 };
 
-async function freshDatabaseUrl() {
-  const name = `contract_${++dbCount}`;
-  const admin = new pg.Client(server.url);
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return server.url.replace(/\/postgres$/, `/${name}`);
-}
+const freshDatabaseUrl = () => server.freshDatabaseUrl('contract');
 
 const BACKENDS = {
   sqljs: {

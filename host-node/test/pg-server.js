@@ -70,6 +70,21 @@ class PgServer {
     this.running = false;
   }
 
+  // A new empty database on this server; returns its URL (tests that must not see each other's rows).
+  async freshDatabaseUrl(prefix = 'test') {
+    const pg = require('pg');
+    this.databases = (this.databases || 0) + 1;
+    const name = `${prefix}_${this.databases}`;
+    const admin = new pg.Client(this.url);
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${name}`);
+    } finally {
+      await admin.end();
+    }
+    return this.url.replace(/\/postgres$/, `/${name}`);
+  }
+
   destroy() {
     try {
       this.stop('immediate');

@@ -11,20 +11,12 @@ const { startPostgres } = require('./pg-server');
 const { FakeProvider } = require('../lib/demo/fake-provider');
 
 let server = null;
-let dbCount = 0;
 test.before(async () => {
   server = await startPostgres();
 });
 test.after(() => server && server.destroy());
 
-async function freshDatabaseUrl() {
-  const name = `scaleout_${++dbCount}`;
-  const admin = new pg.Client(server.url);
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return server.url.replace(/\/postgres$/, `/${name}`);
-}
+const freshDatabaseUrl = () => server.freshDatabaseUrl('scaleout');
 
 async function sql(url, text, params = []) {
   const c = new pg.Client(url);
