@@ -99,7 +99,9 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
     const t = now();
     if (cached.at !== t) {
       const catalogError = app.locals.catalogError ? app.locals.catalogError() : null;
-      const doc = { ...JSON.parse(engine.quotasJson(t)), demo, catalog_error: catalogError };
+      const h = ledgerHealth();
+      const ledger = { backend: h.backend, degraded: h.degraded, connected: h.connected ?? null, unshipped_events: h.unshipped_events ?? 0 };
+      const doc = { ...JSON.parse(engine.quotasJson(t)), demo, catalog_error: catalogError, ledger };
       const extras = app.locals.packageExtras;
       for (const p of doc.packages) Object.assign(p, { last_polled_at: null, last_poll_error: null, poll_endpoint: null }, extras ? extras(p.package_id) : null);
       cached = { at: t, doc };

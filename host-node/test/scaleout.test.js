@@ -243,6 +243,8 @@ test('an instance started while PostgreSQL is down serves, then migrates, ships 
     a = await startTestGateway({ fakes: { alpha: {} }, catalog, ledger });
     for (let i = 0; i < 10; i++) assert.equal((await postJson(`${a.url}/v1/chat/completions`, chat('m'))).status, 200);
     assert.equal((await getJson(`${a.url}/health`)).status, 'degraded');
+    assert.deepEqual((await getJson(`${a.url}/api/quotas`)).ledger, { backend: 'postgres', degraded: true, connected: false, unshipped_events: 10 },
+      'the dashboard is told why (web/quotas.js shows a banner)');
     server.start();
     b = await startTestGateway({ fakes: { alpha: {} }, catalog, ledger });
     for (let i = 0; i < 5; i++) assert.equal((await postJson(`${b.url}/v1/chat/completions`, chat('m'))).status, 200);
@@ -252,6 +254,7 @@ test('an instance started while PostgreSQL is down serves, then migrates, ships 
       return (used[0] === 15 && used[1] === 15 && health === 'ok') || { used, health };
     }, 5000);
     assert.equal((await sql(url, 'SELECT count(*)::int AS n FROM qg_events'))[0].n, 15);
+    assert.equal((await getJson(`${a.url}/api/quotas`)).ledger.degraded, false);
   } finally {
     if (!server.running) server.start();
     if (a) await a.stop();
