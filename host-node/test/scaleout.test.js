@@ -235,7 +235,7 @@ test('PostgreSQL stopped for 10 s under load: every request is served, /health s
 test('an instance started while PostgreSQL is down serves, then migrates, ships and catches up when it arrives', async () => {
   const { startTestGateway, postJson } = require('./helpers');
   const url = await freshDatabaseUrl();
-  const catalog = { p: { provider_id: 'alpha', package_type: 'daily', limit_per_day: 500, models: ['*'] } };
+  const catalog = { p: { provider_id: 'alpha', package_type: 'rolling_window', window_hours: 24, limit_per_window: 500, models: ['*'] } };
   const ledger = { backend: 'postgres', postgres: { url, connect_timeout_ms: 500, follow_interval_ms: 100 } };
   server.stop('fast');
   let a = null, b = null;
@@ -341,7 +341,7 @@ test('exactly one instance polls balances, its readings reach every instance, an
   await new Promise((resolve) => balanceApi.listen(0, '127.0.0.1', resolve));
   const more = {
     catalog: {
-      up: { provider_id: 'up', package_type: 'daily', limit_per_day: 1000000, models: ['*'] },
+      up: { provider_id: 'up', package_type: 'rolling_window', window_hours: 24, limit_per_window: 1000000, models: ['*'] },
       ds: { provider_id: 'deepseek', package_type: 'credits', total_credits: 100, used_credits: 0, source: 'api_poll', currency: 'USD' },
     },
     quota_poll: { enabled: true, interval_seconds: 1, fast_lane_interval_seconds: 1,
