@@ -64,6 +64,12 @@ function anthropicError(res, status, message, type) {
   sendJson(res, status, { type: 'error', error: { type: type || (status === 429 ? 'rate_limit_error' : status >= 500 ? 'api_error' : 'invalid_request_error'), message } });
 }
 
+// What /health and the dashboard may show of the ledger's state (no errors, hosts or lags: those
+// are /api/ledger's, behind the admin token).
+function ledgerSummary(h) {
+  return { backend: h.backend, degraded: h.degraded, connected: h.connected ?? null, unshipped_events: h.unshipped_events ?? 0 };
+}
+
 // The path without the query (express's req.path, also for plain node:http requests).
 function pathOf(req) {
   const url = req.originalUrl || req.url;
@@ -99,9 +105,7 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
     const t = now();
     if (cached.at !== t) {
       const catalogError = app.locals.catalogError ? app.locals.catalogError() : null;
-      const h = ledgerHealth();
-      const ledger = { backend: h.backend, degraded: h.degraded, connected: h.connected ?? null, unshipped_events: h.unshipped_events ?? 0 };
-      const doc = { ...JSON.parse(engine.quotasJson(t)), demo, catalog_error: catalogError, ledger };
+      const doc = { ...JSON.parse(engine.quotasJson(t)), demo, catalog_error: catalogError, ledger: ledgerSummary(ledgerHealth()) };
       const extras = app.locals.packageExtras;
       for (const p of doc.packages) Object.assign(p, { last_polled_at: null, last_poll_error: null, poll_endpoint: null }, extras ? extras(p.package_id) : null);
       cached = { at: t, doc };
@@ -113,9 +117,8 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
   // Serving is never refused for a degraded ledger: status says so and the ledger block says why.
   app.get('/health', (req, res) => {
     const h = ledgerHealth();
-    const ledger = { backend: h.backend, degraded: h.degraded };
-    if (h.backend === 'postgres') Object.assign(ledger, { connected: h.connected, unshipped_events: h.unshipped_events, poller_leader: h.poller_leader });
-    res.json({ status: h.degraded ? 'degraded' : 'ok', demo, uptime_s: Math.round(process.uptime()), ledger });
+    res.json({ status: h.degraded ? 'degraded' : 'ok', demo, uptime_s: Math.round(process.uptime()),
+      ledger: { ...ledgerSummary(h), ...(h.backend === 'postgres' ? { poller_leader: h.poller_leader } : {}) } });
   });
   // The whole ledger picture (last error, lags, shipped counts) is an admin matter.
   app.get('/api/ledger', requireAdmin, (req, res) => {

@@ -50,6 +50,16 @@ const BACKENDS = {
   },
 };
 
+const IGNORE = { events() {}, signals() {}, balances() {} };  // no other instance to hear from
+
+// What a store opened afresh on `dir` returns, after which it is closed again.
+async function reopened(backend, dir, ctx, retentionDays) {
+  const store = backend.make(dir, ctx, retentionDays);
+  const events = await store.open(NOW);
+  await store.close();
+  return events;
+}
+
 test.before(async () => {
   server = await startPostgres();
 });
@@ -59,18 +69,15 @@ for (const [name, backend] of Object.entries(BACKENDS)) {
   test(`${name}: appended events come back after a clean close and reopen`, async () => {
     const dir = tmpDir();
     const ctx = await backend.context();
-    let store = backend.make(dir, ctx);
+    const store = backend.make(dir, ctx);
     assert.deepEqual(await store.open(NOW), []);
-    store.attach({ events() {}, signals() {}, balances() {} });
+    store.attach(IGNORE);
     const appended = [];
     for (let i = 0; i < 50; i++) appended.push(store.append(event(i)));
     store.checkpoint();
     for (let i = 50; i < 60; i++) appended.push(store.append(event(i)));
     await store.close();
-    store = backend.make(dir, ctx);
-    const back = await store.open(NOW);
-    await store.close();
-    assert.deepEqual(strip(back), strip(appended));
+    assert.deepEqual(strip(await reopened(backend, dir, ctx)), strip(appended));
   });
 
   test(`${name}: a crash after append loses nothing`, async () => {
@@ -78,13 +85,13 @@ for (const [name, backend] of Object.entries(BACKENDS)) {
     const ctx = await backend.context();
     const store = backend.make(dir, ctx);
     await store.open(NOW);
-    store.attach({ events() {}, signals() {}, balances() {} });
+    store.attach(IGNORE);
     const appended = [];
     for (let i = 0; i < 30; i++) appended.push(store.append(event(i)));
     await backend.crash(store);
     const again = backend.make(dir, ctx);
     const back = await again.open(NOW);
-    again.attach({ events() {}, signals() {}, balances() {} });
+    again.attach(IGNORE);
     const shared = await backend.sharedIds(ctx, again);
     await again.close();
     assert.deepEqual(strip(back), strip(appended));
@@ -100,25 +107,19 @@ for (const [name, backend] of Object.entries(BACKENDS)) {
     for (let i = 0; i < 5; i++) appended.push(store.append(event(i)));
     await backend.crash(store);
     fs.appendFileSync(path.join(dir, 'journal.jsonl'), '{"id":"req-torn:up","ts":');
-    const again = backend.make(dir, ctx);
-    const back = await again.open(NOW);
-    await again.close();
-    assert.deepEqual(strip(back), strip(appended));
+    assert.deepEqual(strip(await reopened(backend, dir, ctx)), strip(appended));
   });
 
   test(`${name}: events past retention are not returned`, async () => {
     const dir = tmpDir();
     const ctx = await backend.context();
-    let store = backend.make(dir, ctx, 35);
+    const store = backend.make(dir, ctx, 35);
     await store.open(NOW);
-    store.attach({ events() {}, signals() {}, balances() {} });
+    store.attach(IGNORE);
     store.append(event(1, NOW - 40 * DAY));
     const recent = store.append(event(2, NOW - DAY));
     await store.close();
-    store = backend.make(dir, ctx, 35);
-    const back = await store.open(NOW);
-    await store.close();
-    assert.deepEqual(strip(back), strip([recent]));
+    assert.deepEqual(strip(await reopened(backend, dir, ctx, 35)), strip([recent]));
   });
 
   test(`${name}: the same event appended twice (a replay) counts once`, async () => {
@@ -126,13 +127,13 @@ for (const [name, backend] of Object.entries(BACKENDS)) {
     const ctx = await backend.context();
     let store = backend.make(dir, ctx);
     await store.open(NOW);
-    store.attach({ events() {}, signals() {}, balances() {} });
+    store.attach(IGNORE);
     store.append(event(7));
     store.append(event(7));
     await backend.crash(store);
     store = backend.make(dir, ctx);
     const back = await store.open(NOW);
-    store.attach({ events() {}, signals() {}, balances() {} });
+    store.attach(IGNORE);
     const shared = await backend.sharedIds(ctx, store);
     await store.close();
     assert.equal(back.length, 1);
@@ -144,7 +145,7 @@ test('postgres: a second instance sees the first one\'s events on open and as th
   const ctx = await BACKENDS.postgres.context();
   const a = BACKENDS.postgres.make(tmpDir(), ctx);
   await a.open(NOW);
-  a.attach({ events() {}, signals() {}, balances() {} });
+  a.attach(IGNORE);
   for (let i = 0; i < 10; i++) a.append(event(i));
   await a.shipper.drain(5000);
   const b = BACKENDS.postgres.make(tmpDir(), ctx);

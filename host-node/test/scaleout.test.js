@@ -69,6 +69,27 @@ async function stopFleet(fleet) {
   }
 }
 
+// A fresh database, one fake upstream and n gateway processes on them, torn down afterwards.
+async function withFleet(n, fn) {
+  const url = await freshDatabaseUrl();
+  const upstream = await new FakeProvider({ name: 'up', latencyMs: 2, limit: 1e9 }).listen(0);
+  const fleet = await startFleet(n, upstream, url);
+  try {
+    await fn({ url, upstream, fleet });
+  } finally {
+    await stopFleet(fleet);
+    await upstream.close();
+  }
+}
+
+// Waits until every live instance reports `expected` used for the package.
+function allCount(what, fleet, expected, timeoutMs, pkg = 'up') {
+  return waitFor(what, async () => {
+    const used = await Promise.all(fleet.filter((inst) => !inst.down).map((inst) => usedOn(inst, pkg)));
+    return used.every((u) => u === expected) || used;
+  }, timeoutMs);
+}
+
 // Closed-loop load spread round-robin over the fleet (instances may be replaced while it runs).
 function startLoad(fleet, workers = 9) {
   const load = { served: new Set(), failures: 0, errors: [], stop: false };
@@ -101,10 +122,7 @@ function startLoad(fleet, workers = 9) {
 }
 
 test('three instances under load agree on used within 1 s, and the total equals the requests served', async (t) => {
-  const url = await freshDatabaseUrl();
-  const upstream = await new FakeProvider({ name: 'up', latencyMs: 2, limit: 1e9 }).listen(0);
-  const fleet = await startFleet(3, upstream, url);
-  try {
+  await withFleet(3, async ({ url, fleet }) => {
     const load = startLoad(fleet);
     // Every 250 ms: what had been served by then must be counted by every instance within 1 s; the
     // lag is measured from that moment.
@@ -137,25 +155,16 @@ test('three instances under load agree on used within 1 s, and the total equals 
     assert.equal(load.failures, 0, load.errors.slice(0, 3).join('; '));
     const served = load.served.size;
     const t0 = Date.now();
-    await waitFor('all instances to count every served request', async () => {
-      const used = await Promise.all(fleet.map((inst) => usedOn(inst)));
-      return used.every((u) => u === served) || used;
-    }, 1000);
+    await allCount('all instances to count every served request', fleet, served, 1000);
     const settleMs = Date.now() - t0;
-    const rows = await sql(url, 'SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM qg_events WHERE status = 200');
+    const rows = await sql(url, 'SELECT count(*)::int AS n FROM qg_events WHERE status = 200');
     assert.equal(rows[0].n, served);
     t.diagnostic(`${served} requests over 3 instances; ${checks} checks under load, worst convergence ${worstLagMs} ms; settled ${settleMs} ms after the load`);
-  } finally {
-    await stopFleet(fleet);
-    await upstream.close();
-  }
+  });
 });
 
 test('kill -9 of one instance under load, then restart: no event lost, none counted twice', async (t) => {
-  const url = await freshDatabaseUrl();
-  const upstream = await new FakeProvider({ name: 'up', latencyMs: 2, limit: 1e9 }).listen(0);
-  const fleet = await startFleet(3, upstream, url);
-  try {
+  await withFleet(3, async ({ url, upstream, fleet }) => {
     const load = startLoad(fleet);
     await waitFor('load to flow', async () => load.served.size >= 150);
     const victim = fleet[1];
@@ -170,66 +179,52 @@ test('kill -9 of one instance under load, then restart: no event lost, none coun
     load.stop = true;
     await load.done;
     assert.equal(load.failures, 0, load.errors.slice(0, 3).join('; '));
-    const ids = new Set((await sql(url, 'SELECT id FROM qg_events WHERE status = 200')).map((r) => r.id));
     await waitFor('every received response to be in the shared ledger', async () => {
       const now = new Set((await sql(url, 'SELECT id FROM qg_events WHERE status = 200')).map((r) => r.id));
-      for (const id of now) ids.add(id);
       return [...load.served].every((id) => now.has(id)) || `${[...load.served].filter((id) => !now.has(id)).length} missing`;
     }, 3000);
     const total = (await sql(url, 'SELECT count(*)::int AS n FROM qg_events WHERE status = 200'))[0].n;
     // Requests cut by the kill may be counted (their event was durable) but were never received.
     assert.ok(total >= load.served.size && total <= load.served.size + 9, `${total} stored vs ${load.served.size} received`);
-    await waitFor('every instance to count exactly what the shared ledger holds', async () => {
-      const used = await Promise.all(fleet.map((inst) => usedOn(inst)));
-      return used.every((u) => u === total) || used;
-    }, 2000);
+    await allCount('every instance to count exactly what the shared ledger holds', fleet, total, 2000);
     t.diagnostic(`${load.served.size} received (${servedAtKill} before the kill), ${total} stored, each instance counts ${total}`);
-  } finally {
-    await stopFleet(fleet);
-    await upstream.close();
-  }
+  });
 });
 
 test('PostgreSQL stopped for 10 s under load: every request is served, /health says degraded, totals are exact after', async (t) => {
-  const url = await freshDatabaseUrl();
-  const upstream = await new FakeProvider({ name: 'up', latencyMs: 2, limit: 1e9 }).listen(0);
-  const fleet = await startFleet(3, upstream, url);
-  try {
-    const load = startLoad(fleet, 6);
-    await waitFor('load to flow', async () => load.served.size >= 100);
-    server.stop('fast');
-    const outageStart = load.served.size;
-    await waitFor('instances to report degraded', async () => {
-      const h = await Promise.all(fleet.map((inst) => getJson(`${inst.url}/health`)));
-      return h.every((x) => x.status === 'degraded' && x.ledger.connected === false) || h.map((x) => x.status);
-    }, 8000);
-    await sleep(10000 - 0);
-    const servedDuringOutage = load.served.size - outageStart;
-    server.start();
-    const t0 = Date.now();
-    await sleep(1000);
-    load.stop = true;
-    await load.done;
-    assert.equal(load.failures, 0, load.errors.slice(0, 3).join('; '));
-    assert.ok(servedDuringOutage > 100, `only ${servedDuringOutage} served during the outage`);
-    const served = load.served.size;
-    await waitFor('every instance to catch up exactly', async () => {
-      const used = await Promise.all(fleet.map((inst) => usedOn(inst)));
-      return used.every((u) => u === served) || used;
-    }, 10000);
-    const caughtUpMs = Date.now() - t0;
-    const rows = await sql(url, 'SELECT count(*)::int AS n FROM qg_events WHERE status = 200');
-    assert.equal(rows[0].n, served);
-    await waitFor('health to return to ok', async () => {
-      const h = await Promise.all(fleet.map((inst) => getJson(`${inst.url}/health`)));
-      return h.every((x) => x.status === 'ok') || h.map((x) => x.status);
-    }, 5000);
-    t.diagnostic(`${servedDuringOutage} requests served during the 10 s outage; all ${served} counted everywhere ${caughtUpMs} ms after PostgreSQL restarted`);
-  } finally {
-    if (!server.running) server.start();
-    await stopFleet(fleet);
-    await upstream.close();
-  }
+  await withFleet(3, async ({ url, fleet }) => {
+    try {
+      const load = startLoad(fleet, 6);
+      await waitFor('load to flow', async () => load.served.size >= 100);
+      server.stop('fast');
+      const outageStart = load.served.size;
+      await waitFor('instances to report degraded', async () => {
+        const h = await Promise.all(fleet.map((inst) => getJson(`${inst.url}/health`)));
+        return h.every((x) => x.status === 'degraded' && x.ledger.connected === false) || h.map((x) => x.status);
+      }, 8000);
+      await sleep(10000);
+      const servedDuringOutage = load.served.size - outageStart;
+      server.start();
+      const t0 = Date.now();
+      await sleep(1000);
+      load.stop = true;
+      await load.done;
+      assert.equal(load.failures, 0, load.errors.slice(0, 3).join('; '));
+      assert.ok(servedDuringOutage > 100, `only ${servedDuringOutage} served during the outage`);
+      const served = load.served.size;
+      await allCount('every instance to catch up exactly', fleet, served, 10000);
+      const caughtUpMs = Date.now() - t0;
+      const rows = await sql(url, 'SELECT count(*)::int AS n FROM qg_events WHERE status = 200');
+      assert.equal(rows[0].n, served);
+      await waitFor('health to return to ok', async () => {
+        const h = await Promise.all(fleet.map((inst) => getJson(`${inst.url}/health`)));
+        return h.every((x) => x.status === 'ok') || h.map((x) => x.status);
+      }, 5000);
+      t.diagnostic(`${servedDuringOutage} requests served during the 10 s outage; all ${served} counted everywhere ${caughtUpMs} ms after PostgreSQL restarted`);
+    } finally {
+      if (!server.running) server.start();
+    }
+  });
 });
 
 test('an instance started while PostgreSQL is down serves, then migrates, ships and catches up when it arrives', async () => {
@@ -352,10 +347,7 @@ test('exactly one instance polls balances, its readings reach every instance, an
     .map((h, i) => (h && h.ledger.poller_leader ? i : -1)).filter((i) => i >= 0);
   try {
     await waitFor('one leader', async () => (await leaders()).length === 1 || leaders());
-    await waitFor('the first reading on every instance', async () => {
-      const used = await Promise.all(fleet.map((inst) => usedOn(inst, 'ds')));
-      return used.every((u) => u === 40) || used;
-    }, 5000);
+    await allCount('the first reading on every instance', fleet, 40, 5000, 'ds');
     const before = polls;
     await sleep(3000);
     const rate = (polls - before) / 3;
@@ -370,10 +362,7 @@ test('exactly one instance polls balances, its readings reach every instance, an
     await waitFor('a new leader', async () => (await leaders()).length === 1 || leaders(), 5000);
     const takeoverMs = Date.now() - killedAt;
     balance = '55.00';
-    await waitFor('the new leader\'s reading on the surviving instances', async () => {
-      const used = await Promise.all(fleet.filter((inst) => !inst.down).map((inst) => usedOn(inst, 'ds')));
-      return used.every((u) => u === 45) || used;
-    }, 5000);
+    await allCount('the new leader\'s reading on the surviving instances', fleet, 45, 5000, 'ds');
     t.diagnostic(`poll rate with one leader: ${rate.toFixed(2)}/s at a 1 s interval; a new leader took over ${takeoverMs} ms after kill -9`);
   } finally {
     await stopFleet(fleet);

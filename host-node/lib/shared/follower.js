@@ -61,14 +61,10 @@ class Follower {
   }
 
   // handlers: { events(list), signals(list), balances(list) }; rows seeded before start() were
-  // returned by seed(). Starts listening and the fallback timer.
+  // returned by seed() and are the caller's. Starts listening and the fallback timer; every read
+  // after this point is delivered to the handlers.
   start(handlers) {
     this.handlers = handlers;
-    if (this.early) {
-      const early = this.early;
-      this.early = null;
-      this.deliver(early);
-    }
     this.timer = setInterval(() => this.fetch(), this.intervalMs);
     this.timer.unref?.();
     this.listen();
@@ -145,10 +141,6 @@ class Follower {
   }
 
   deliver({ events, signals, balances }) {
-    if (!this.handlers) {  // seeded before start(): keep for start()
-      this.early = { events, signals, balances };
-      return;
-    }
     this.stats.events += events.length;
     this.stats.signals += signals.length;
     this.stats.balances += balances.length;

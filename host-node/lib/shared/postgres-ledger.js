@@ -79,7 +79,7 @@ class PostgresLedger {
     try {
       const seeded = await this.follower.seed();
       remote = seeded.events;
-      this.follower.early = { events: [], signals: seeded.signals, balances: seeded.balances };
+      this.seededRest = { signals: seeded.signals, balances: seeded.balances };  // handed over by attach()
       this.up();
     } catch (err) {
       this.down(err);
@@ -128,6 +128,11 @@ class PostgresLedger {
 
   // handlers: { events(list), signals(list), balances(list) } for rows other instances commit.
   attach(handlers) {
+    if (this.seededRest) {
+      if (this.seededRest.signals.length) handlers.signals(this.seededRest.signals);
+      if (this.seededRest.balances.length) handlers.balances(this.seededRest.balances);
+      this.seededRest = null;
+    }
     this.follower.start(handlers);
     this.shipper.kick();
     this.heartbeat = setInterval(() => this.beat(), 10000);
