@@ -97,6 +97,24 @@ TEST(EngineHealth, ConnectionFailuresMakeAProviderUnhealthy) {
   EXPECT_FALSE(e.route("m", now + 60000).all_excluded);
 }
 
+// A success replayed late from another instance, taken before the failures, does not clear them.
+TEST(EngineHealth, AnOlderSuccessDoesNotClearNewerFailures) {
+  Engine e = EngineWith(R"({"a":{"provider_id":"a","total_credits":10,"models":["m"]}})");
+  const int64_t now = T("2026-11-28T12:00:00Z");
+  for (int i = 0; i < 3; ++i) e.record_failure("a", "ECONNREFUSED", now + i);
+  e.observe("a", 200, HeaderMap{}, "", 100, now - 1000);  // arrives last, taken first
+  const int64_t later = now + 120000;                      // the cooldown has passed
+  EXPECT_FALSE(e.route("m", later).all_excluded);
+  e.record_failure("a", "ECONNREFUSED", later);            // still unhealthy: a fourth failure cools again
+  EXPECT_TRUE(e.route("m", later + 1).all_excluded);
+
+  Engine f = EngineWith(R"({"a":{"provider_id":"a","total_credits":10,"models":["m"]}})");
+  for (int i = 0; i < 3; ++i) f.record_failure("a", "ECONNREFUSED", now + i);
+  f.observe("a", 200, HeaderMap{}, "", 100, now + 10);    // a newer success clears them
+  f.record_failure("a", "ECONNREFUSED", later);
+  EXPECT_FALSE(f.route("m", later + 1).all_excluded);
+}
+
 TEST(EngineDocuments, QuotasDocumentHasEveryFieldAndCounts) {
   Engine e = EngineWith(R"({"a":{"provider_id":"a","total_credits":10,"expiry_date":"2026-12-01"},
                             "b":{"provider_id":"b","package_type":"daily","limit_per_day":10}})");

@@ -307,6 +307,27 @@ TEST(LearnedLimits, ShortRetryAfterOrSuccessDoesNotTeach) {
   EXPECT_FALSE(StatusOf(e, "q", now + 120001).learned_limit.has_value());
 }
 
+// Another instance's signals arrive late through the shared ledger: a success taken before the
+// rejections does not break their run, and a rejection taken before a success does not extend it.
+TEST(LearnedLimits, LateSignalsFromOtherInstancesAreOrderedByWhenTheyWereTaken) {
+  Engine e = EngineWith(R"({"q":{"provider_id":"qwen","package_type":"daily","limit_per_day":2000}})");
+  for (int i = 0; i < 1200; ++i) e.record_usage(Ev("2026-11-28T09:00:00Z", "qwen", "m"));
+  const int64_t now = T("2026-11-28T12:00:00Z");
+  e.observe("qwen", 429, HeaderMap{}, "", 10, now);
+  e.observe("qwen", 200, HeaderMap{}, "", 10, now - 5000);  // arrives now, taken before the 429
+  e.observe("qwen", 429, HeaderMap{}, "", 10, now + 31000);
+  ASSERT_TRUE(StatusOf(e, "q", now + 31001).learned_limit.has_value());
+
+  Engine f = EngineWith(R"({"q":{"provider_id":"qwen","package_type":"daily","limit_per_day":2000}})");
+  for (int i = 0; i < 1200; ++i) f.record_usage(Ev("2026-11-28T09:00:00Z", "qwen", "m"));
+  f.observe("qwen", 429, HeaderMap{}, "", 10, now);
+  f.observe("qwen", 200, HeaderMap{}, "", 10, now + 40000);
+  f.observe("qwen", 429, HeaderMap{}, "", 10, now + 35000);  // arrives last, taken before the success
+  EXPECT_FALSE(StatusOf(f, "q", now + 40001).learned_limit.has_value());
+  f.observe("qwen", 429, HeaderMap{}, "", 10, now + 80000);  // the run restarted at the success
+  EXPECT_FALSE(StatusOf(f, "q", now + 80001).learned_limit.has_value());
+}
+
 TEST(Properties, RemainingStaysWithinBoundsAndUsedIsTheWeightedSum) {
   Engine e = EngineWith(R"({"w":{"provider_id":"p","package_type":"rolling_window","window_hours":1,"limit_per_window":50,
     "model_weights":{"big":3,"small":0.5}}})");

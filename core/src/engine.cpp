@@ -240,6 +240,7 @@ ProviderHealth& Engine::health_of(const std::string& provider) {
 void Engine::record_failure(const std::string& provider, const std::string& reason, int64_t now) {
   ProviderHealth& h = health_of(provider);
   h.consecutive_failures += 1;
+  h.last_failure_at = std::max(h.last_failure_at, now);
   if (!h.healthy()) {
     const int64_t until = now + config_.default_cooldown_ms;
     if (!h.cooldown_until || *h.cooldown_until < until) {
@@ -270,10 +271,13 @@ ObserveResult Engine::observe(const std::string& provider, int status, const Hea
   ProviderHealth& h = health_of(provider);
   if (latency_ms >= 0 && std::isfinite(latency_ms))
     h.latency_ms = h.latency_ms ? round_to(*h.latency_ms * 0.7 + latency_ms * 0.3, 3) : round_to(latency_ms, 3);
+  // Signals replayed from other instances arrive late and out of order: only a success newer
+  // than the last failure clears the failure count.
   if (status >= 200 && status < 400) {
-    h.consecutive_failures = 0;
+    if (now >= h.last_failure_at) h.consecutive_failures = 0;
   } else if (status == 429 || status == 408 || status >= 500 || status == 0) {
     h.consecutive_failures += 1;
+    h.last_failure_at = std::max(h.last_failure_at, now);
   }
 
   // Windows the provider reported -> the packages whose window they describe.
@@ -341,8 +345,9 @@ ObserveResult Engine::observe(const std::string& provider, int status, const Hea
       if (live.primary && live.primary->observed_at == now) continue;  // the provider told us its count
       const QuotaStatus st = compute_status(p, usage_[i], PackageLive{}, config_.thresholds, now);
       if (st.used >= p.capacity()) continue;
+      if (now < live.last_success_at) continue;  // a newer success already showed there was room
       live.rejections_below_limit += 1;
-      live.last_rejection_at = now;
+      live.last_rejection_at = std::max(live.last_rejection_at, now);
       if (live.rejections_below_limit >= config_.learn_after_rejections) {
         LearnedLimit l;
         l.limit = std::max(1.0, std::floor(st.used));
@@ -359,7 +364,12 @@ ObserveResult Engine::observe(const std::string& provider, int status, const Hea
       }
     }
   } else if (status >= 200 && status < 400) {
-    for (size_t i : pkgs) live_[i].rejections_below_limit = 0;
+    // Only a success newer than the last rejection breaks the run (see last_failure_at).
+    for (size_t i : pkgs) {
+      PackageLive& live = live_[i];
+      live.last_success_at = std::max(live.last_success_at, now);
+      if (now >= live.last_rejection_at) live.rejections_below_limit = 0;
+    }
   }
   return out;
 }

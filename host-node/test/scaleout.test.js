@@ -305,6 +305,8 @@ test('a limit learned from repeated 429s on one instance is learned on the other
   const learned = async (inst) => (await getJson(`${inst.url}/api/quotas`)).packages.find((p) => p.package_id === 'up').learned_limit;
   try {
     for (let i = 0; i < 5; i++) assert.equal(await ask(fleet[i % 2]), 'up');
+    // The learned limit is the local count at the second rejection: both must hold all five first.
+    await allCount('both instances to count the five requests', fleet, 5, 2000);
     upstream.mode = '429-bare';  // no headers that would blame a short per-minute limit
     for (let episode = 0; episode < 2; episode++) {
       await waitFor('the cooldown to pass', async () => Object.keys((await getJson(`${fleet[0].url}/api/quotas`)).cooldowns).length === 0, 3000);

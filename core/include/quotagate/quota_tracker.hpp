@@ -50,7 +50,10 @@ struct PackageLive {
   std::vector<std::optional<ObservedWindow>> secondary;  // parallel to Package::secondary_windows
   std::optional<LearnedLimit> learned;
   int rejections_below_limit = 0;  // consecutive 429s while local used < limit
-  int64_t last_rejection_at = 0;
+  // ms since epoch. Signals from other instances arrive out of order: a success resets the run
+  // only if newer than the last rejection, and a rejection older than the last success is not counted.
+  int64_t last_rejection_at = INT64_MIN;
+  int64_t last_success_at = INT64_MIN;
 };
 
 struct SecondaryStatus {
