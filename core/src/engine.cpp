@@ -38,7 +38,7 @@ void Engine::apply_event(size_t i, const StoredEvent& e) {
   const std::string& model = strings_[e.model];
   if (!p.models.empty() && !p.serves(model)) return;
   const double units = p.weight_for(model) * e.count;
-  record_package_usage(p, usage_[i], e.ts_ms, units, e.cost * e.count, e.tokens_in, e.tokens_out, e.count);
+  record_package_usage(p, usage_[i], e.ts_ms, units, e.cost, e.tokens_in, e.tokens_out, e.count);
   touch(i);
 }
 
@@ -210,15 +210,25 @@ std::string Engine::configure(std::string_view text) {
 }
 
 void Engine::record_usage(const UsageEvent& e) {
-  StoredEvent s{e.ts_ms, intern(e.provider_id), intern(e.model), e.status, e.cost, e.tokens_in, e.tokens_out,
-                e.count > 0 ? e.count : 1};
-  if (events_.empty() || e.ts_ms >= events_.back().ts_ms) {
-    events_.push_back(s);
-  } else {
-    auto at = std::upper_bound(events_.begin(), events_.end(), e.ts_ms,
-                               [](int64_t ts, const StoredEvent& ev) { return ts < ev.ts_ms; });
-    events_.insert(at, s);
+  const double count = e.count > 0 ? e.count : 1;
+  const StoredEvent s{second_floor(e.ts_ms), intern(e.provider_id), intern(e.model), e.status, e.cost * count,
+                      e.tokens_in, e.tokens_out, count};
+  // Merge into the entry of the same second and key; the search walks only that second's entries.
+  auto at = std::upper_bound(events_.begin(), events_.end(), s.ts_ms,
+                             [](int64_t ts, const StoredEvent& ev) { return ts < ev.ts_ms; });
+  bool merged = false;
+  for (auto it = at; it != events_.begin() && (it - 1)->ts_ms == s.ts_ms; --it) {
+    StoredEvent& x = *(it - 1);
+    if (x.provider == s.provider && x.model == s.model && x.status == s.status) {
+      x.cost += s.cost;
+      x.tokens_in += s.tokens_in;
+      x.tokens_out += s.tokens_out;
+      x.count += s.count;
+      merged = true;
+      break;
+    }
   }
+  if (!merged) events_.insert(at, s);
   // Trim raw events past retention in amortised batches.
   const int64_t cutoff = events_.back().ts_ms - config_.event_retention_ms;
   if (events_.size() > 1024 && events_.front().ts_ms < cutoff && events_[events_.size() / 8].ts_ms < cutoff) {
@@ -569,7 +579,7 @@ Json Engine::state_document(int64_t now) const {
   const int64_t since = now - 7 * kMsPerDay;
   for (const auto& e : events_) {
     if (e.ts_ms < since || e.ts_ms > now) continue;
-    events.push_back(Json::array({e.ts_ms, strings_[e.provider], strings_[e.model], e.status, round_to(e.cost, 9),
+    events.push_back(Json::array({e.ts_ms, strings_[e.provider], strings_[e.model], e.status, round_to(e.cost / e.count, 9),
                                   e.tokens_in, e.tokens_out, e.count}));
   }
   doc["recent_events"] = events;

@@ -133,7 +133,7 @@ void record_package_usage(const Package& p, PackageUsage& u, int64_t ts, double 
 int64_t retention_cutoff(const Package& p, const PackageUsage& u) {
   if (u.latest_event_ms == INT64_MIN) return INT64_MIN;
   int64_t cutoff = u.latest_event_ms - max_window_ms(p) - kMsPerHour;
-  if (p.type == PackageType::kCredits && p.last_updated_ms) cutoff = std::min(cutoff, *p.last_updated_ms);
+  if (p.type == PackageType::kCredits && p.last_updated_ms) cutoff = std::min(cutoff, second_floor(*p.last_updated_ms));
   return cutoff;
 }
 
@@ -176,7 +176,10 @@ QuotaStatus compute_status(const Package& p, const PackageUsage& u, const Packag
 
   if (p.type == PackageType::kCredits) {
     s.unit = p.currency;
-    const int64_t anchor = p.last_updated_ms ? *p.last_updated_ms : kNoAnchor;
+    // Usage is filed by second: the snapshot's own second counts as after it (an overcount of at
+    // most that second's requests, never an undercount).
+    const int64_t snapshot_second = p.last_updated_ms ? second_floor(*p.last_updated_ms) : kNoAnchor;
+    const int64_t anchor = snapshot_second == kNoAnchor ? kNoAnchor : snapshot_second - 1;
     s.total = p.total_credits;
     s.used = p.used_credits + u.timeline.cost_in(anchor, now);
     s.remaining = std::max(0.0, s.total - s.used);

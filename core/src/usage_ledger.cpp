@@ -11,13 +11,27 @@ size_t UsageTimeline::upper(int64_t ts) const {
 
 void UsageTimeline::add(int64_t ts, double units, double cost) {
   earliest_ = std::min(earliest_, ts);
-  if (ts_.empty() || ts >= ts_.back()) {
+  if (!ts_.empty() && ts == ts_.back()) {  // the same instant: one entry
+    units_prefix_.back() += units;
+    cost_prefix_.back() += cost;
+    return;
+  }
+  if (ts_.empty() || ts > ts_.back()) {
     ts_.push_back(ts);
     units_prefix_.push_back(units_prefix(ts_.size() - 1) + units);
     cost_prefix_.push_back(cost_prefix(ts_.size() - 1) + cost);
     return;
   }
-  // Out of order (replay from another instance, or a late write): insert and fix the suffix.
+  // Out of order (replay from another instance, or a late write): merge into an entry of the same
+  // instant, else insert; then fix the suffix.
+  const size_t same = static_cast<size_t>(std::lower_bound(ts_.begin(), ts_.end(), ts) - ts_.begin());
+  if (ts_[same] == ts) {
+    for (size_t i = same; i < ts_.size(); ++i) {
+      units_prefix_[i] += units;
+      cost_prefix_[i] += cost;
+    }
+    return;
+  }
   const size_t at = upper(ts);
   ts_.insert(ts_.begin() + static_cast<std::ptrdiff_t>(at), ts);
   units_prefix_.insert(units_prefix_.begin() + static_cast<std::ptrdiff_t>(at), 0.0);

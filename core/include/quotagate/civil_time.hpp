@@ -35,6 +35,14 @@ std::optional<int64_t> ms_from_double(double ms);
 
 inline int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
+// The start of the UTC second holding `ms` (usage is aggregated at 1-second resolution). Never
+// overflows: instants within a second of INT64_MIN map to INT64_MIN.
+inline int64_t second_floor(int64_t ms) {
+  const int64_t r = ms % kMsPerSecond;
+  if (r >= 0) return ms - r;
+  return ms - r >= INT64_MIN + kMsPerSecond ? ms - r - kMsPerSecond : INT64_MIN;
+}
+
 // "2026-11-28T18:55:00.123Z" (always UTC, millisecond precision).
 std::string format_iso_utc(int64_t ms);
 // "2026-11-28"

@@ -84,11 +84,13 @@ class Engine {
   size_t event_count() const { return events_.size(); }
 
  private:
+  // Raw events, kept event_retention_ms to rebuild usage on a catalog reload. One entry per
+  // (second, provider, model, status): ts_ms is second-aligned and the rest are sums.
   struct StoredEvent {
     int64_t ts_ms;
     uint32_t provider, model;  // interned
     int status;
-    double cost;
+    double cost;  // total over the `count` requests (UsageEvent::cost is per request)
     int64_t tokens_in, tokens_out;
     double count;
   };

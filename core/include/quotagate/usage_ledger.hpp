@@ -18,12 +18,16 @@ struct UsageEvent {
   double cost = 0;    // in the provider's package currency
   int64_t tokens_in = 0;
   int64_t tokens_out = 0;
-  double count = 1;   // identical requests this event stands for (the simulator batches; the gateway sends 1)
+  double count = 1;   // requests this event stands for (the simulator batches; the gateway sends 1)
 };
+// The engine files every event under the start of its UTC second (second_floor): windows, resets
+// and fixed-window starts have 1-second resolution, and the requests of one second with the same
+// provider, model and status are held as one entry whatever the request rate.
 
 // Counted usage of one package over time: weighted request units and cost, time-ordered, with
-// absolute prefix sums so that any (from, to] range sum is two binary searches. Old entries are
-// pruned without changing the prefix values of the survivors.
+// absolute prefix sums so that any (from, to] range sum is two binary searches. Events at the same
+// instant share one entry (the engine aggregates at 1-second resolution, so a busy second is one
+// entry, 24 bytes). Old entries are pruned without changing the prefix values of the survivors.
 class UsageTimeline {
  public:
   void add(int64_t ts_ms, double units, double cost);
