@@ -7,13 +7,16 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const autocannon = require('autocannon');
+const { GATEWAY_NODE_FLAGS } = require('../host-node/lib/node-flags');
 
 const DURATION_S = Number(process.env.QG_BENCH_SECONDS || 5);
 const BODY = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
 const TICKS = 100;  // USER_HZ on Linux
 
-function start(script, args) {
-  const child = spawn(process.execPath, [path.join(__dirname, 'servers', script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+// The gateway runs with the flags it ships with; QG_BENCH_NODE_DEFAULTS=1 runs it without them.
+function start(script, args, { stderr = 'inherit' } = {}) {
+  const flags = script === 'gateway.js' && !process.env.QG_BENCH_NODE_DEFAULTS ? GATEWAY_NODE_FLAGS : [];
+  const child = spawn(process.execPath, [...flags, path.join(__dirname, 'servers', script), ...args], { stdio: ['ignore', 'pipe', stderr] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {
@@ -144,7 +147,7 @@ async function runGatewayBench() {
   return rows;
 }
 
-module.exports = { runGatewayBench };
+module.exports = { runGatewayBench, start, rssMb, BODY };
 
 if (require.main === module) {
   runGatewayBench().then((rows) => {

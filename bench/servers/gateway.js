@@ -25,7 +25,12 @@ const { startGateway } = require('../../host-node/lib/serve');
     process.exit(0);
   });
 })();
-process.on('SIGUSR2', () => {
-  const m = process.memoryUsage();
-  process.stderr.write(`MEM ${JSON.stringify(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v / 1048576)])))}\n`);
+// SIGUSR2: memory in MB on stderr, with the engine's wasm memory and SQLite's own allocations.
+process.on('SIGUSR2', async () => {
+  const mb = (v) => Math.round(v / 1048576);
+  const m = Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, mb(v)]));
+  const core = await require('../../host-node/lib/core').loadCore();
+  const SQL = await require('sql.js')();
+  Object.assign(m, { engineWasm: mb(core.HEAP8.length), sqlite: mb(Number(SQL._sqlite3_memory_used())) });
+  process.stderr.write(`MEM ${JSON.stringify(m)}\n`);
 });

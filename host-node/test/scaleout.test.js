@@ -276,7 +276,7 @@ test('a 429 seen by one instance cools the provider on the others', async () => 
     await waitFor('instance 1 to hold up in cooldown', async () => {
       const q = await getJson(`${fleet[1].url}/api/quotas`);
       return Boolean(q.cooldowns.up) || q.cooldowns;
-    }, 1000);
+    }, 5000);
     const received = upstream.received;
     assert.deepEqual(await ask(fleet[1]), { status: 200, provider: 'backup' }, 'instance 1 routes around the cooled provider without trying it');
     assert.equal(upstream.received, received);
@@ -317,7 +317,7 @@ test('a limit learned from repeated 429s on one instance is learned on the other
     await waitFor('instance 1 to learn the same limit', async () => {
       const b = await learned(fleet[1]);
       return (b && b.limit === a.limit && b.rejections === a.rejections) || b;
-    }, 1000);
+    }, 5000);
   } finally {
     await stopFleet(fleet);
     await upstream.close();

@@ -8,6 +8,7 @@ const path = require('node:path');
 const { defaultConfigDir, loadConfig } = require('../config');
 const { InputError } = require('../ledger-jsonl');
 const { stamp } = require('./init-command');
+const { GATEWAY_NODE_FLAGS } = require('../node-flags');
 
 function unitDir() {
   const base = process.env.XDG_CONFIG_HOME || path.join(require('node:os').homedir(), '.config');
@@ -22,7 +23,7 @@ After=network-online.target
 
 [Service]
 Type=simple
-ExecStart=${process.execPath} ${bin} serve --config ${config}
+ExecStart=${process.execPath} ${GATEWAY_NODE_FLAGS.join(' ')} ${bin} serve --config ${config}
 Restart=on-failure
 RestartSec=3
 Environment=NODE_ENV=production
