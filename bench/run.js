@@ -28,7 +28,7 @@ function nativeRows() {
 const fmt = (v) => (v === undefined ? '' : v.toFixed(v < 10 ? 3 : 1));
 
 async function main() {
-  const rows = [...nativeRows(), ...(await runWasmBench())];
+  const rows = [...nativeRows(), ...(await runWasmBench()), ...(await require('./ledger-bench').runLedgerBench())];
   const extra = [];
   if (!process.argv.includes('--core-only')) {
     extra.push(...await require('./browser-sim-bench').runBrowserSimBench().catch((err) => [{ name: 'simulator in Chromium', note: `failed: ${err.message}` }]));

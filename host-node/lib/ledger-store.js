@@ -27,7 +27,7 @@ const loadSql = () => (sqlPromise ??= initSqlJs());
 
 
 class LedgerStore {
-  constructor({ dir, retentionDays = 35, fsync = false, segmentEvents = 50000, log = null }) {
+  constructor({ dir, retentionDays = 35, fsync = false, segmentEvents = 10000, log = null }) {
     this.dir = dir;
     this.retentionMs = retentionDays * DAY_MS;
     this.fsync = fsync;
