@@ -70,3 +70,16 @@ TEST(Simulator, BadScenariosAreErrorValues) {
   EXPECT_NE(simulate_json("[]", R"({"traffic":[{"per_hour":1}]})").find("state"), std::string::npos);
   EXPECT_NE(simulate_json(state, R"({"start":1e300,"traffic":[{"per_hour":1}]})").find("start: expected an ISO-8601 instant"), std::string::npos);
 }
+
+// The state comes from the browser: a hand-edited or corrupt recent event is named, never read
+// with an out-of-range conversion.
+TEST(Simulator, BadRecentEventsAreNamed) {
+  Engine e = EngineWith(R"({"a":{"provider_id":"a","total_credits":1,"models":["m"]}})");
+  Json state = e.state_document(T("2026-11-28T00:00:00Z"));
+  const std::string scenario = R"({"traffic":[{"per_hour":1}]})";
+  for (const char* bad : {R"([1e300,"a","m",200,0,0,0,1])", R"([1795867200000,"a","m",1e300,0,0,0,1])", R"([1795867200000,"a","m",200,0,-1,0,1])",
+                          R"([1795867200000,7,"m",200,0,0,0,1])", R"([1795867200000,"a","m",200,0,0,0,0])", R"("x")"}) {
+    state["recent_events"] = Json::array({Json::array({1795867200000LL, "a", "m", 200, 0.5, 1, 2, 1}), Json::parse(bad)});
+    EXPECT_NE(simulate_json(state.dump(), scenario).find("state.recent_events[1]: expected [ts_ms, provider, model"), std::string::npos) << bad;
+  }
+}

@@ -105,3 +105,16 @@ TEST(UsageResolution, AMillionRequestsInAHundredSecondsAreAHundredEntries) {
   EXPECT_EQ(e.event_count(), 100u);
   EXPECT_EQ(StatusOf(e, "q", t0 + 100000).used, 1000000);
 }
+
+// Instants beyond year +-9999 are corrupt input (a bad row, a hand-edited state): never counted,
+// and no arithmetic on them can overflow.
+TEST(UsageResolution, EventsBeyondYear9999AreIgnored) {
+  Engine e = EngineWith(R"({"w":{"provider_id":"p","package_type":"rolling_window","window_hours":5,"limit_per_window":10},
+                            "c":{"provider_id":"p","total_credits":10}})");
+  for (int64_t ts : {INT64_MIN, INT64_MAX, INT64_MIN + 999, -kMaxInstantMs - 1, kMaxInstantMs + 1})
+    e.record_usage(At(ts, "p", "m", 1));
+  EXPECT_EQ(e.event_count(), 0u);
+  e.record_usage(At(kMaxInstantMs, "p", "m", 1));
+  EXPECT_EQ(e.event_count(), 1u);
+  EXPECT_EQ(StatusOf(e, "c", kMaxInstantMs).used, 1);
+}

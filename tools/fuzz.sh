@@ -10,7 +10,7 @@ cmake --build build-fuzz -j2 >/dev/null
 node tools/fuzz-seeds.js build-fuzz/seeds
 mkdir -p build-fuzz/artifacts
 status=0
-for target in header_parser catalog structured_fields time_parsers; do
+for target in header_parser catalog structured_fields time_parsers usage_events; do
   mkdir -p "build-fuzz/corpus/$target"
   log="build-fuzz/$target.log"
   if build-fuzz/fuzz_$target -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \

@@ -3,6 +3,7 @@
 // Times cross the boundary as JS numbers (ms since the epoch); documents as JSON strings.
 #include <emscripten/bind.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -15,7 +16,12 @@
 
 namespace {
 
-int64_t to_ms(double v) { return std::isfinite(v) ? static_cast<int64_t>(std::llround(v)) : 0; }
+// JS numbers to instants: NaN is 0, anything beyond year +-9999 is clamped there (never cast out of range).
+int64_t to_ms(double v) {
+  if (std::isnan(v)) return 0;
+  const double limit = static_cast<double>(qg::kMaxInstantMs);
+  return static_cast<int64_t>(std::llround(std::max(-limit, std::min(limit, v))));
+}
 std::string error_json(const char* where, const char* what) {
   return qg::dump_json(qg::Json{{"error", std::string(where) + ": " + what}});
 }

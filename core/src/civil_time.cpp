@@ -203,7 +203,7 @@ std::optional<int64_t> parse_http_date(std::string_view text) {
 }
 
 std::optional<int64_t> ms_from_double(double ms) {
-  constexpr double kLimit = 253402300799999.0;  // 9999-12-31T23:59:59.999Z
+  constexpr double kLimit = static_cast<double>(kMaxInstantMs);
   if (!(ms >= -kLimit && ms <= kLimit)) return std::nullopt;  // also NaN
   return static_cast<int64_t>(std::llround(ms));
 }

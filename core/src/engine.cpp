@@ -210,6 +210,7 @@ std::string Engine::configure(std::string_view text) {
 }
 
 void Engine::record_usage(const UsageEvent& e) {
+  if (!is_valid_instant(e.ts_ms)) return;  // corrupt (a bad row, a hand-edited state): never counted
   const double count = e.count > 0 ? e.count : 1;
   const StoredEvent s{second_floor(e.ts_ms), intern(e.provider_id), intern(e.model), e.status, e.cost * count,
                       e.tokens_in, e.tokens_out, count};

@@ -143,13 +143,27 @@ Json run_policy(const Json& state, const Json& catalog, const Scenario& sc, cons
   const std::string err = engine.configure(dump_json(cfg));
   if (!err.empty()) throw bad(err);
   std::vector<std::string> skip_base = sc.disabled_providers;  // for catalog-only states
-  if (state.contains("recent_events") && state["recent_events"].is_array())
-    for (const Json& e : state["recent_events"]) {
-      if (!e.is_array() || e.size() < 7) continue;
+  if (state.contains("recent_events") && state["recent_events"].is_array()) {
+    const Json& recent = state["recent_events"];
+    for (size_t i = 0; i < recent.size(); ++i) {
+      const Json& e = recent[i];
+      // Each field is checked before it is read: converting an out-of-range number is undefined.
+      const auto whole = [&](size_t k, double lo, double hi) {
+        return e[k].is_number_integer() && e[k].get<double>() >= lo && e[k].get<double>() <= hi;
+      };
+      const auto finite = [&](size_t k) { return e[k].is_number() && std::isfinite(e[k].get<double>()); };
+      const bool ok = e.is_array() && (e.size() == 7 || e.size() == 8) &&
+                      whole(0, -static_cast<double>(kMaxInstantMs), static_cast<double>(kMaxInstantMs)) && e[1].is_string() &&
+                      e[2].is_string() && whole(3, 0, 999) && finite(4) && whole(5, 0, 1e15) && whole(6, 0, 1e15) &&
+                      (e.size() == 7 || (finite(7) && e[7].get<double>() > 0));
+      if (!ok)
+        throw bad("state.recent_events[" + std::to_string(i) +
+                  "]: expected [ts_ms, provider, model, status 0..999, cost, tokens_in, tokens_out, count?]");
       UsageEvent ev{e[0].get<int64_t>(), e[1].get<std::string>(), e[2].get<std::string>(), e[3].get<int>(), e[4].get<double>(),
                     e[5].get<int64_t>(), e[6].get<int64_t>(), e.size() > 7 ? e[7].get<double>() : 1.0};
       if (ev.ts_ms <= sc.start) engine.record_usage(ev);
     }
+  }
 
   std::vector<PackageTrack> tracks;
   std::map<std::string, size_t> track_of;

@@ -32,6 +32,10 @@ bool is_leap_year(int64_t y);
 // nullopt otherwise. Every double-to-instant conversion goes through here: casting an out-of-range
 // double to an integer is undefined behaviour.
 std::optional<int64_t> ms_from_double(double ms);
+// Instants the engine accepts: years -9999 .. 9999 (ms). Anything outside is a corrupt input, and
+// arithmetic on it (now - window, ts + retention) could overflow int64.
+constexpr int64_t kMaxInstantMs = 253402300799999;  // 9999-12-31T23:59:59.999Z
+inline bool is_valid_instant(int64_t ms) { return ms >= -kMaxInstantMs && ms <= kMaxInstantMs; }
 
 inline int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
