@@ -28,9 +28,10 @@ function nativeRows() {
 const fmt = (v) => (v === undefined ? '' : v.toFixed(v < 10 ? 3 : 1));
 
 async function main() {
-  const rows = [...nativeRows(), ...(await runWasmBench()), ...(await require('./ledger-bench').runLedgerBench())];
+  const rows = [...nativeRows(), ...(await runWasmBench())];
   const extra = [];
   if (!process.argv.includes('--core-only')) {
+    extra.push(...await require('./ledger-bench').runLedgerBench().catch((err) => [{ name: 'ledger bench', note: `failed: ${err.message}` }]));
     extra.push(...await require('./browser-sim-bench').runBrowserSimBench().catch((err) => [{ name: 'simulator in Chromium', note: `failed: ${err.message}` }]));
     extra.push(...await require('./gateway-bench').runGatewayBench().catch((err) => [{ name: 'gateway bench', note: `failed: ${err.message}` }]));
     extra.push(...await require('./pg-ingest-bench').runPgIngestBench().catch((err) => [{ name: 'postgres ingest bench', note: `failed: ${err.message}` }]));

@@ -1,7 +1,7 @@
 // npm run bench:soak: the memory soak. Sends QG_SOAK_REQUESTS (default 1,000,000) requests at
-// concurrency 32 through the gateway and, in the same run, through the bare node:http proxy on the
-// same fake upstream, then prints each process's RSS (peak and at the end, in MB) and the
-// gateway's heap/external split, and RSS again after 10 s without requests. The target is gateway RSS <= 120 MB after 1M requests.
+// concurrency 32 through the bare node:http proxy and then the gateway, on the same fake upstream,
+// and prints each one's RSS in MB (peak, at the end, and after 10 s without requests) and the
+// gateway's heap/external split. The target is gateway RSS <= 120 MB after 1M requests.
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');

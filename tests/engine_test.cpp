@@ -97,8 +97,9 @@ TEST(EngineHealth, ConnectionFailuresMakeAProviderUnhealthy) {
   EXPECT_FALSE(e.route("m", now + 60000).all_excluded);
 }
 
-// A success replayed late from another instance, taken before the failures, does not clear them.
-TEST(EngineHealth, AnOlderSuccessDoesNotClearNewerFailures) {
+// Signals replayed late from other instances: a success taken before the failures does not clear
+// them, and failures taken before a success do not count.
+TEST(EngineHealth, LateSignalsAreOrderedByWhenTheyWereTaken) {
   Engine e = EngineWith(R"({"a":{"provider_id":"a","total_credits":10,"models":["m"]}})");
   const int64_t now = T("2026-11-28T12:00:00Z");
   for (int i = 0; i < 3; ++i) e.record_failure("a", "ECONNREFUSED", now + i);
@@ -113,6 +114,15 @@ TEST(EngineHealth, AnOlderSuccessDoesNotClearNewerFailures) {
   f.observe("a", 200, HeaderMap{}, "", 100, now + 10);    // a newer success clears them
   f.record_failure("a", "ECONNREFUSED", later);
   EXPECT_FALSE(f.route("m", later + 1).all_excluded);
+
+  // Failures taken before the newest success do not count, however many arrive.
+  Engine g = EngineWith(R"({"a":{"provider_id":"a","total_credits":10,"models":["m"]}})");
+  g.observe("a", 200, HeaderMap{}, "", 100, now);
+  for (int i = 1; i <= 5; ++i) g.record_failure("a", "ECONNREFUSED", now - i);
+  for (int i = 1; i <= 5; ++i) g.observe("a", 503, HeaderMap{}, "", 100, now - i);
+  EXPECT_FALSE(g.route("m", now + 1).all_excluded);
+  for (int i = 1; i <= 3; ++i) g.record_failure("a", "ECONNREFUSED", now + i);
+  EXPECT_TRUE(g.route("m", now + 4).all_excluded);
 }
 
 TEST(EngineDocuments, QuotasDocumentHasEveryFieldAndCounts) {

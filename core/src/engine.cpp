@@ -250,6 +250,7 @@ ProviderHealth& Engine::health_of(const std::string& provider) {
 
 void Engine::record_failure(const std::string& provider, const std::string& reason, int64_t now) {
   ProviderHealth& h = health_of(provider);
+  if (now < h.last_success_at) return;  // a newer success already showed the provider answering
   h.consecutive_failures += 1;
   h.last_failure_at = std::max(h.last_failure_at, now);
   if (!h.healthy()) {
@@ -282,11 +283,11 @@ ObserveResult Engine::observe(const std::string& provider, int status, const Hea
   ProviderHealth& h = health_of(provider);
   if (latency_ms >= 0 && std::isfinite(latency_ms))
     h.latency_ms = h.latency_ms ? round_to(*h.latency_ms * 0.7 + latency_ms * 0.3, 3) : round_to(latency_ms, 3);
-  // Signals replayed from other instances arrive late and out of order: only a success newer
-  // than the last failure clears the failure count.
+  // Signals replayed from other instances arrive late and out of order (see ProviderHealth).
   if (status >= 200 && status < 400) {
+    h.last_success_at = std::max(h.last_success_at, now);
     if (now >= h.last_failure_at) h.consecutive_failures = 0;
-  } else if (status == 429 || status == 408 || status >= 500 || status == 0) {
+  } else if ((status == 429 || status == 408 || status >= 500 || status == 0) && now >= h.last_success_at) {
     h.consecutive_failures += 1;
     h.last_failure_at = std::max(h.last_failure_at, now);
   }

@@ -30,9 +30,11 @@ struct RouterWeights {
 struct ProviderHealth {
   int consecutive_failures = 0;
   int unhealthy_after = 3;
-  // Newest failure seen (ms since epoch). A success observed before it (another instance's,
-  // arriving late through the shared ledger) does not clear the failures.
+  // Newest failure and success seen (ms since epoch). Signals from other instances arrive late
+  // through the shared ledger: a success older than the last failure does not clear the failures,
+  // and a failure older than the last success does not count towards them.
   int64_t last_failure_at = INT64_MIN;
+  int64_t last_success_at = INT64_MIN;
   std::optional<double> latency_ms;  // EWMA of observed latency
   std::optional<int64_t> cooldown_until;
   std::string cooldown_reason;
