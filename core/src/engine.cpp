@@ -357,7 +357,7 @@ ObserveResult Engine::observe(const std::string& provider, int status, const Hea
       if (live.primary && live.primary->observed_at == now) continue;  // the provider told us its count
       const QuotaStatus st = compute_status(p, usage_[i], PackageLive{}, config_.thresholds, now);
       if (st.used >= p.capacity()) continue;
-      if (now < live.last_success_at) continue;  // a newer success already showed there was room
+      if (now < h.last_success_at) continue;  // a newer success already showed there was room
       live.rejections_below_limit += 1;
       live.last_rejection_at = std::max(live.last_rejection_at, now);
       if (live.rejections_below_limit >= config_.learn_after_rejections) {
@@ -376,12 +376,9 @@ ObserveResult Engine::observe(const std::string& provider, int status, const Hea
       }
     }
   } else if (status >= 200 && status < 400) {
-    // Only a success newer than the last rejection breaks the run (see last_failure_at).
-    for (size_t i : pkgs) {
-      PackageLive& live = live_[i];
-      live.last_success_at = std::max(live.last_success_at, now);
-      if (now >= live.last_rejection_at) live.rejections_below_limit = 0;
-    }
+    // Only a success newer than the last rejection breaks the run (see PackageLive).
+    for (size_t i : pkgs)
+      if (now >= live_[i].last_rejection_at) live_[i].rejections_below_limit = 0;
   }
   return out;
 }

@@ -51,9 +51,9 @@ struct PackageLive {
   std::optional<LearnedLimit> learned;
   int rejections_below_limit = 0;  // consecutive 429s while local used < limit
   // ms since epoch. Signals from other instances arrive out of order: a success resets the run
-  // only if newer than the last rejection, and a rejection older than the last success is not counted.
+  // only if newer than the last rejection (and a rejection older than the provider's last success,
+  // ProviderHealth::last_success_at, is not counted).
   int64_t last_rejection_at = INT64_MIN;
-  int64_t last_success_at = INT64_MIN;
 };
 
 struct SecondaryStatus {
