@@ -1,7 +1,9 @@
 // Durable usage ledger on sql.js (SQLite in memory), made durable by us:
-//  - every event is appended to journal.jsonl (one write() per event) before the client's response
-//    completes, so a kill -9 at any moment loses nothing the client received (the OS holds it);
-//    ledger.fsync: true adds an fdatasync per event for power-loss durability;
+//  - every event is appended to journal.jsonl before the client's response completes, so a kill -9
+//    at any moment loses nothing the client received (the OS holds it). Appends are group-committed
+//    (journal-writer.js): one write() per event-loop turn, and the proxy completes a response only
+//    after durable() resolves. ledger.fsync: true adds one fdatasync per such write for power-loss
+//    durability;
 //  - events are stored in SQLite segment files of at most `segmentEvents` rows. Only the newest
 //    segment is open; a checkpoint inserts the pending events in one transaction, exports that one
 //    segment and writes it atomically (unique temp file, fsync, rename, fsync of the directory),
@@ -14,6 +16,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
 const { writeAtomic } = require('./atomic-write');
+const { JournalWriter } = require('./journal-writer');
 const initSqlJs = require('sql.js');
 
 const DAY_MS = 86400000;
@@ -36,6 +39,7 @@ class LedgerStore {
     this.current = null;    // { seq, db, insert, count, dirty }
     this.segments = [];     // [{ seq, maxTs }] of closed segments, for pruning
     this.journalFd = null;
+    this.journal = new JournalWriter({ fsync });
     this.journalPath = path.join(dir, 'journal.jsonl');
     this.pending = [];      // events appended since the last checkpoint
     this.lastCheckpointMs = 0;
@@ -95,6 +99,7 @@ class LedgerStore {
     const known = new Set(events.map((e) => e.id));
     const replayed = this.replayJournal(known, events);
     this.journalFd = fs.openSync(this.journalPath, 'a');
+    this.journal.setFd(this.journalFd);
     if (replayed > 0) this.checkpoint();
     events.sort((a, b) => a.ts - b.ts);
     return events;
@@ -148,13 +153,17 @@ class LedgerStore {
     return replayed;
   }
 
-  // Durable once this returns: the event is in the journal (and queued for the next checkpoint).
+  // Queues the event for the journal and the next checkpoint; it is durable once durable() resolves.
   append(event) {
     const e = { id: event.id || crypto.randomUUID(), ...event };
-    fs.writeSync(this.journalFd, `${JSON.stringify(e)}\n`);
-    if (this.fsync) fs.fdatasyncSync(this.journalFd);
+    this.journal.append(`${JSON.stringify(e)}\n`);
     this.pending.push(e);
     return e;
+  }
+
+  // Resolves once every event appended so far is in the journal file.
+  durable() {
+    return this.journal.durable();
   }
 
   // Moves pending events into SQLite and writes what changed atomically, then empties the journal.
@@ -162,6 +171,7 @@ class LedgerStore {
   // Returns the milliseconds it took.
   checkpoint() {
     const t0 = process.hrtime.bigint();
+    if (this.journalFd !== null) this.journal.flush();  // the file must hold what is queued before it is emptied
     let i = 0;
     while (i < this.pending.length) {
       const seg = this.current;
@@ -224,6 +234,7 @@ class LedgerStore {
     this.checkpoint();
     fs.closeSync(this.journalFd);
     this.journalFd = null;
+    this.journal.setFd(null);
     this.current.insert.free();
     this.current.db.close();
   }

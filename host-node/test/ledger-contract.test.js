@@ -1,5 +1,5 @@
 // One test suite, two ledger backends: the embedded sql.js store and the PostgreSQL store must
-// both keep every appended event across a clean restart and a crash, skip only a torn last line,
+// both keep every appended event across a clean restart and a crash after durable() resolved, skip only a torn last line,
 // drop what is past retention, and count a replayed event once.
 'use strict';
 const test = require('node:test');
@@ -88,6 +88,7 @@ for (const [name, backend] of Object.entries(BACKENDS)) {
     store.attach(IGNORE);
     const appended = [];
     for (let i = 0; i < 30; i++) appended.push(store.append(event(i)));
+    await store.durable();
     await backend.crash(store);
     const again = backend.make(dir, ctx);
     const back = await again.open(NOW);
@@ -105,6 +106,7 @@ for (const [name, backend] of Object.entries(BACKENDS)) {
     await store.open(NOW);
     const appended = [];
     for (let i = 0; i < 5; i++) appended.push(store.append(event(i)));
+    await store.durable();
     await backend.crash(store);
     fs.appendFileSync(path.join(dir, 'journal.jsonl'), '{"id":"req-torn:up","ts":');
     assert.deepEqual(strip(await reopened(backend, dir, ctx)), strip(appended));
@@ -130,6 +132,7 @@ for (const [name, backend] of Object.entries(BACKENDS)) {
     store.attach(IGNORE);
     store.append(event(7));
     store.append(event(7));
+    await store.durable();
     await backend.crash(store);
     store = backend.make(dir, ctx);
     const back = await store.open(NOW);

@@ -6,6 +6,7 @@
 'use strict';
 const fs = require('node:fs');
 const { writeAtomic } = require('../atomic-write');
+const { JournalWriter } = require('../journal-writer');
 
 // Shipped lines still in the file before it is rewritten without them (bounded file growth under
 // sustained load, where the outbox is never empty at the end of a shipment).
@@ -17,6 +18,7 @@ class Outbox {
     this.pending = [];
     this.shippedInFile = 0;
     this.fd = null;
+    this.writer = new JournalWriter({ fsync });
     this.pendingSince = Date.now();  // wall-clock ms when the outbox last went from empty to not
   }
 
@@ -43,15 +45,20 @@ class Outbox {
     return this.pending.length;
   }
 
+  // Queued for the file (group commit: journal-writer.js); durable once durable() resolves.
   append(event) {
     if (this.pending.length === 0) this.pendingSince = Date.now();
-    fs.writeSync(this.fd, `${JSON.stringify(event)}\n`);
-    if (this.fsync) fs.fdatasyncSync(this.fd);
+    this.writer.append(`${JSON.stringify(event)}\n`);
     this.pending.push(event);
+  }
+
+  durable() {
+    return this.writer.durable();
   }
 
   // The first n pending events are committed in PostgreSQL.
   shipped(n) {
+    this.writer.flush();  // the file must hold what is queued before it is cut or rewritten
     this.pending.splice(0, n);
     this.shippedInFile += n;
     if (this.pending.length === 0) {
@@ -64,16 +71,22 @@ class Outbox {
 
   // Replaces the file with exactly the pending events (atomic), and reopens it for appending.
   rewrite() {
-    if (this.fd !== null) fs.closeSync(this.fd);
+    if (this.fd !== null) {
+      this.writer.flush();
+      fs.closeSync(this.fd);
+    }
     writeAtomic(this.file, this.pending.map((e) => `${JSON.stringify(e)}\n`).join(''));
     this.fd = fs.openSync(this.file, 'a');
+    this.writer.setFd(this.fd);
     this.shippedInFile = 0;
   }
 
   close() {
     if (this.fd === null) return;
+    this.writer.flush();
     fs.closeSync(this.fd);
     this.fd = null;
+    this.writer.setFd(null);
   }
 }
 

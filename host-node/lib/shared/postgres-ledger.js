@@ -1,7 +1,7 @@
 // The PostgreSQL ledger backend (ledger.backend: postgres): the same interface as LedgerStore
 // (open, append, checkpoint, prune, close, pending, health) plus the shared view of the fleet.
-//  - append(): the event goes to the local journal (LedgerStore, durable before the response
-//    completes, no network on the request path) and to the outbox; the Shipper moves the outbox
+//  - append(): the event goes to the local journal (LedgerStore; durable() resolves before the
+//    response completes, no network on the request path) and to the outbox; the Shipper moves the outbox
 //    to PostgreSQL in batches.
 //  - open(): returns our own events from the local store plus every other instance's events
 //    within retention from PostgreSQL. With PostgreSQL down it returns our own and catches up later.
@@ -153,6 +153,11 @@ class PostgresLedger {
     this.outbox.append(e);
     this.shipper.kick();
     return e;
+  }
+
+  // Resolves once every event appended so far is in both the local journal and the outbox file.
+  durable() {
+    return Promise.all([this.local.durable(), this.outbox.durable()]);
   }
 
   // A header reading, 429 or failure, for the other instances' engines. headers/body must be
