@@ -1,6 +1,7 @@
 // Gateway vs a bare node:http reverse proxy on the same fake upstream, in the same run (this
 // machine is shared and noisy: only same-run ratios mean anything). Loads each with autocannon at
-// concurrency 1 and 32 and reads the server process's CPU time from /proc to get CPU us/request.
+// concurrency 32 and with sequential requests at concurrency 1, in interleaved rounds, and reads
+// the server process's CPU time from /proc to get CPU us/request.
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
@@ -9,7 +10,8 @@ const { spawn } = require('node:child_process');
 const autocannon = require('autocannon');
 const { GATEWAY_NODE_FLAGS } = require('../host-node/lib/node-flags');
 
-const DURATION_S = Number(process.env.QG_BENCH_SECONDS || 5);
+const DURATION_S = Number(process.env.QG_BENCH_SECONDS || 3);  // per server and round
+const ROUNDS = Number(process.env.QG_BENCH_ROUNDS || 5);
 const BODY = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
 const TICKS = 100;  // USER_HZ on Linux
 
@@ -62,18 +64,46 @@ async function sequential(port, seconds) {
   return { requests: { total: samples.length, average: samples.length / seconds }, latency: { p50: pct(0.5) / 1000, p99: pct(0.99) / 1000 }, errors: 0, non2xx: 0 };
 }
 
-async function measure(name, server, connections) {
-  const run = (seconds) => (connections === 1 ? sequential(server.port, seconds) : load(server.port, connections, seconds));
-  await run(1);  // warm-up
+async function measureOnce(server, connections, seconds) {
+  const run = (secs) => (connections === 1 ? sequential(server.port, secs) : load(server.port, connections, secs));
   const cpu0 = server.pid ? cpuMs(server.pid) : 0;
   const extra0 = server.extraCpu ? server.extraCpu() : 0;  // another process this server makes work (PostgreSQL)
-  const r = await run(DURATION_S);
+  const r = await run(seconds);
   const cpu1 = server.pid ? cpuMs(server.pid) : 0;
   const extraCpuMs = server.extraCpu ? server.extraCpu() - extra0 : 0;
   const total = r.requests.total;
-  return { name: `${name}, c=${connections}`, reqPerS: r.requests.average, p50: r.latency.p50 * 1000, p99: r.latency.p99 * 1000,
+  return { reqPerS: r.requests.average, p50: r.latency.p50 * 1000, p99: r.latency.p99 * 1000,
     cpuUsPerReq: server.pid ? ((cpu1 - cpu0) * 1000) / total : null, pgCpuUsPerReq: (extraCpuMs * 1000) / total, errors: r.errors + r.non2xx, total,
     errorDetail: r.errors + r.non2xx ? JSON.stringify({ errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx, codes: r.statusCodeStats }) : '' };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+// The servers are measured in interleaved rounds (A B C, A B C, ...) rather than one long run
+// each, so that a slow spell of this shared machine hits all of them alike; each figure is the
+// median over the rounds, and each ratio is the median of the per-round ratios (adjacent runs).
+async function measureRounds(servers, connections, rounds, seconds) {
+  const perServer = Object.fromEntries(Object.keys(servers).map((k) => [k, []]));
+  for (const s of Object.values(servers)) await measureOnce(s, connections, 1);  // warm-up
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, s] of Object.entries(servers)) perServer[name].push(await measureOnce(s, connections, seconds));
+  }
+  const out = {};
+  for (const [name, runs] of Object.entries(perServer)) {
+    const pick = (k) => median(runs.map((r) => r[k]));
+    out[name] = { runs, reqPerS: pick('reqPerS'), p50: pick('p50'), p99: pick('p99'), cpuUsPerReq: runs[0].cpuUsPerReq === null ? null : pick('cpuUsPerReq'),
+      pgCpuUsPerReq: pick('pgCpuUsPerReq'), errors: runs.reduce((a, r) => a + r.errors, 0), total: runs.reduce((a, r) => a + r.total, 0),
+      errorDetail: runs.map((r) => r.errorDetail).filter(Boolean).join(' ') };
+  }
+  return out;
+}
+
+// Median over rounds of a per-round figure computed from two servers' runs of that round.
+function pairedMedian(a, b, f) {
+  return median(a.runs.map((r, i) => f(r, b.runs[i])));
 }
 
 // CPU of a PostgreSQL cluster: the postmaster and all its backends (ms).
@@ -105,38 +135,40 @@ async function runGatewayBench() {
   }
   const rows = [];
   try {
-    const servers = {
+    const labels = { direct: 'direct to upstream', bare: 'bare node:http proxy', gateway: 'quotagate gateway', gatewayPg: 'quotagate gateway, postgres ledger' };
+    const all = {
       direct: { port: upstream.port, pid: upstream.child.pid },
       bare: { port: bare.port, pid: bare.child.pid },
       gateway: { port: gateway.port, pid: gateway.child.pid },
       ...(gatewayPg ? { gatewayPg: { port: gatewayPg.port, pid: gatewayPg.child.pid, extraCpu: () => clusterCpuMs(pg) } } : {}),
     };
-    const labels = { direct: 'direct to upstream', bare: 'bare node:http proxy', gateway: 'quotagate gateway', gatewayPg: 'quotagate gateway, postgres ledger' };
     const results = {};
     for (const c of [1, 32]) {
-      for (const [name, s] of Object.entries(servers)) {
-        if (name === 'direct' && c === 32) continue;
-        results[`${name}${c}`] = await measure(labels[name], s, c);
-      }
+      const servers = { ...all };
+      if (c === 32) delete servers.direct;
+      const r = await measureRounds(servers, c, ROUNDS, DURATION_S);
+      for (const [name, v] of Object.entries(r)) results[`${name}${c}`] = { ...v, name: `${labels[name]}, c=${c}` };
     }
     const fmtRow = (r, note) => ({ name: r.name, mean: r.cpuUsPerReq ?? undefined, p50: r.p50, p99: r.p99,
       note: `${Math.round(r.reqPerS)} req/s${r.cpuUsPerReq !== null ? ' (mean col = CPU us/req)' : ''}${r.errors ? `, ${r.errors} errors ${r.errorDetail}` : ''}${note ? `; ${note}` : ''}` });
+    const cpuRatio = (a, b) => pairedMedian(a, b, (x, y) => x.cpuUsPerReq / y.cpuUsPerReq).toFixed(2);
+    const addedP50 = (a) => pairedMedian(a, results.direct1, (x, y) => x.p50 - y.p50).toFixed(0);
     rows.push(fmtRow(results.direct1));
-    rows.push(fmtRow(results.bare1, `adds ${(results.bare1.p50 - results.direct1.p50).toFixed(0)} us p50 over direct`));
-    rows.push(fmtRow(results.gateway1, `adds ${(results.gateway1.p50 - results.direct1.p50).toFixed(0)} us p50 over direct; CPU ${(results.gateway1.cpuUsPerReq / results.bare1.cpuUsPerReq).toFixed(2)}x bare`));
+    rows.push(fmtRow(results.bare1, `adds ${addedP50(results.bare1)} us p50 over direct`));
+    rows.push(fmtRow(results.gateway1, `adds ${addedP50(results.gateway1)} us p50 over direct (target <= 300); CPU ${cpuRatio(results.gateway1, results.bare1)}x bare (target <= 1.5)`));
     if (results.gatewayPg1) {
       const r = results.gatewayPg1;
-      rows.push(fmtRow(r, `adds ${(r.p50 - results.gateway1.p50).toFixed(0)} us p50 over the embedded ledger; CPU ${(r.cpuUsPerReq / results.gateway1.cpuUsPerReq).toFixed(2)}x embedded, ` +
-        `${(r.cpuUsPerReq / results.bare1.cpuUsPerReq).toFixed(2)}x bare; PostgreSQL ${r.pgCpuUsPerReq.toFixed(0)} us CPU/req`));
+      rows.push(fmtRow(r, `adds ${pairedMedian(r, results.gateway1, (x, y) => x.p50 - y.p50).toFixed(0)} us p50 over the embedded ledger; CPU ${cpuRatio(r, results.gateway1)}x embedded, ` +
+        `${cpuRatio(r, results.bare1)}x bare; PostgreSQL ${r.pgCpuUsPerReq.toFixed(0)} us CPU/req`));
     }
     rows.push(fmtRow(results.bare32));
-    rows.push(fmtRow(results.gateway32, `CPU ${(results.gateway32.cpuUsPerReq / results.bare32.cpuUsPerReq).toFixed(2)}x bare`));
+    rows.push(fmtRow(results.gateway32, `CPU ${cpuRatio(results.gateway32, results.bare32)}x bare (target <= 1.5)`));
     if (results.gatewayPg32) {
       const r = results.gatewayPg32;
-      rows.push(fmtRow(r, `CPU ${(r.cpuUsPerReq / results.gateway32.cpuUsPerReq).toFixed(2)}x embedded, ${(r.cpuUsPerReq / results.bare32.cpuUsPerReq).toFixed(2)}x bare; ` +
+      rows.push(fmtRow(r, `CPU ${cpuRatio(r, results.gateway32)}x embedded, ${cpuRatio(r, results.bare32)}x bare; ` +
         `PostgreSQL ${r.pgCpuUsPerReq.toFixed(0)} us CPU/req`));
     }
-    const served = Object.values(results).filter((r) => r.name.startsWith('quotagate')).reduce((a, r) => a + r.total, 0);
+    const served = Object.entries(results).filter(([k]) => k.startsWith('gateway') && !k.startsWith('gatewayPg')).reduce((a, [, r]) => a + r.total, 0);
     rows.push({ name: 'quotagate gateway RSS after the runs', note: `${rssMb(gateway.child.pid).toFixed(1)} MB after ${served} requests (+ warm-ups)` });
   } finally {
     for (const s of [upstream, bare, gateway, gatewayPg]) if (s) s.child.kill('SIGKILL');

@@ -1,9 +1,12 @@
 // The gateway as benchmarked: one provider (the bench upstream), one daily package, default
-// durability (journal write per request, checkpoints every 5 s). argv[2] = upstream port,
+// durability (group-committed journal, checkpoints every 5 s) and default logging (one info line
+// per request through the gateway's own log destination, here a file in the data dir as with
+// `npm start > file`; QG_BENCH_LOG_LEVEL overrides the level). argv[2] = upstream port,
 // argv[3] = data dir, argv[4] (optional) = a PostgreSQL URL: the shared ledger backend.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
+const { logDestination } = require('../../host-node/lib/log-destination');
 const { normalise } = require('../../host-node/lib/config');
 const { startGateway } = require('../../host-node/lib/serve');
 
@@ -14,11 +17,11 @@ const { startGateway } = require('../../host-node/lib/serve');
   fs.writeFileSync(path.join(metadata, 'packages', 'catalog.v1.json'), JSON.stringify({ schema_version: 1,
     packages: { up: { provider_id: 'up', package_type: 'daily', limit_per_day: 1e9, models: ['*'] } } }));
   const config = normalise({
-    server: { port: 0 }, metadata_dir: metadata, log_level: process.env.QG_BENCH_LOG ? 'info' : 'warn',
+    server: { port: 0 }, metadata_dir: metadata, log_level: process.env.QG_BENCH_LOG_LEVEL || 'info',
     providers: [{ name: 'up', base_url: `http://127.0.0.1:${port}/v1`, api_key: 'sk-bench', models: ['*'] }],
     ledger: { dir: path.join(dir, 'ledger'), ...(pgUrl ? { backend: 'postgres', postgres: { url: pgUrl } } : {}) },
   }, path.join(dir, 'config.yaml'));
-  const gw = await startGateway({ config, logStream: fs.createWriteStream(process.env.QG_BENCH_LOG || '/dev/null') });
+  const gw = await startGateway({ config, logStream: logDestination(path.join(dir, 'gateway.log')) });
   process.stdout.write(`READY ${gw.port}\n`);
   process.on('SIGINT', async () => {
     await gw.close();

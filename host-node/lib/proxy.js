@@ -45,8 +45,8 @@ function usageFromJson(kind, json) {
 }
 
 class Proxy {
-  constructor({ engine, providers, ledger, metrics, log, redactor, maxAttempts = 4, now = Date.now }) {
-    Object.assign(this, { engine, ledger, metrics, log, redactor, maxAttempts, now });
+  constructor({ engine, providers, ledger, metrics, log, requestLog = log, redactor, maxAttempts = 4, now = Date.now }) {
+    Object.assign(this, { engine, ledger, metrics, log, requestLog, redactor, maxAttempts, now });
     this.providers = new Map(providers.map((p) => [p.name, p]));
     // Each provider's two endpoints as undici dispatches them (origin + path), resolved once.
     this.endpoints = new Map(providers.map((p) => [p.name, { openai: endpointOf(p.base_url, '/chat/completions'), anthropic: endpointOf(p.base_url, '/v1/messages') }]));
@@ -61,6 +61,7 @@ class Proxy {
   // only): failures and rejections always, readings from successful responses at most every
   // SHARE_READING_EVERY_MS per provider (each one carries the provider's whole count), and the
   // first success after a failure so that the others reset their failure counts too.
+  // headers: the header lines as text or as a Buffer of them.
   share(kind, provider, { status = 0, headers = '', body = '', latency = -1, reason = '', dialect = 'none' } = {}) {
     if (!this.sharing) return;
     const ts = this.now();
@@ -72,7 +73,7 @@ class Proxy {
     }
     this.lastShared.set(provider, { at: ts, failure });
     this.ledger.shareSignal({ kind, provider_id: provider, ts, status, latency_ms: latency, reason: this.redactor.text(reason),
-      headers: this.redactor.text(headers.replace(/^set-cookie:.*\n/gim, '')), body: this.redactor.text(body.slice(0, SHARED_BODY_LIMIT)) });
+      headers: this.redactor.text(String(headers).replace(/^set-cookie:.*\n/gim, '')), body: this.redactor.text(body.slice(0, SHARED_BODY_LIMIT)) });
   }
 
   recordFailure(provider, reason) {
@@ -185,11 +186,17 @@ class Proxy {
       this.appendEvent({ requestId, provider, model: decision.model, status: 0, usage: null, sentAt });
       return { done: false, status: 0, reason };
     }
-    const { status, headersText: hdrs } = head;
+    const { status, headers: hdrs } = head;
     const latency = Date.now() - t0;
-    this.metrics.upstream.observe({ provider: provider.name, status: String(status) }, latency / 1000);
+    // What the engine learns from a successful response's headers. On the success paths it learns
+    // after the client has its answer, in the same synchronous step as the response's end.
+    const learn = () => {
+      this.metrics.upstream.observe({ provider: provider.name, status: String(status) }, latency / 1000);
+      this.observe(provider.name, status, hdrs, '', latency);
+    };
 
     if (status >= 400) {
+      this.metrics.upstream.observe({ provider: provider.name, status: String(status) }, latency / 1000);
       let text = '';
       try {
         text = await exchange.readAll(MAX_UPSTREAM_ERROR_BODY, { truncate: true });
@@ -200,7 +207,6 @@ class Proxy {
       // A client-side error (400, 404, 422 ...): the request itself is wrong; pass the provider's word on.
       throw new ClientError(status, `${provider.name}: ${this.redactor.text(extractMessage(text)) || `HTTP ${status}`}`, 'upstream_rejected');
     }
-    this.observe(provider.name, status, hdrs, '', latency);
     res.setHeader('x-quotagate-provider', provider.name);
     if (decision.packageId) res.setHeader('x-quotagate-package', decision.packageId);
     res.setHeader('x-quotagate-model', decision.model);
@@ -210,6 +216,7 @@ class Proxy {
       try {
         text = await exchange.readAll(MAX_UPSTREAM_BODY);
       } catch (err) {
+        learn();
         if (client.gone) {
           this.appendEvent({ requestId, provider, model: decision.model, status: 499, usage: null, sentAt });
           return { done: true, status: 499, reason: 'client went away' };
@@ -222,16 +229,19 @@ class Proxy {
       try {
         json = JSON.parse(text);
       } catch {
+        learn();
         this.recordFailure(provider.name, 'malformed JSON');
         this.appendEvent({ requestId, provider, model: decision.model, status: 502, usage: null, sentAt });
         return { done: false, status: 502, reason: 'malformed upstream JSON' };
       }
-      this.appendEvent({ requestId, provider, model: decision.model, status, usage: usageFromJson(kind, json), sentAt });
-      this.metrics.requests.inc({ endpoint: kind, provider: provider.name, status: String(status) });
+      const event = this.ledgerEvent({ requestId, provider, model: decision.model, status, usage: usageFromJson(kind, json), sentAt });
       await this.ledger.durable();
       // Plain node:http methods: this also runs on the fast path, outside express.
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
       res.end(text);
+      learn();
+      this.countUsage(event);
+      this.metrics.requests.inc({ endpoint: kind, provider: provider.name, status: String(status) });
       return { done: true, status };
     }
 
@@ -242,6 +252,7 @@ class Proxy {
     res.setHeader('cache-control', 'no-cache');
     res.setHeader('x-accel-buffering', 'no');
     res.flushHeaders();
+    learn();
     const decoder = new TextDecoder();
     let streamStatus = 200;
     try {
@@ -268,23 +279,34 @@ class Proxy {
     return { done: true, status: streamStatus };
   }
 
-  // ts is when the request was sent upstream: a provider reading taken from this response already
-  // includes it, and the engine adds only events after a reading.
-  appendEvent({ requestId, provider, model, status, usage, sentAt }) {
-    const u = usage || { tokens_in: 0, tokens_out: 0, cost: null };
-    const cost = usage ? costOf(provider, u) : 0;
-    const ts = sentAt;
-    const event = { id: `${requestId}:${provider.name}`, ts, provider_id: provider.name, model, status, cost, tokens_in: u.tokens_in, tokens_out: u.tokens_out };
-    this.ledger.append(event);  // durable before the response completes
-    this.engine.recordUsage(ts, provider.name, model, status, cost, u.tokens_in, u.tokens_out);
+  // One usage event, into the ledger and the engine.
+  appendEvent(args) {
+    this.countUsage(this.ledgerEvent(args));
   }
 
+  // Queues the event in the ledger (the response completes only after ledger.durable()). Its ts is
+  // when the request was sent upstream: a provider reading taken from this response already
+  // includes it, and the engine adds only events after a reading.
+  ledgerEvent({ requestId, provider, model, status, usage, sentAt }) {
+    const u = usage || { tokens_in: 0, tokens_out: 0, cost: null };
+    const event = { id: `${requestId}:${provider.name}`, ts: sentAt, provider_id: provider.name, model, status,
+      cost: usage ? costOf(provider, u) : 0, tokens_in: u.tokens_in, tokens_out: u.tokens_out };
+    this.ledger.append(event);
+    return event;
+  }
+
+  countUsage(e) {
+    this.engine.recordUsage(e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out);
+  }
+
+  // One line per client request. `attempts` lists every upstream attempt when there was more than
+  // one or the answer was an error; a plain success says it all in provider and status.
   logRequest({ requestId, kind, model, decision, attempts, started, status }) {
-    this.log.info({
+    this.requestLog.info({
       request_id: requestId, endpoint: kind, model, status,
       provider: attempts.length ? attempts[attempts.length - 1].provider : null,
       route: decision ? { provider: decision.provider, package: decision.packageId, reason: decision.reason } : null,
-      failovers: Math.max(0, attempts.length - 1), attempts,
+      failovers: Math.max(0, attempts.length - 1), ...(attempts.length > 1 || status >= 400 ? { attempts } : {}),
       latency_ms: Number(process.hrtime.bigint() - started) / 1e6,
     }, 'request');
   }

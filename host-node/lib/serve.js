@@ -14,6 +14,7 @@ const { createApp } = require('./gateway');
 const { createMetrics } = require('./metrics');
 const { Redactor, REDACT_PATHS } = require('./redact');
 const { startDemo } = require('./demo/demo');
+const { logDestination } = require('./log-destination');
 const { isLoopback } = require('./config');
 const { CatalogStore } = require('./catalog-store');
 const { BalancePoller } = require('./poller/poller');
@@ -25,7 +26,12 @@ function catalogPath(metadataDir) {
 
 // options: { config (normalised), demo (bool), dataDir, logStream, now }
 async function startGateway({ config, demo = false, dataDir, logStream, now = Date.now, extraRoutes }) {
-  const log = pino({ level: config.log_level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'quotagate', ...(demo ? { demo: true } : {}) } }, logStream);
+  const logTo = logStream || logDestination(1);
+  const logBase = { service: 'quotagate', ...(demo ? { demo: true } : {}) };
+  const log = pino({ level: config.log_level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: logBase }, logTo);
+  // The per-request line has a fixed shape built by the proxy (no headers, no keys), so it skips
+  // pino's redaction pass, which cost ~5 us per line; same stream, level and base fields.
+  const requestLog = pino({ level: config.log_level, base: logBase }, logTo);
   let demoHandle = null;
   let providers = config.providers;
   let metadataDir = config.metadata_dir;
@@ -72,7 +78,7 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
   log.info({ events: events.length, ms: Date.now() - t0, dir: ledgerDir, backend: ledger.backend }, 'ledger loaded');
 
   const metrics = createMetrics({ quotasDocument: () => app.locals.quotas(), ledgerHealth: () => ledger.health() });
-  const proxy = new Proxy({ engine, providers, ledger, metrics, log, redactor, maxAttempts: config.routing.max_attempts, now });
+  const proxy = new Proxy({ engine, providers, ledger, metrics, log, requestLog, redactor, maxAttempts: config.routing.max_attempts, now });
   const poller = new BalancePoller({ settings: config.quota_poll, store: publishingStore(store, ledger, now), providers, log, redact: (t) => redactor.text(t) });
   const app = createApp({ engine, proxy, config: { ...config, providers }, metrics, log, redactor, demo, now, ledgerHealth: () => ledger.health(), extraRoutes: (a, ctx) => {
     a.locals.catalogError = catalogError;

@@ -3,7 +3,8 @@
 // the response headers arrive raw, so the engine's header text is built without an object in
 // between. Measured on the bench upstream: see docs/performance.md.
 //
-// Life of an exchange: start() dispatches; head() resolves with { status, headersText } (or
+// Life of an exchange: start() dispatches; head() resolves with { status, headers } (headers: the
+// raw header lines as a Buffer, see rawHeadersBuffer) (or
 // rejects with undici's error: ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT ...); then exactly one of
 // readAll(limitBytes) (the whole body as UTF-8 text) or pipeTo(sink) (chunks as they arrive, with
 // backpressure) consumes the body. abort(reason) ends it from our side at any point.
@@ -20,12 +21,20 @@ class BodyTooLarge extends Error {
   }
 }
 
-// undici's raw headers: [name, value, name, value, ...] as Buffers. Names are lower-cased, one
-// "name: value" line per header (repeated headers keep one line each), as the engine reads them.
-function rawHeadersText(raw) {
-  let out = '';
+// undici's raw headers: [name, value, name, value, ...] as Buffers, as "name: value\n" lines in one
+// Buffer (repeated headers keep a line each). The engine takes the bytes as they are (it matches
+// names case-insensitively), so they reach wasm memory with one copy and no UTF-8 re-encoding.
+function rawHeadersBuffer(raw) {
+  let size = 0;
+  for (let i = 0; i + 1 < raw.length; i += 2) size += raw[i].length + raw[i + 1].length + 3;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    out += `${raw[i].toString('latin1').toLowerCase()}: ${raw[i + 1].toString('latin1')}\n`;
+    at += raw[i].copy(out, at);
+    out[at++] = 0x3a;  // ':'
+    out[at++] = 0x20;
+    at += raw[i + 1].copy(out, at);
+    out[at++] = 0x0a;
   }
   return out;
 }
@@ -135,7 +144,7 @@ class UpstreamExchange {
   onHeaders(statusCode, rawHeaders, resume) {
     if (statusCode < 200) return true;  // 1xx: informational, the real head follows
     this.resumeSocket = resume;
-    this.headResolve({ status: statusCode, headersText: rawHeadersText(rawHeaders) });
+    this.headResolve({ status: statusCode, headers: rawHeadersBuffer(rawHeaders) });
     return true;
   }
 
@@ -175,4 +184,4 @@ function endpointOf(baseUrl, suffix) {
   return { origin: u.origin, path: `${u.pathname.replace(/\/+$/, '')}${suffix}` };
 }
 
-module.exports = { UpstreamExchange, endpointOf, rawHeadersText, BodyTooLarge, dispatcher };
+module.exports = { UpstreamExchange, endpointOf, rawHeadersBuffer, BodyTooLarge, dispatcher };
