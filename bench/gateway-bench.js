@@ -8,17 +8,19 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const autocannon = require('autocannon');
-const { GATEWAY_NODE_FLAGS } = require('../host-node/lib/node-flags');
+const { GATEWAY_NODE_FLAGS, GATEWAY_ENV } = require('../host-node/lib/node-flags');
 
 const DURATION_S = Number(process.env.QG_BENCH_SECONDS || 3);  // per server and round
 const ROUNDS = Number(process.env.QG_BENCH_ROUNDS || 5);
 const BODY = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
 const TICKS = 100;  // USER_HZ on Linux
 
-// The gateway runs with the flags it ships with; QG_BENCH_NODE_DEFAULTS=1 runs it without them.
+// The gateway runs with the flags and environment it ships with; QG_BENCH_NODE_DEFAULTS=1 runs it
+// without them.
 function start(script, args, { stderr = 'inherit' } = {}) {
-  const flags = script === 'gateway.js' && !process.env.QG_BENCH_NODE_DEFAULTS ? GATEWAY_NODE_FLAGS : [];
-  const child = spawn(process.execPath, [...flags, path.join(__dirname, 'servers', script), ...args], { stdio: ['ignore', 'pipe', stderr] });
+  const shipped = script === 'gateway.js' && !process.env.QG_BENCH_NODE_DEFAULTS;
+  const child = spawn(process.execPath, [...(shipped ? GATEWAY_NODE_FLAGS : []), path.join(__dirname, 'servers', script), ...args],
+    { stdio: ['ignore', 'pipe', stderr], env: { ...process.env, ...(shipped ? GATEWAY_ENV : {}) } });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {

@@ -42,6 +42,7 @@ class LedgerStore {
     this.journal = new JournalWriter({ fsync });
     this.journalPath = path.join(dir, 'journal.jsonl');
     this.pending = [];      // events appended since the last checkpoint
+    this.backlog = { events: Infinity, handler: null };  // see onBacklog()
     this.lastCheckpointMs = 0;
     this.backend = 'sqljs';
   }
@@ -158,7 +159,13 @@ class LedgerStore {
     const e = { id: event.id || crypto.randomUUID(), ...event };
     this.journal.append(`${JSON.stringify(e)}\n`);
     this.pending.push(e);
+    if (this.pending.length === this.backlog.events && this.backlog.handler) this.backlog.handler();
     return e;
+  }
+
+  // handler() is called (synchronously, from append) when `events` events await a checkpoint.
+  onBacklog(events, handler) {
+    this.backlog = { events, handler };
   }
 
   // Resolves once every event appended so far is in the journal file.

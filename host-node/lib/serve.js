@@ -7,7 +7,6 @@ const path = require('node:path');
 const pino = require('pino');
 const { loadCore } = require('./core');
 const { LedgerStore } = require('./ledger-store');
-const { PostgresLedger } = require('./shared/postgres-ledger');
 const { joinFleet, publishingStore } = require('./shared/fleet');
 const { Proxy } = require('./proxy');
 const { createApp } = require('./gateway');
@@ -19,6 +18,8 @@ const { isLoopback } = require('./config');
 const { CatalogStore } = require('./catalog-store');
 const { BalancePoller } = require('./poller/poller');
 const { catalogValidator } = require('./engine-session');
+
+const CHECKPOINT_EVENTS = 10000;  // events waiting that bring the next checkpoint forward
 
 function catalogPath(metadataDir) {
   return path.join(metadataDir, 'packages', 'catalog.v1.json');
@@ -69,7 +70,8 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
     : `${catalogFile}: not found; quotas are unknown until a catalog is there (see docs/catalog.md)`);
 
   const ledgerOptions = { dir: ledgerDir, retentionDays: config.ledger.retention_days, fsync: config.ledger.fsync, log };
-  const ledger = pgSettings ? new PostgresLedger({ ...ledgerOptions, postgres: pgSettings, now, version: require('../../package.json').version })
+  // The PostgreSQL backend (and the pg driver) is loaded only when configured.
+  const ledger = pgSettings ? new (require('./shared/postgres-ledger').PostgresLedger)({ ...ledgerOptions, postgres: pgSettings, now, version: require('../../package.json').version })
     : new LedgerStore(ledgerOptions);
   const t0 = Date.now();
   const recordEvent = (e) => engine.recordUsage(e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out);
@@ -87,7 +89,11 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
   } });
   const fleet = joinFleet({ ledger, engine, store, poller, log, recordEvent, electionIntervalMs: pgSettings ? pgSettings.election_interval_ms : 0 });
 
-  const checkpointTimer = setInterval(() => {
+  // Checkpoints every checkpoint_interval_s, and sooner once CHECKPOINT_EVENTS are waiting: under
+  // load that bounds both the events held in memory and how long one checkpoint holds the loop.
+  let checkpointQueued = false;
+  const runCheckpoint = () => {
+    checkpointQueued = false;
     try {
       if (ledger.pending.length) {
         const ms = ledger.checkpoint();
@@ -96,7 +102,13 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
     } catch (err) {
       log.error({ err: err.message }, 'ledger checkpoint failed; events stay in the journal');
     }
-  }, config.ledger.checkpoint_interval_s * 1000);
+  };
+  ledger.onBacklog(CHECKPOINT_EVENTS, () => {
+    if (checkpointQueued) return;
+    checkpointQueued = true;
+    setImmediate(runCheckpoint);  // after this turn's journal write, outside any request
+  });
+  const checkpointTimer = setInterval(runCheckpoint, config.ledger.checkpoint_interval_s * 1000);
   checkpointTimer.unref();
   const pruneTimer = setInterval(() => ledger.prune(now()), 6 * 3600 * 1000);
   pruneTimer.unref();

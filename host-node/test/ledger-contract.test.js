@@ -112,6 +112,27 @@ for (const [name, backend] of Object.entries(BACKENDS)) {
     assert.deepEqual(strip(await reopened(backend, dir, ctx)), strip(appended));
   });
 
+  test(`${name}: the backlog handler fires once each time the events awaiting a checkpoint reach the mark`, async () => {
+    const dir = tmpDir();
+    const ctx = await backend.context();
+    const store = backend.make(dir, ctx);
+    await store.open(NOW);
+    store.attach(IGNORE);
+    let calls = 0;
+    store.onBacklog(3, () => { calls++; });
+    store.append(event(1));
+    store.append(event(2));
+    assert.equal(calls, 0);
+    store.append(event(3));
+    assert.equal(calls, 1);
+    store.append(event(4));
+    assert.equal(calls, 1, 'not again until a checkpoint empties the backlog');
+    store.checkpoint();
+    for (let i = 5; i < 8; i++) store.append(event(i));
+    assert.equal(calls, 2);
+    await store.close();
+  });
+
   test(`${name}: events past retention are not returned`, async () => {
     const dir = tmpDir();
     const ctx = await backend.context();

@@ -8,7 +8,7 @@ const path = require('node:path');
 const { defaultConfigDir, loadConfig } = require('../config');
 const { InputError } = require('../ledger-jsonl');
 const { stamp } = require('./init-command');
-const { GATEWAY_NODE_FLAGS } = require('../node-flags');
+const { GATEWAY_NODE_FLAGS, GATEWAY_ENV } = require('../node-flags');
 
 function unitDir() {
   const base = process.env.XDG_CONFIG_HOME || path.join(require('node:os').homedir(), '.config');
@@ -27,6 +27,7 @@ ExecStart=${process.execPath} ${GATEWAY_NODE_FLAGS.join(' ')} ${bin} serve --con
 Restart=on-failure
 RestartSec=3
 Environment=NODE_ENV=production
+${Object.entries(GATEWAY_ENV).map(([k, v]) => `Environment=${k}=${v}`).join('\n')}
 
 [Install]
 WantedBy=default.target

@@ -171,6 +171,10 @@ class PostgresLedger {
     this.shipper?.addBalance(packageId, fields, polledAt);
   }
 
+  onBacklog(events, handler) {
+    this.local.onBacklog(events, handler);
+  }
+
   checkpoint() {
     return this.local.checkpoint();
   }
