@@ -8,9 +8,11 @@
 const fs = require('node:fs');
 
 class JournalWriter {
-  constructor({ fsync = false } = {}) {
+  // onError(err): told of every failed write, also one that no durable() caller was waiting for.
+  constructor({ fsync = false, onError = null } = {}) {
     this.fd = null;
     this.fsync = fsync;
+    this.onError = onError;
     this.queued = [];     // lines (each ending in \n) not yet written
     this.carry = null;    // bytes of a write that failed part-way: the file stays a prefix of the lines
     this.waiters = [];    // { resolve, reject } of durable() calls covering the queued lines
@@ -19,7 +21,10 @@ class JournalWriter {
       this.scheduled = null;
       try {
         this.flush();
-      } catch { /* the waiters were rejected with the error; the next append retries the file */ }
+      } catch (err) {
+        // The waiters were rejected with it; the next append (or durable()) retries the write.
+        if (this.onError) this.onError(err);
+      }
     };
   }
 

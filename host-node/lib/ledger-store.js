@@ -39,7 +39,7 @@ class LedgerStore {
     this.current = null;    // { seq, db, insert, count, dirty }
     this.segments = [];     // [{ seq, maxTs }] of closed segments, for pruning
     this.journalFd = null;
-    this.journal = new JournalWriter({ fsync });
+    this.journal = new JournalWriter({ fsync, onError: (err) => log?.error({ file: this.journalPath, err: err.message }, 'journal write failed; responses wait for it and fail') });
     this.journalPath = path.join(dir, 'journal.jsonl');
     this.pending = [];      // events appended since the last checkpoint
     this.backlog = { events: Infinity, handler: null };  // see onBacklog()

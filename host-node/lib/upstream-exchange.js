@@ -179,9 +179,10 @@ class UpstreamExchange {
 }
 
 // What a provider's base_url resolves to, once per provider: undici dispatches by origin and path.
+// A query in base_url (?api-version=... on some hosts) stays on every call.
 function endpointOf(baseUrl, suffix) {
   const u = new URL(baseUrl);
-  return { origin: u.origin, path: `${u.pathname.replace(/\/+$/, '')}${suffix}` };
+  return { origin: u.origin, path: `${u.pathname.replace(/\/+$/, '')}${suffix}${u.search}` };
 }
 
 module.exports = { UpstreamExchange, endpointOf, rawHeadersBuffer, BodyTooLarge, dispatcher };

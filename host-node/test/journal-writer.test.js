@@ -105,6 +105,7 @@ test('a gateway whose journal cannot be written answers 500, never success', asy
     const r = await postJson(`${gw.url}/v1/chat/completions`, chat('auto'));
     assert.equal(r.status, 500, r.text);
     assert.equal(r.json.error.code, 'internal_error');
+    assert.match(gw.logs.text(), /journal write failed/);
     gw.ledger.journal.setFd(gw.ledger.journalFd);
     const again = await postJson(`${gw.url}/v1/chat/completions`, chat('auto'));
     assert.equal(again.status, 200, 'serves again once the journal can be written');

@@ -18,7 +18,7 @@ class Outbox {
     this.pending = [];
     this.shippedInFile = 0;
     this.fd = null;
-    this.writer = new JournalWriter({ fsync });
+    this.writer = new JournalWriter({ fsync, onError: (err) => log?.error({ file, err: err.message }, 'outbox write failed; responses wait for it and fail') });
     this.pendingSince = Date.now();  // wall-clock ms when the outbox last went from empty to not
   }
 
