@@ -33,7 +33,6 @@ class LedgerStore {
   constructor({ dir, retentionDays = 35, fsync = false, segmentEvents = 10000, log = null }) {
     this.dir = dir;
     this.retentionMs = retentionDays * DAY_MS;
-    this.fsync = fsync;
     this.segmentEvents = segmentEvents;
     this.log = log;
     this.current = null;    // { seq, db, insert, count, dirty }

@@ -14,7 +14,7 @@ const REWRITE_AFTER_SHIPPED = 20000;
 
 class Outbox {
   constructor(file, { fsync = false, log = null } = {}) {
-    Object.assign(this, { file, fsync, log });
+    Object.assign(this, { file, log });
     this.pending = [];
     this.shippedInFile = 0;
     this.fd = null;
