@@ -1,7 +1,7 @@
 // Group commit for an append-only journal file (journal.jsonl, outbox.jsonl). Lines appended
 // during one event-loop turn are written with one write() (plus one fdatasync when `fsync` is
-// set) in the check phase of that turn, and durable() resolves once every line appended before
-// the call is in the file. A response is completed only after durable() resolves, so the
+// set) in the check phase of that turn, or at once when the caller says nothing else can join
+// (durable(true)), and durable() resolves once every line appended before the call is in the file. A response is completed only after durable() resolves, so the
 // guarantee is the one a write per event gave (kill -9 loses nothing a client received; fsync
 // adds power-loss durability), at one syscall per turn instead of one per event.
 'use strict';
@@ -39,8 +39,20 @@ class JournalWriter {
   }
 
   // Resolves when everything appended so far is in the file; rejects with the write error.
-  durable() {
+  // now: write at once instead of at the end of the turn. The caller passes it when nothing else
+  // can join this turn's write (a lone request in flight): waiting for the check phase would cost
+  // one more loop iteration (measured ~10 us of CPU and ~15 us of latency at concurrency 1).
+  durable(now = false) {
     if (!this.queued.length && !this.carry) return Promise.resolve();
+    if (now) {
+      try {
+        this.flush();
+        return Promise.resolve();
+      } catch (err) {
+        if (this.onError) this.onError(err);
+        return Promise.reject(err);
+      }
+    }
     if (!this.scheduled) this.scheduled = setImmediate(this.flushNow);  // a retry after a failed write
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }

@@ -167,9 +167,9 @@ class LedgerStore {
     this.backlog = { events, handler };
   }
 
-  // Resolves once every event appended so far is in the journal file.
-  durable() {
-    return this.journal.durable();
+  // Resolves once every event appended so far is in the journal file (now: see JournalWriter).
+  durable(now = false) {
+    return this.journal.durable(now);
   }
 
   // Moves pending events into SQLite and writes what changed atomically, then empties the journal.

@@ -54,6 +54,7 @@ class Proxy {
     const mismatched = (anthropic) => providers.filter((p) => anthropic !== (p.backend === 'anthropic')).map((p) => p.name);
     this.wrongBackend = { openai: mismatched(false), anthropic: mismatched(true) };
     this.sharing = ledger.backend === 'postgres';
+    this.inflight = 0;  // client requests being served now
     this.lastShared = new Map();  // provider -> { at, failure }
   }
 
@@ -90,12 +91,21 @@ class Proxy {
   // kind: 'openai' (/v1/chat/completions) or 'anthropic' (/v1/messages). Every response, error
   // answers included, is completed only once the usage events appended for it are durable.
   async handle(req, res, kind) {
+    this.inflight++;
     try {
       await this.serve(req, res, kind);
     } catch (err) {
-      await this.ledger.durable();
+      await this.durable();
       throw err;
+    } finally {
+      this.inflight--;
     }
+  }
+
+  // The usage events appended so far are in the journal. Group commit only pays when other
+  // requests can finish in the same event-loop turn; a lone request writes at once.
+  durable() {
+    return this.ledger.durable(this.inflight === 1);
   }
 
   async serve(req, res, kind) {
@@ -235,7 +245,7 @@ class Proxy {
         return { done: false, status: 502, reason: 'malformed upstream JSON' };
       }
       const event = this.ledgerEvent({ requestId, provider, model: decision.model, status, usage: usageFromJson(kind, json), sentAt });
-      await this.ledger.durable();
+      await this.durable();
       // Plain node:http methods: this also runs on the fast path, outside express.
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
       res.end(text);
@@ -274,7 +284,7 @@ class Proxy {
     }
     this.appendEvent({ requestId, provider, model: decision.model, status: streamStatus, usage: tap.usage, sentAt });
     this.metrics.requests.inc({ endpoint: kind, provider: provider.name, status: String(streamStatus) });
-    await this.ledger.durable();
+    await this.durable();
     res.end();
     return { done: true, status: streamStatus };
   }

@@ -60,6 +60,27 @@ test('lines appended in one turn reach the file in one write, and durable() wait
   await writer.durable();  // nothing queued: resolves at once
 });
 
+test('durable(true) writes at once, taking along whatever else was queued', async () => {
+  const j = openJournal();
+  const writer = new JournalWriter();
+  writer.setFd(j.fd);
+  const calls = await counting(j.fd, async () => {
+    writer.append('{"a":1}\n');
+    const batched = writer.durable();
+    writer.append('{"b":2}\n');
+    const now = writer.durable(true);
+    assert.deepEqual(j.lines(), ['{"a":1}', '{"b":2}'], 'written before durable(true) returned');
+    await Promise.all([batched, now]);
+    await new Promise((resolve) => setImmediate(resolve));
+  });
+  assert.equal(calls.write, 1, 'the scheduled group write found nothing left to write');
+  const readOnly = fs.openSync(j.file, 'r');
+  writer.setFd(readOnly);
+  writer.append('{"c":3}\n');
+  await assert.rejects(writer.durable(true), { code: 'EBADF' });
+  fs.closeSync(readOnly);
+});
+
 test('with fsync, each group write is followed by one fdatasync', async () => {
   const j = openJournal();
   const writer = new JournalWriter({ fsync: true });

@@ -52,8 +52,8 @@ class Outbox {
     this.pending.push(event);
   }
 
-  durable() {
-    return this.writer.durable();
+  durable(now = false) {
+    return this.writer.durable(now);
   }
 
   // The first n pending events are committed in PostgreSQL.

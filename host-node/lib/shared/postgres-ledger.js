@@ -156,8 +156,8 @@ class PostgresLedger {
   }
 
   // Resolves once every event appended so far is in both the local journal and the outbox file.
-  durable() {
-    return Promise.all([this.local.durable(), this.outbox.durable()]);
+  durable(now = false) {
+    return Promise.all([this.local.durable(now), this.outbox.durable(now)]);
   }
 
   // A header reading, 429 or failure, for the other instances' engines. headers/body must be
