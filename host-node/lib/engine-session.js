@@ -29,11 +29,14 @@ async function engineFromFiles({ catalog, ledger, engineConfig }) {
     }
   }
   if (ledger) {
-    for (const e of readLedgerJsonl(ledger, (s) => parseIso(core, s))) {
-      engine.recordUsage(e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out);
-    }
+    for (const e of readLedgerJsonl(ledger, (s) => parseIso(core, s))) recordUsageEvent(engine, e);
   }
   return { core, engine, skipped: JSON.parse(loaded.skippedJson) };
+}
+
+// One ledger event ({ts, provider_id, model, status, cost, tokens_in, tokens_out}) into the engine.
+function recordUsageEvent(engine, e) {
+  engine.recordUsage(e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out);
 }
 
 // ISO-8601 -> ms using the engine's own parser (same rules as the catalog); null when invalid.
@@ -55,4 +58,4 @@ function catalogValidator(core, source) {
   };
 }
 
-module.exports = { engineFromFiles, parseIso, catalogValidator, InputError };
+module.exports = { engineFromFiles, parseIso, catalogValidator, recordUsageEvent, InputError };

@@ -6,6 +6,7 @@
 const crypto = require('node:crypto');
 const { SseUsageTap } = require('./sse');
 const { UpstreamExchange, endpointOf } = require('./upstream-exchange');
+const { recordUsageEvent } = require('./engine-session');
 
 const MAX_UPSTREAM_ERROR_BODY = 64 * 1024;  // bytes of a 4xx/5xx body read for its hints
 const MAX_UPSTREAM_BODY = 64 * 1024 * 1024;     // bytes of a non-streamed completion
@@ -200,13 +201,14 @@ class Proxy {
     const latency = Date.now() - t0;
     // What the engine learns from a successful response's headers. On the success paths it learns
     // after the client has its answer, in the same synchronous step as the response's end.
+    const timeToHead = () => this.metrics.upstream.observe({ provider: provider.name, status: String(status) }, latency / 1000);
     const learn = () => {
-      this.metrics.upstream.observe({ provider: provider.name, status: String(status) }, latency / 1000);
+      timeToHead();
       this.observe(provider.name, status, hdrs, '', latency);
     };
 
     if (status >= 400) {
-      this.metrics.upstream.observe({ provider: provider.name, status: String(status) }, latency / 1000);
+      timeToHead();
       let text = '';
       try {
         text = await exchange.readAll(MAX_UPSTREAM_ERROR_BODY, { truncate: true });
@@ -250,7 +252,7 @@ class Proxy {
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
       res.end(text);
       learn();
-      this.countUsage(event);
+      recordUsageEvent(this.engine, event);
       this.metrics.requests.inc({ endpoint: kind, provider: provider.name, status: String(status) });
       return { done: true, status };
     }
@@ -291,7 +293,7 @@ class Proxy {
 
   // One usage event, into the ledger and the engine.
   appendEvent(args) {
-    this.countUsage(this.ledgerEvent(args));
+    recordUsageEvent(this.engine, this.ledgerEvent(args));
   }
 
   // Queues the event in the ledger (the response completes only after ledger.durable()). Its ts is
@@ -303,10 +305,6 @@ class Proxy {
       cost: usage ? costOf(provider, u) : 0, tokens_in: u.tokens_in, tokens_out: u.tokens_out };
     this.ledger.append(event);
     return event;
-  }
-
-  countUsage(e) {
-    this.engine.recordUsage(e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out);
   }
 
   // One line per client request. `attempts` lists every upstream attempt when there was more than

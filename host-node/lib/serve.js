@@ -17,7 +17,7 @@ const { logDestination } = require('./log-destination');
 const { isLoopback } = require('./config');
 const { CatalogStore } = require('./catalog-store');
 const { BalancePoller } = require('./poller/poller');
-const { catalogValidator } = require('./engine-session');
+const { catalogValidator, recordUsageEvent } = require('./engine-session');
 
 const CHECKPOINT_EVENTS = 10000;  // events waiting that bring the next checkpoint forward
 
@@ -74,7 +74,7 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
   const ledger = pgSettings ? new (require('./shared/postgres-ledger').PostgresLedger)({ ...ledgerOptions, postgres: pgSettings, now, version: require('../../package.json').version })
     : new LedgerStore(ledgerOptions);
   const t0 = Date.now();
-  const recordEvent = (e) => engine.recordUsage(e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out);
+  const recordEvent = (e) => recordUsageEvent(engine, e);
   const events = await ledger.open(now());
   for (const e of events) recordEvent(e);
   log.info({ events: events.length, ms: Date.now() - t0, dir: ledgerDir, backend: ledger.backend }, 'ledger loaded');

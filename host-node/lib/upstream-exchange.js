@@ -185,4 +185,4 @@ function endpointOf(baseUrl, suffix) {
   return { origin: u.origin, path: `${u.pathname.replace(/\/+$/, '')}${suffix}${u.search}` };
 }
 
-module.exports = { UpstreamExchange, endpointOf, rawHeadersBuffer, BodyTooLarge, dispatcher };
+module.exports = { UpstreamExchange, endpointOf, rawHeadersBuffer };
