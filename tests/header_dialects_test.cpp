@@ -1,6 +1,8 @@
 // Header parser: one test per dialect, built from the providers' documented examples, plus the
 // failure paths (garbage gives nulls and a diagnostic, never a throw).
 #include "quotagate/header_parser.hpp"
+#include "quotagate/catalog.hpp"
+#include "quotagate/text.hpp"
 #include "test_util.hpp"
 
 using namespace qg;
@@ -293,7 +295,8 @@ TEST(HeaderParser, AbsurdInstantsAreIgnoredNotOverflowed) {
   EXPECT_EQ(json.find("-29"), std::string::npos) << json;
   EXPECT_FALSE(s.windows.empty());
   EXPECT_FALSE(s.windows[0].reset_at.has_value());
-  EXPECT_FALSE(s.earliest_retry_at().has_value());
+  // retry-after: 1e300 is a wait like any other: capped at 7 days, and said so.
+  EXPECT_EQ(s.earliest_retry_at(), kNow + qg::kDefaultMaxUpstreamWaitMs);
   EXPECT_EQ(qg::format_iso_utc(INT64_MIN), "0001-01-01T00:00:00.000Z");
   EXPECT_EQ(qg::format_iso_utc(INT64_MAX), "9999-12-31T23:59:59.999Z");
 }
@@ -305,4 +308,42 @@ TEST(OpenAiDialect, AHugeNegativeCountIsUnknownAndPrintedSafely) {
   EXPECT_FALSE(s.tokens.remaining.has_value());
   ASSERT_FALSE(s.diagnostics.empty());
   EXPECT_EQ(s.diagnostics.back(), "x-ratelimit-remaining-tokens: -1.88889e+22 means unknown (Azure), ignored");
+}
+
+// Issue 12 case 15: `retry-after: 999999999` disabled a provider until 2058. Every upstream wait
+// (retry-after, reset instants) is capped at max_upstream_wait (default 7 days) and the snapshot
+// names the cap in its diagnostics.
+TEST(HeaderParser, UpstreamWaitsAreCappedAndTheCapIsReported) {
+  const auto s = parse("HTTP/1.1 429 X\nretry-after: 999999999\n");
+  ASSERT_TRUE(s.retry_after_s.has_value());
+  EXPECT_EQ(*s.retry_after_s, 604800.0);
+  EXPECT_EQ(s.earliest_retry_at(), kNow + 7LL * 86400 * 1000);
+  ASSERT_EQ(s.diagnostics.size(), 1u);
+  EXPECT_EQ(s.diagnostics[0], "retry-after: 1e+09 s capped at 604800 s (routing.max_upstream_wait_s)");
+
+  const auto w = parse("HTTP/1.1 200 OK\nx-codex-primary-used-percent: 5\nx-codex-primary-window-minutes: 300\n"
+                       "x-codex-primary-reset-after-seconds: 90000000\n");
+  ASSERT_FALSE(w.windows.empty());
+  EXPECT_EQ(w.windows[0].reset_at, kNow + 7LL * 86400 * 1000);
+  // A smaller cap (routing.max_upstream_wait_s: 3600) through the parameter.
+  HeaderMap h;
+  h.add("retry-after", "7200");
+  const auto c = qg::parse_rate_limit_response(429, h, "", kNow, 3600 * 1000);
+  EXPECT_EQ(*c.retry_after_s, 3600.0);
+  // A wait within the cap is left alone, with no diagnostic.
+  const auto ok = parse("HTTP/1.1 429 X\nretry-after: 31\n");
+  EXPECT_EQ(*ok.retry_after_s, 31.0);
+  EXPECT_TRUE(ok.diagnostics.empty());
+}
+
+// Issue 12 case 14 / 6: JSON from outside may nest at most kMaxJsonDepth levels; the check is one
+// linear pass that ignores brackets inside strings.
+TEST(JsonDepth, DeepNestingIsFoundInOnePassAndStringsAreIgnored) {
+  EXPECT_FALSE(qg::json_too_deep("{\"a\":[1,2,{\"b\":\"[[[[[[\"}]}"));
+  EXPECT_TRUE(qg::json_too_deep(std::string(65, '[') + std::string(65, ']')));
+  EXPECT_FALSE(qg::json_too_deep(std::string(64, '[') + std::string(64, ']')));
+  EXPECT_FALSE(qg::json_too_deep("\"\\\"[[[[\""));  // an escaped quote keeps the string open
+  const std::string deep = "{\"schema_version\":1,\"packages\":{},\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  const auto r = qg::parse_catalog(deep, "catalog.v1.json");
+  EXPECT_EQ(r.error, "catalog.v1.json: invalid JSON: nested deeper than 64 levels");
 }

@@ -1,4 +1,5 @@
 // Balance readings -> used/total (see balance.hpp).
+#include "quotagate/text.hpp"
 #include "quotagate/balance.hpp"
 
 #include <algorithm>
@@ -45,6 +46,7 @@ std::optional<double> opt_number(const Json& j, const char* key) {
 }  // namespace
 
 std::string apply_balance_json(std::string_view memory_text, std::string_view reading_text) {
+  if (json_too_deep(memory_text) || json_too_deep(reading_text)) return dump_json(Json{{"error", "balance: JSON nested too deep"}});
   const Json mj = Json::parse(memory_text.begin(), memory_text.end(), nullptr, false);
   const Json rj = Json::parse(reading_text.begin(), reading_text.end(), nullptr, false);
   if (!mj.is_object() || !rj.is_object()) return dump_json(Json{{"error", "balance: expected two JSON objects"}});

@@ -268,6 +268,10 @@ std::string line_col(std::string_view text, size_t byte) {
 CatalogParseResult parse_catalog(std::string_view text, std::string_view source_name) {
   CatalogParseResult r;
   const std::string src(source_name.empty() ? "catalog" : source_name);
+  if (json_too_deep(text)) {
+    r.error = src + ": invalid JSON: nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+    return r;
+  }
   try {
     r.catalog.document = Json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::parse_error& e) {

@@ -1,4 +1,5 @@
 // Engine: catalog lifecycle, event intake, header observations, health, status and routing.
+#include "quotagate/text.hpp"
 #include "quotagate/engine.hpp"
 
 #include <algorithm>
@@ -101,12 +102,13 @@ std::string read_double(const Json& obj, const char* key, double& out, const std
 }  // namespace
 
 std::string Engine::configure(std::string_view text) {
+  if (json_too_deep(text)) return "engine config: JSON nested too deep";
   const Json j = Json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return "engine config: expected a JSON object";
   EngineConfig c = config_;
   std::vector<ProviderConfig> providers = providers_;
   static const char* kTop[] = {"thresholds", "weights", "providers", "default_cooldown_s", "learn_after_rejections",
-                               "unhealthy_after_failures", "event_retention_days"};
+                               "unhealthy_after_failures", "event_retention_days", "max_upstream_wait_s"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (std::find_if(std::begin(kTop), std::end(kTop), [&](const char* k) { return it.key() == k; }) == std::end(kTop))
       return "engine config: unknown key \"" + it.key() + "\"";
@@ -202,6 +204,10 @@ std::string Engine::configure(std::string_view text) {
   double retention_days = static_cast<double>(c.event_retention_ms) / kMsPerDay;
   if (!(err = read_double(j, "event_retention_days", retention_days, "engine config", true, 3660)).empty()) return err;
   c.event_retention_ms = static_cast<int64_t>(std::llround(retention_days * kMsPerDay));
+  double max_wait_s = static_cast<double>(c.max_upstream_wait_ms) / 1000.0;
+  if (!(err = read_double(j, "max_upstream_wait_s", max_wait_s, "engine config", false, 366.0 * 86400)).empty()) return err;
+  if (max_wait_s < 1) return "engine config: max_upstream_wait_s: expected a number >= 1";
+  c.max_upstream_wait_ms = static_cast<int64_t>(std::llround(max_wait_s * 1000));
   config_ = c;
   providers_ = providers;
   route_cache_.assign(catalog_.packages.size(), CachedStatus{});
@@ -211,9 +217,13 @@ std::string Engine::configure(std::string_view text) {
 
 void Engine::record_usage(const UsageEvent& e) {
   if (!is_valid_instant(e.ts_ms)) return;  // corrupt (a bad row, a hand-edited state): never counted
-  const double count = e.count > 0 ? e.count : 1;
-  const StoredEvent s{second_floor(e.ts_ms), intern(e.provider_id), intern(e.model), e.status, e.cost * count,
-                      e.tokens_in, e.tokens_out, count};
+  const double count = e.count > 0 && e.count <= kMaxEventCount ? e.count : 1;
+  // Usage numbers from outside: not finite, negative or absurd counts as unknown (0); the request
+  // itself still counts. A negative value can never refund a package.
+  const double cost = std::isfinite(e.cost) && e.cost >= 0 && e.cost <= kMaxEventAmount ? e.cost : 0;
+  const auto tokens = [](int64_t t) { return t >= 0 && t <= static_cast<int64_t>(kMaxEventAmount) ? t : int64_t{0}; };
+  const StoredEvent s{second_floor(e.ts_ms), intern(e.provider_id), intern(e.model), e.status, cost * count,
+                      tokens(e.tokens_in), tokens(e.tokens_out), count};
   // Merge into the entry of the same second and key; the search walks only that second's entries.
   auto at = std::upper_bound(events_.begin(), events_.end(), s.ts_ms,
                              [](int64_t ts, const StoredEvent& ev) { return ts < ev.ts_ms; });
@@ -271,7 +281,7 @@ bool minutes_match(double a, double b) { return std::fabs(a - b) <= std::max(a, 
 ObserveResult Engine::observe(const std::string& provider, int status, const HeaderMap& headers, std::string_view body,
                               double latency_ms, int64_t now) {
   ObserveResult out;
-  out.snapshot = parse_rate_limit_response(status, headers, body, now);
+  out.snapshot = parse_rate_limit_response(status, headers, body, now, config_.max_upstream_wait_ms);
   const HeaderSnapshot& snap = out.snapshot;
   // Readings can arrive out of order (another instance's, replayed through the shared ledger): an
   // older reading never replaces a newer one.

@@ -1,12 +1,38 @@
 // Runs every dialect over one response and decides retryability.
 #include "quotagate/header_parser.hpp"
 
+#include <cstdio>
+
 #include "dialects/dialects.hpp"
 #include "quotagate/text.hpp"
 
 namespace qg {
 
-HeaderSnapshot parse_rate_limit_response(int status, const HeaderMap& headers, std::string_view body, int64_t now) {
+void cap_upstream_waits(HeaderSnapshot& s, int64_t now, int64_t max_wait_ms) {
+  const double cap_s = static_cast<double>(max_wait_ms) / 1000.0;
+  char buf[200];
+  if (s.retry_after_s && !(*s.retry_after_s <= cap_s)) {
+    std::snprintf(buf, sizeof buf, "retry-after: %.6g s capped at %.6g s (routing.max_upstream_wait_s)", *s.retry_after_s, cap_s);
+    s.diagnostics.push_back(buf);
+    s.retry_after_s = cap_s;
+  }
+  const int64_t latest = now + max_wait_ms;
+  auto cap = [&](std::optional<int64_t>& reset_at, const std::string& what) {
+    if (!reset_at || *reset_at <= latest) return;
+    std::snprintf(buf, sizeof buf, "%s: reset %.6g s away capped at %.6g s (routing.max_upstream_wait_s)", what.c_str(),
+                  static_cast<double>(*reset_at - now) / 1000.0, cap_s);
+    s.diagnostics.push_back(buf);
+    reset_at = latest;
+  };
+  cap(s.requests.reset_at, "requests");
+  cap(s.tokens.reset_at, "tokens");
+  cap(s.input_tokens.reset_at, "input_tokens");
+  cap(s.output_tokens.reset_at, "output_tokens");
+  for (auto& w : s.windows) cap(w.reset_at, "window " + w.name.substr(0, 60));
+}
+
+HeaderSnapshot parse_rate_limit_response(int status, const HeaderMap& headers, std::string_view body, int64_t now,
+                                         int64_t max_wait_ms) {
   HeaderSnapshot s;
   s.status = status;
   s.observed_at = now;
@@ -38,7 +64,9 @@ HeaderSnapshot parse_rate_limit_response(int status, const HeaderMap& headers, s
     if (openrouter) dialects::openrouter_headers(headers, s, now);
     if (ietf) dialects::ietf_headers(headers, s, now);
     const std::string_view trimmed = trim(body);
-    if (!trimmed.empty() && (status >= 400 || trimmed.front() == '{') && trimmed.size() <= (1u << 20)) {
+    if (!trimmed.empty() && (status >= 400 || trimmed.front() == '{') && trimmed.size() <= (1u << 20) && json_too_deep(trimmed)) {
+      s.diagnostics.push_back("body: JSON nested too deep, ignored");
+    } else if (!trimmed.empty() && (status >= 400 || trimmed.front() == '{') && trimmed.size() <= (1u << 20)) {
       const Json parsed = Json::parse(trimmed.begin(), trimmed.end(), nullptr, false);
       if (parsed.is_discarded()) {
         if (status >= 400) s.diagnostics.push_back("body: not JSON, ignored");
@@ -49,6 +77,7 @@ HeaderSnapshot parse_rate_limit_response(int status, const HeaderMap& headers, s
   } catch (const std::exception& e) {
     s.diagnostics.push_back(std::string("parser: ") + e.what());
   }
+  cap_upstream_waits(s, now, max_wait_ms);
   const bool transient = status == 429 || status == 408 || status == 529 || (status >= 500 && status <= 599) || status == 0;
   const bool billing_stop = s.error_type == "insufficient_quota";
   s.retryable = transient && !s.request_too_large && !billing_stop;

@@ -1,4 +1,5 @@
 // Minute-slot traffic simulation on a fresh Engine per policy (see simulator.hpp).
+#include "quotagate/text.hpp"
 #include "quotagate/simulator.hpp"
 
 #include <algorithm>
@@ -364,6 +365,8 @@ Json compare(const Json& aware, const Json& naive) {
 
 std::string simulate_json(std::string_view state_text, std::string_view scenario_text) {
   try {
+    if (json_too_deep(state_text)) throw std::runtime_error("state: JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    if (json_too_deep(scenario_text)) throw bad("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
     const Json state = Json::parse(state_text.begin(), state_text.end());
     const Json scenario_doc = Json::parse(scenario_text.begin(), scenario_text.end());
     if (!state.is_object() || !state.contains("catalog")) throw bad("state: expected the engine state document");

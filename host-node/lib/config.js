@@ -39,9 +39,20 @@ function interpolate(value, env) {
   return value;
 }
 
+// Keys whose values are secrets: an error about them names the key and the value's shape, never
+// the value (a `client_keys: ${QG_KEY}` typo must not print the key).
+const SECRET_KEY = /(^|[._\]])(api_key|management_key|admin_token|client_keys|password|url|headers)(\[\d+\])?($|\.)/;
+
+function describe(got) {
+  if (got === undefined) return 'nothing';
+  if (typeof got === 'string') return `a string of ${got.length} characters (not shown: it may be a secret)`;
+  if (Array.isArray(got)) return `a list of ${got.length} (not shown: it may hold secrets)`;
+  return `${got === null ? 'null' : typeof got} (not shown: it may be a secret)`;
+}
+
 function checker(file) {
   const fail = (key, expected, got) => {
-    const shown = got === undefined ? 'nothing' : JSON.stringify(got);
+    const shown = SECRET_KEY.test(key) ? describe(got) : got === undefined ? 'nothing' : JSON.stringify(got);
     throw new ConfigError(`${file}: ${key}: expected ${expected}, got ${shown}`);
   };
   return {
@@ -102,7 +113,8 @@ function normalise(raw, file, env = process.env) {
   c.keys(doc, '', ['server', 'providers', 'routing', 'metadata_dir', 'ledger', 'quota_poll', 'demo', 'log_level']);
 
   const s = c.object(doc.server, 'server');
-  c.keys(s, 'server', ['host', 'port', 'admin_token', 'client_keys', 'body_limit', 'headers_timeout_ms', 'request_timeout_ms']);
+  c.keys(s, 'server', ['host', 'port', 'admin_token', 'client_keys', 'body_limit', 'headers_timeout_ms', 'request_timeout_ms',
+    'allowed_hosts', 'allowed_origins', 'max_sse_event_bytes']);
   const server = {
     host: c.string(s.host, 'server.host', { fallback: '127.0.0.1' }),
     port: c.number(s.port, 'server.port', { fallback: 8090, min: 0, max: 65535, integer: true }),
@@ -113,9 +125,17 @@ function normalise(raw, file, env = process.env) {
     // request body within request_timeout_ms. Responses (long streams) are not limited by these.
     headers_timeout_ms: c.number(s.headers_timeout_ms, 'server.headers_timeout_ms', { fallback: 15000, min: 100 }),
     request_timeout_ms: c.number(s.request_timeout_ms, 'server.request_timeout_ms', { fallback: 30000, min: 100 }),
+    // Host names (DNS-rebinding guard) and browser origins (cross-site guard) accepted besides the
+    // bound address and the loopback names; see gateway-guard.js.
+    allowed_hosts: c.stringList(s.allowed_hosts, 'server.allowed_hosts').map((h) => h.toLowerCase()),
+    allowed_origins: c.stringList(s.allowed_origins, 'server.allowed_origins'),
+    // The largest single SSE event accepted from an upstream (a hostile one is cut off).
+    max_sse_event_bytes: s.max_sse_event_bytes === undefined ? 1024 * 1024 : parseSize(s.max_sse_event_bytes, 'server.max_sse_event_bytes', c),
   };
   if (!isLoopback(server.host) && !server.admin_token)
     c.fail('server.admin_token', `a token when binding off loopback (server.host is ${server.host})`, server.admin_token);
+  if (!isLoopback(server.host) && server.admin_token.length < 16)
+    c.fail('server.admin_token', `at least 16 characters when binding off loopback (server.host is ${server.host})`, server.admin_token);
 
   if (doc.providers !== undefined && doc.providers !== null && !Array.isArray(doc.providers)) c.fail('providers', 'a list of providers', doc.providers);
   const names = new Set();
@@ -155,7 +175,7 @@ function normalise(raw, file, env = process.env) {
   });
 
   const routing = c.object(doc.routing, 'routing');
-  c.keys(routing, 'routing', ['weights', 'thresholds', 'default_cooldown_s', 'learn_after_rejections', 'unhealthy_after_failures', 'max_attempts']);
+  c.keys(routing, 'routing', ['weights', 'thresholds', 'default_cooldown_s', 'learn_after_rejections', 'unhealthy_after_failures', 'max_attempts', 'max_upstream_wait_s']);
 
   const ledger = c.object(doc.ledger, 'ledger');
   c.keys(ledger, 'ledger', ['dir', 'path', 'retention_days', 'checkpoint_interval_s', 'fsync', 'backend', 'postgres']);
@@ -196,6 +216,7 @@ function normalise(raw, file, env = process.env) {
         ...(routing.default_cooldown_s !== undefined ? { default_cooldown_s: c.number(routing.default_cooldown_s, 'routing.default_cooldown_s', { min: 0 }) } : {}),
         ...(routing.learn_after_rejections !== undefined ? { learn_after_rejections: c.number(routing.learn_after_rejections, 'routing.learn_after_rejections', { min: 1, integer: true }) } : {}),
         ...(routing.unhealthy_after_failures !== undefined ? { unhealthy_after_failures: c.number(routing.unhealthy_after_failures, 'routing.unhealthy_after_failures', { min: 1, integer: true }) } : {}),
+        ...(routing.max_upstream_wait_s !== undefined ? { max_upstream_wait_s: c.number(routing.max_upstream_wait_s, 'routing.max_upstream_wait_s', { min: 1, max: 366 * 86400 }) } : {}),
       },
       max_attempts: c.number(routing.max_attempts, 'routing.max_attempts', { fallback: 4, min: 1, max: 20, integer: true }),
     },

@@ -4,13 +4,22 @@
 const fs = require('node:fs');
 const { loadCore } = require('./core');
 const { readLedgerJsonl, InputError } = require('./ledger-jsonl');
+const { parseJsonText, withoutBom } = require('./json-text');
 
+// The catalog file's text as every reader sees it (BOM removed); InputError names the file.
 function readCatalogText(file) {
+  let text;
   try {
-    return fs.readFileSync(file, 'utf8');
+    text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     throw new InputError(`${file}: cannot read catalog (${err.code || err.message})`);
   }
+  try {
+    parseJsonText(text, file);
+  } catch (err) {
+    throw new InputError(err.message);
+  }
+  return withoutBom(text);
 }
 
 async function engineFromFiles({ catalog, ledger, engineConfig }) {
@@ -45,12 +54,18 @@ function parseIso(core, text) {
   return ms === '' ? null : Number(ms);
 }
 
-// A validator for catalog text: the engine's own parser on a scratch engine. Returns null or the error.
+// A validator for catalog text: the one JSON reader (json-text.js: depth, NUL, BOM), then the
+// engine's own parser on a scratch engine. Returns null or the error.
 function catalogValidator(core, source) {
   return (text) => {
+    try {
+      parseJsonText(text, source);
+    } catch (err) {
+      return err.message;
+    }
     const scratch = new core.Engine();
     try {
-      const r = scratch.loadCatalog(text, source);
+      const r = scratch.loadCatalog(withoutBom(text), source);
       return r.ok ? null : r.error;
     } finally {
       scratch.delete();
@@ -58,4 +73,4 @@ function catalogValidator(core, source) {
   };
 }
 
-module.exports = { engineFromFiles, parseIso, catalogValidator, recordUsageEvent, InputError };
+module.exports = { readCatalogText, engineFromFiles, parseIso, catalogValidator, recordUsageEvent, InputError };

@@ -6,6 +6,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const express = require('express');
 const { ClientError } = require('./proxy');
+const { createGuard } = require('./gateway-guard');
+const { jsonDepth, MAX_DEPTH } = require('./json-text');
 
 function digest(s) {
   return crypto.createHash('sha256').update(String(s)).digest();
@@ -25,14 +27,38 @@ function bearer(req) {
   return typeof h === 'string' && /^Bearer\s+/i.test(h) ? h.replace(/^Bearer\s+/i, '').trim() : null;
 }
 
+// A cookie's value, or null; a malformed one (bad percent-encoding, too long) is treated as absent.
 function cookie(req, name) {
   const header = req.headers.cookie;
-  if (typeof header !== 'string') return null;
+  if (typeof header !== 'string' || header.length > 8192) return null;
   for (const part of header.split(';')) {
     const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(i + 1).trim());
+      } catch {
+        return null;
+      }
+    }
   }
   return null;
+}
+
+// The dashboard session cookie's value: derived from the admin token (HMAC-SHA256), so the cookie
+// never holds the token itself, and rotating the token ends every session.
+function sessionValue(adminToken) {
+  return crypto.createHmac('sha256', adminToken).update('quotagate dashboard session v1').digest('hex');
+}
+
+// body-parser's verify hook: the nesting depth is checked on the raw bytes before JSON.parse (one
+// linear pass, cheaper than the parse itself).
+function depthCheck(req, res, buf) {
+  if (jsonDepth(buf, MAX_DEPTH) > MAX_DEPTH) {
+    const err = new Error(`request JSON is nested deeper than ${MAX_DEPTH} levels`);
+    err.type = 'entity.too.deep';
+    err.status = 400;
+    throw err;
+  }
 }
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -67,7 +93,7 @@ function anthropicError(res, status, message, type) {
 // What /health and the dashboard may show of the ledger's state (no errors, hosts or lags: those
 // are /api/ledger's, behind the admin token).
 function ledgerSummary(h) {
-  return { backend: h.backend, degraded: h.degraded, connected: h.connected ?? null, unshipped_events: h.unshipped_events ?? 0 };
+  return { backend: h.backend, degraded: h.degraded, reason: h.reason ?? null, connected: h.connected ?? null, unshipped_events: h.unshipped_events ?? 0 };
 }
 
 // The path without the query (express's req.path, also for plain node:http requests).
@@ -83,7 +109,17 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
   app.set('etag', false);
   const clientKeyDigests = config.server.client_keys.map(digest);
   const adminDigest = config.server.admin_token ? [digest(config.server.admin_token)] : null;
-  const json = express.json({ limit: config.server.body_limit, strict: false, type: () => true });
+  const sessionDigest = config.server.admin_token ? [digest(sessionValue(config.server.admin_token))] : null;
+  // Every content type reaches the parser only after the guard has required JSON on the API paths.
+  const json = express.json({ limit: config.server.body_limit, strict: false, type: () => true, verify: depthCheck });
+  const guard = createGuard({ host: config.server.host, allowedHosts: config.server.allowed_hosts || [], allowedOrigins: config.server.allowed_origins || [] });
+  const guarded = (req, res) => {
+    const refused = guard(req, pathOf(req));
+    if (!refused) return false;
+    writeError(new ClientError(refused.status, refused.message, refused.code), req, res);
+    return true;
+  };
+  app.use((req, res, next) => (guarded(req, res) ? undefined : next()));
 
   const requireClientKey = (req, res, next) => {
     if (!clientKeyDigests.length) return next();
@@ -93,7 +129,7 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
   };
   const requireAdmin = (req, res, next) => {
     if (!adminDigest) return next();
-    if (keyMatches(bearer(req) || cookie(req, 'qg_admin'), adminDigest)) return next();
+    if (keyMatches(bearer(req), adminDigest) || keyMatches(cookie(req, 'qg_admin'), sessionDigest)) return next();
     if (req.path.startsWith('/dashboard') && req.method === 'GET') return res.redirect(303, '/dashboard/login');
     res.status(401).set('www-authenticate', 'Bearer').json({ error: { message: 'admin token required (Authorization: Bearer <admin_token>)', type: 'authentication_error', code: 'admin_token_required' } });
   };
@@ -105,7 +141,9 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
     const t = now();
     if (cached.at !== t) {
       const catalogError = app.locals.catalogError ? app.locals.catalogError() : null;
-      const doc = { ...JSON.parse(engine.quotasJson(t)), demo, catalog_error: catalogError, ledger: ledgerSummary(ledgerHealth()) };
+      // The engine never receives a known secret (the proxy redacts what it observes); redacting
+      // its text again here also covers state seeded from elsewhere (shared signals, a catalog).
+      const doc = { ...JSON.parse(redactor.text(engine.quotasJson(t))), demo, catalog_error: catalogError && redactor.text(catalogError), ledger: ledgerSummary(ledgerHealth()) };
       const extras = app.locals.packageExtras;
       for (const p of doc.packages) Object.assign(p, { last_polled_at: null, last_poll_error: null, poll_endpoint: null }, extras ? extras(p.package_id) : null);
       cached = { at: t, doc };
@@ -146,6 +184,7 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
     const q = req.url.indexOf('?');
     const kind = FAST[q < 0 ? req.url : req.url.slice(0, q)];
     if (!kind) return false;
+    if (guarded(req, res)) return true;
     const fail = (err) => writeError(err, req, res);
     try {
       requireClientKey(req, res, () => {});
@@ -163,7 +202,7 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
 
   app.get('/api/quotas', requireAdmin, (req, res) => res.json(quotas()));
   app.get('/api/state', requireAdmin, (req, res) => {
-    res.type('application/json').send(`{"demo":${demo},"state":${engine.stateJson(now())}}`);
+    res.type('application/json').send(`{"demo":${demo},"state":${redactor.text(engine.stateJson(now()))}}`);
   });
   app.get('/api/usage', requireAdmin, (req, res) => {
     const pkg = typeof req.query.package === 'string' ? req.query.package : '';
@@ -195,7 +234,7 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
   app.post('/dashboard/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
     const token = req.body && typeof req.body.token === 'string' ? req.body.token : '';
     if (adminDigest && !keyMatches(token, adminDigest)) return res.status(401).type('text').send('wrong token');
-    if (adminDigest) res.cookie('qg_admin', token, { httpOnly: true, sameSite: 'strict', path: '/' });
+    if (adminDigest) res.cookie('qg_admin', sessionValue(config.server.admin_token), { httpOnly: true, sameSite: 'strict', path: '/' });
     res.redirect(303, '/dashboard/quotas');
   });
   app.get('/dashboard', requireAdmin, (req, res) => res.redirect(302, '/dashboard/quotas'));
@@ -221,6 +260,7 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
     }
     let status = 500, message = 'internal error', code = 'internal_error', headers = {};
     if (err instanceof ClientError) ({ status, message, code, extraHeaders: headers } = err);
+    else if (err && err.type === 'entity.too.deep') [status, message, code] = [400, err.message, 'invalid_request'];
     else if (err && err.type === 'entity.too.large') [status, message, code] = [413, `request body larger than the ${config.server.body_limit} byte limit`, 'request_too_large'];
     else if (err && (err.type === 'entity.parse.failed' || err instanceof SyntaxError)) [status, message, code] = [400, 'malformed JSON in request body', 'invalid_json'];
     else if (err && (err.type === 'charset.unsupported' || err.type === 'encoding.unsupported')) [status, message, code] = [415, 'unsupported body encoding', 'unsupported_encoding'];

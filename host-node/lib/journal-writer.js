@@ -9,10 +9,13 @@ const fs = require('node:fs');
 
 class JournalWriter {
   // onError(err): told of every failed write, also one that no durable() caller was waiting for.
-  constructor({ fsync = false, onError = null } = {}) {
+  // io: an fs-like object (writeSync, fdatasyncSync); tests inject short writes and ENOSPC.
+  constructor({ fsync = false, onError = null, io = fs } = {}) {
     this.fd = null;
     this.fsync = fsync;
     this.onError = onError;
+    this.io = io;
+    this.lastError = null;  // the error of the last write, until a write succeeds
     this.queued = [];     // lines (each ending in \n) not yet written
     this.carry = null;    // bytes of a write that failed part-way: the file stays a prefix of the lines
     this.waiters = [];    // { resolve, reject } of durable() calls covering the queued lines
@@ -74,13 +77,20 @@ class JournalWriter {
       this.carry = null;
       let off = 0;
       try {
-        while (off < data.length) off += fs.writeSync(this.fd, data, off, data.length - off);
-        if (this.fsync) fs.fdatasyncSync(this.fd);
+        if (this.fd === null) throw Object.assign(new Error('journal is closed'), { code: 'EBADF' });
+        while (off < data.length) {
+          const n = this.io.writeSync(this.fd, data, off, data.length - off);
+          if (!(n > 0)) throw Object.assign(new Error(`short write: 0 of ${data.length - off} bytes written`), { code: 'EIO' });
+          off += n;
+        }
+        if (this.fsync) this.io.fdatasyncSync(this.fd);
       } catch (err) {
         if (off < data.length) this.carry = data.subarray(off);
+        this.lastError = err;
         for (const w of waiters) w.reject(err);
         throw err;
       }
+      this.lastError = null;
     }
     for (const w of waiters) w.resolve();
   }

@@ -10,7 +10,13 @@
 //    then empties the journal, all in one synchronous step. Memory and checkpoint time are bounded
 //    by the segment size, not by the history;
 //  - on open, segments within retention are read (to seed the engine) and the journal is replayed,
-//    deduplicated by event id, so a torn last journal line from a crash is the only thing skipped.
+//    deduplicated by event id, so a torn last journal line from a crash is the only thing skipped;
+//  - exactly once under faults: every event is validated before it is queued (validEvent: a
+//    value SQLite cannot bind can never wedge a checkpoint), a checkpoint that fails at any step
+//    (insert, export, write, rename, roll-over, truncation) rolls back its transaction and leaves
+//    the journal as it was, so the next checkpoint (or the replay after a restart, deduplicated by
+//    id against the segments) stores each event once. Write failures make health() degraded with
+//    the reason until a write succeeds.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -28,17 +34,49 @@ const SEGMENT_RE = /^segment-(\d{10})\.sqlite$/;
 let sqlPromise = null;
 const loadSql = () => (sqlPromise ??= initSqlJs());
 
+const MAX_ID = 200;
+const MAX_TEXT = 1024;
+const MAX_COUNT = 1e12;  // tokens or USD: far beyond any real request, well inside a double's integers
+
+// A copy of `e` that SQLite can bind and the engine can count, or null with `why` filled when the
+// event cannot be kept (no id, no time, no provider). Numbers that are not finite and
+// non-negative become 0 and are named in `why` (the event is kept: the request itself counts).
+function validEvent(e, why = []) {
+  if (!e || typeof e !== 'object') {
+    why.push('not an object');
+    return null;
+  }
+  if (typeof e.id !== 'string' || !e.id || e.id.length > MAX_ID) why.push('id');
+  if (typeof e.ts !== 'number' || !Number.isFinite(e.ts) || Math.abs(e.ts) > 8.64e15) why.push('ts');
+  if (typeof e.provider_id !== 'string' || !e.provider_id || e.provider_id.length > MAX_TEXT) why.push('provider_id');
+  if (why.length) return null;
+  const num = (field, integer) => {
+    const v = e[field];
+    if (v === undefined || v === null) return 0;
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_COUNT) return integer ? Math.round(v) : v;
+    why.push(field);
+    return 0;
+  };
+  const status = Number.isInteger(e.status) && e.status >= 0 && e.status <= 999 ? e.status : (why.push('status'), 0);
+  return { id: e.id, ts: Math.round(e.ts), provider_id: e.provider_id, model: typeof e.model === 'string' ? e.model.slice(0, MAX_TEXT) : '',
+    status, cost: num('cost', false), tokens_in: num('tokens_in', true), tokens_out: num('tokens_out', true) };
+}
+
 
 class LedgerStore {
-  constructor({ dir, retentionDays = 35, fsync = false, segmentEvents = 10000, log = null }) {
+  // io: an fs-like object for every write of the ledger (tests inject ENOSPC, short writes and
+  // failed renames through it); reads use node:fs.
+  constructor({ dir, retentionDays = 35, fsync = false, segmentEvents = 10000, log = null, io = fs }) {
     this.dir = dir;
+    this.io = io;
+    this.writeError = null;  // { at, what, message } of the last failed ledger write, until one succeeds
     this.retentionMs = retentionDays * DAY_MS;
     this.segmentEvents = segmentEvents;
     this.log = log;
     this.current = null;    // { seq, db, insert, count, dirty }
     this.segments = [];     // [{ seq, maxTs }] of closed segments, for pruning
     this.journalFd = null;
-    this.journal = new JournalWriter({ fsync, onError: (err) => log?.error({ file: this.journalPath, err: err.message }, 'journal write failed; responses wait for it and fail') });
+    this.journal = new JournalWriter({ fsync, io, onError: (err) => log?.error({ file: this.journalPath, err: err.message }, 'journal write failed; responses wait for it and fail') });
     this.journalPath = path.join(dir, 'journal.jsonl');
     this.pending = [];      // events appended since the last checkpoint
     this.backlog = { events: Infinity, handler: null };  // see onBacklog()
@@ -98,9 +136,11 @@ class LedgerStore {
     if (!this.current) this.current = this.wrap(lastSeq + 1, this.newDb(), 0);
     const known = new Set(events.map((e) => e.id));
     const replayed = this.replayJournal(known, events);
-    this.journalFd = fs.openSync(this.journalPath, 'a');
+    this.journalFd = this.io.openSync(this.journalPath, 'a');
     this.journal.setFd(this.journalFd);
-    if (replayed > 0) this.checkpoint();
+    // Replayed events move into the segments, and a torn line left by a crash is cut away, so a
+    // line appended now never joins it.
+    if (replayed > 0 || this.journalHadContent) this.checkpoint();
     events.sort((a, b) => a.ts - b.ts);
     return events;
   }
@@ -144,18 +184,26 @@ class LedgerStore {
         this.log?.warn({ line: i + 1, file: this.journalPath }, 'skipping torn journal line');
         return;
       }
-      if (!e || typeof e.id !== 'string' || known.has(e.id)) return;
-      known.add(e.id);
-      this.pending.push(e);
-      events.push(e);
+      const why = [];
+      const clean = validEvent(e, why);
+      if (why.length) this.log?.warn({ line: i + 1, file: this.journalPath, fields: why }, clean ? 'journal line with invalid numbers; kept with them as 0' : 'journal line is not a usage event; skipped');
+      if (!clean || known.has(clean.id)) return;
+      known.add(clean.id);
+      this.pending.push(clean);
+      events.push(clean);
       replayed++;
     });
+    this.journalHadContent = lines.some((l) => l.trim());
     return replayed;
   }
 
   // Queues the event for the journal and the next checkpoint; it is durable once durable() resolves.
+  // Numbers that SQLite or the engine cannot take are stored as 0 and logged (validEvent).
   append(event) {
-    const e = { id: event.id || crypto.randomUUID(), ...event };
+    const why = [];
+    const e = validEvent({ ...event, id: event.id || crypto.randomUUID() }, why);
+    if (!e) throw new Error(`usage event rejected: invalid ${why.join(', ')}`);
+    if (why.length) this.log?.warn({ id: e.id, provider: e.provider_id, fields: why }, 'usage event with invalid numbers; stored with them as 0');
     this.journal.append(`${JSON.stringify(e)}\n`);
     this.pending.push(e);
     if (this.pending.length === this.backlog.events && this.backlog.handler) this.backlog.handler();
@@ -174,46 +222,96 @@ class LedgerStore {
 
   // Moves pending events into SQLite and writes what changed atomically, then empties the journal.
   // Synchronous on purpose: no event can be appended between the export and the truncation.
-  // Returns the milliseconds it took.
+  // Returns the milliseconds it took. Throws the first failure after undoing what it did in
+  // memory; the journal then still holds every pending event and the next call retries them.
   checkpoint() {
     const t0 = process.hrtime.bigint();
-    if (this.journalFd !== null) this.journal.flush();  // the file must hold what is queued before it is emptied
-    let i = 0;
-    while (i < this.pending.length) {
-      const seg = this.current;
-      const take = Math.min(this.pending.length - i, this.segmentEvents - seg.count);
-      seg.db.run('BEGIN');
-      for (let k = 0; k < take; k++) {
-        const e = this.pending[i + k];
-        seg.insert.run([e.id, e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out]);
+    try {
+      if (this.journalFd !== null) this.journal.flush();  // the file must hold what is queued before it is emptied
+      let i = 0;
+      while (i < this.pending.length) {
+        const seg = this.current;
+        if (seg.count >= this.segmentEvents) {
+          this.rollOver();
+          i = 0;  // rollOver() removed the closed segment's events from pending
+          continue;
+        }
+        const take = Math.min(this.pending.length - i, this.segmentEvents - seg.count);
+        seg.db.run('BEGIN');
+        let added = 0;
+        try {
+          for (let k = 0; k < take; k++) {
+            const e = this.pending[i + k];
+            seg.insert.run([e.id, e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out]);
+            added += seg.db.getRowsModified();
+          }
+          seg.db.run('COMMIT');
+        } catch (err) {
+          seg.db.run('ROLLBACK');
+          throw err;
+        }
+        seg.count += added;  // INSERT OR IGNORE: a retried event is not counted twice
+        seg.dirty = seg.dirty || added > 0;
+        i += take;
       }
-      seg.db.run('COMMIT');
-      seg.count += take;
-      seg.dirty = seg.dirty || take > 0;
-      i += take;
-      if (seg.count >= this.segmentEvents) this.rollOver();
-    }
-    if (this.current.dirty) {
-      writeAtomic(this.segmentFile(this.current.seq), this.current.db.export());
-      this.current.dirty = false;
-    }
-    if (this.journalFd !== null) {
-      fs.ftruncateSync(this.journalFd, 0);
-      fs.fsyncSync(this.journalFd);
+      if (this.current.count >= this.segmentEvents) this.rollOver();
+      if (this.current.dirty) {
+        writeAtomic(this.segmentFile(this.current.seq), this.current.db.export(), 0o644, { io: this.io });
+        this.current.dirty = false;
+      }
+      if (this.journalFd !== null) {
+        this.io.ftruncateSync(this.journalFd, 0);
+        this.io.fsyncSync(this.journalFd);
+      }
+    } catch (err) {
+      this.writeError = { at: Date.now(), what: 'checkpoint', message: `ledger checkpoint failed: ${err.code || err.message}` };
+      throw err;
     }
     this.pending = [];
+    if (this.writeError && this.writeError.what === 'checkpoint') this.writeError = null;
     this.lastCheckpointMs = Number(process.hrtime.bigint() - t0) / 1e6;
     return this.lastCheckpointMs;
   }
 
+  // Closes the full current segment (its file written first: on a failure it stays current and
+  // dirty, and the next checkpoint tries again) and opens the next. The closed segment's events
+  // leave `pending` (they may be there from a checkpoint that failed after inserting them), so
+  // that no retry inserts them again into the next segment.
   rollOver() {
     const seg = this.current;
-    writeAtomic(this.segmentFile(seg.seq), seg.db.export());
+    if (seg.dirty || !fs.existsSync(this.segmentFile(seg.seq))) {
+      writeAtomic(this.segmentFile(seg.seq), seg.db.export(), 0o644, { io: this.io });
+      seg.dirty = false;
+    }
+    const has = seg.db.prepare('SELECT 1 FROM events WHERE id = ?');
+    try {
+      this.pending = this.pending.filter((e) => {
+        has.bind([e.id]);
+        const found = has.step();
+        has.reset();
+        return !found;
+      });
+    } finally {
+      has.free();
+    }
     const maxTs = seg.db.exec('SELECT MAX(ts) FROM events')[0].values[0][0];
     this.segments.push({ seq: seg.seq, maxTs });
     seg.insert.free();
     seg.db.close();
     this.current = this.wrap(seg.seq + 1, this.newDb(), 0);
+  }
+
+  // null when a usage event appended now can be made durable, else why not (the journal's last
+  // write failed and writing what waits fails again). Streams ask before their first byte.
+  writable() {
+    if (this.journalFd === null) return 'the ledger is closed';
+    if (!this.journal.lastError) return null;
+    try {
+      this.journal.flush();
+      return null;
+    } catch (err) {
+      return `usage journal cannot be written (${err.code || err.message})`;
+    }
   }
 
   // Deletes closed segments whose newest event is past retention (run periodically).
@@ -232,12 +330,21 @@ class LedgerStore {
   shareSignal() {}
   shareBalance() {}
   health() {
-    return { backend: 'sqljs', degraded: false, pending_checkpoint: this.pending.length, last_checkpoint_ms: this.lastCheckpointMs };
+    const journalError = this.journal.lastError;
+    const reason = journalError ? `usage journal cannot be written (${journalError.code || journalError.message})`
+      : this.writeError ? this.writeError.message : null;
+    return { backend: 'sqljs', degraded: reason !== null, reason, pending_checkpoint: this.pending.length, last_checkpoint_ms: this.lastCheckpointMs };
   }
 
+  // Checkpoints and closes. A checkpoint that fails here leaves the journal in place (nothing is
+  // lost: the next open replays it); it is logged, and close() still succeeds.
   close() {
     if (this.journalFd === null) return;
-    this.checkpoint();
+    try {
+      this.checkpoint();
+    } catch (err) {
+      this.log?.error({ err: err.message }, 'final ledger checkpoint failed; the journal keeps the events for the next start');
+    }
     fs.closeSync(this.journalFd);
     this.journalFd = null;
     this.journal.setFd(null);
@@ -250,4 +357,4 @@ function rowToEvent(r) {
   return { id: r[0], ts: r[1], provider_id: r[2], model: r[3], status: r[4], cost: r[5], tokens_in: r[6], tokens_out: r[7] };
 }
 
-module.exports = { LedgerStore };
+module.exports = { LedgerStore, validEvent };

@@ -10,6 +10,7 @@ function createMetrics({ quotasDocument, ledgerHealth = () => ({ degraded: false
   const requests = new client.Counter({ name: 'quotagate_requests_total', help: 'Client requests by endpoint, provider and final status', labelNames: ['endpoint', 'provider', 'status'], registers: [registry] });
   const upstream = new client.Histogram({ name: 'quotagate_upstream_latency_seconds', help: 'Time to the upstream response headers', labelNames: ['provider', 'status'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [registry] });
   const failovers = new client.Counter({ name: 'quotagate_failovers_total', help: 'Attempts abandoned for the next candidate', labelNames: ['provider', 'reason'], registers: [registry] });
+  const invalidUsage = new client.Counter({ name: 'quotagate_usage_invalid_total', help: 'Upstream answers whose usage numbers failed validation (recorded as unknown: 0)', labelNames: ['provider'], registers: [registry] });
   new client.Gauge({
     name: 'quotagate_package_remaining', help: 'Remaining capacity per package, in the package unit', labelNames: ['package', 'provider', 'unit'], registers: [registry],
     collect() {
@@ -39,7 +40,7 @@ function createMetrics({ quotasDocument, ledgerHealth = () => ({ degraded: false
     },
   });
   new client.Gauge({
-    name: 'quotagate_ledger_degraded', help: '1 while the shared ledger (PostgreSQL) is unreachable or shipping is stalled', registers: [registry],
+    name: 'quotagate_ledger_degraded', help: '1 while a ledger write fails (journal, checkpoint) or the shared ledger (PostgreSQL) is unreachable or stalled', registers: [registry],
     collect() { this.set(ledgerHealth().degraded ? 1 : 0); },
   });
   new client.Gauge({
@@ -50,7 +51,7 @@ function createMetrics({ quotasDocument, ledgerHealth = () => ({ degraded: false
     name: 'quotagate_poller_leader', help: '1 on the instance that holds the balance poller lock', registers: [registry],
     collect() { this.set(ledgerHealth().poller_leader ? 1 : 0); },
   });
-  return { registry, requests, upstream, failovers };
+  return { registry, requests, upstream, failovers, invalidUsage };
 }
 
 module.exports = { createMetrics };

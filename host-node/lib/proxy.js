@@ -5,6 +5,8 @@
 'use strict';
 const crypto = require('node:crypto');
 const { SseUsageTap } = require('./sse');
+const { usageFromJson } = require('./usage');
+const { headerValue } = require('./header-value');
 const { UpstreamExchange, endpointOf } = require('./upstream-exchange');
 const { recordUsageEvent } = require('./engine-session');
 
@@ -13,6 +15,9 @@ const MAX_UPSTREAM_BODY = 64 * 1024 * 1024;     // bytes of a non-streamed compl
 const SHARE_READING_EVERY_MS = 200;
 const SHARED_BODY_LIMIT = 4096;  // a 429 body's hints fit; nothing else of a body is shared
 const FAILOVER_STATUSES = new Set([401, 403, 408, 409, 429, 500, 502, 503, 504, 529]);
+// After the client goes away mid-answer, the upstream is still read (its output discarded) for at
+// most this long, so that the usage it reports at the end is counted.
+const DRAIN_AFTER_CLOSE_MS = 30000;
 
 class ClientError extends Error {
   constructor(status, message, code, extraHeaders = {}) {
@@ -39,15 +44,18 @@ function costOf(provider, usage) {
   return (usage.tokens_in * provider.price.input_per_1m + usage.tokens_out * provider.price.output_per_1m) / 1e6;
 }
 
-function usageFromJson(kind, json) {
-  const u = (json && json.usage) || {};
-  if (kind === 'anthropic') return { tokens_in: u.input_tokens || 0, tokens_out: u.output_tokens || 0, cost: null };
-  return { tokens_in: u.prompt_tokens || 0, tokens_out: u.completion_tokens || 0, cost: Number.isFinite(u.cost) ? u.cost : null };
+// One SSE error event in the client's wire format: Chat Completions has no named error event
+// (clients read `data: {"error": ...}`); Messages names it `event: error`
+// (https://docs.anthropic.com/en/api/messages-streaming#error-events).
+function sseError(kind, message) {
+  if (kind === 'anthropic') return `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message } })}\n\n`;
+  return `data: ${JSON.stringify({ error: { message, type: 'upstream_error' } })}\n\n`;
 }
 
 class Proxy {
-  constructor({ engine, providers, ledger, metrics, log, requestLog = log, redactor, maxAttempts = 4, now = Date.now }) {
-    Object.assign(this, { engine, ledger, metrics, log, requestLog, redactor, maxAttempts, now });
+  // maxSseEventBytes: the largest single SSE event accepted from an upstream (characters).
+  constructor({ engine, providers, ledger, metrics, log, requestLog = log, redactor, maxAttempts = 4, now = Date.now, maxSseEventBytes = 1024 * 1024 }) {
+    Object.assign(this, { engine, ledger, metrics, log, requestLog, redactor, maxAttempts, now, maxSseEventBytes });
     this.providers = new Map(providers.map((p) => [p.name, p]));
     // Each provider's two endpoints as undici dispatches them (origin + path), resolved once.
     this.endpoints = new Map(providers.map((p) => [p.name, { openai: endpointOf(p.base_url, '/chat/completions'), anthropic: endpointOf(p.base_url, '/v1/messages') }]));
@@ -83,7 +91,11 @@ class Proxy {
     this.share('failure', provider, { reason });
   }
 
+  // hdrs: header lines (Buffer or text); body: text. Secrets an upstream echoes (a key in a
+  // header value or an error message) are replaced before anything reaches the engine's state.
   observe(provider, status, hdrs, body, latency) {
+    hdrs = this.redactor.bytes(hdrs);
+    body = this.redactor.text(body);
     const obs = this.engine.observe(provider, status, hdrs, body, latency, this.now());
     this.share('observe', provider, { status, headers: hdrs, body, latency, dialect: obs.dialect });
     return obs;
@@ -96,7 +108,7 @@ class Proxy {
     try {
       await this.serve(req, res, kind);
     } catch (err) {
-      await this.durable();
+      await this.durable().catch(() => {});  // the answer is an error either way
       throw err;
     } finally {
       this.inflight--;
@@ -117,14 +129,29 @@ class Proxy {
     validateBody(body, kind);
     const model = body.model;
     const stream = body.stream === true;
+    // Nothing is served that the ledger could not keep: asked before any upstream is called.
+    const unwritable = this.ledger.writable();
+    if (unwritable) throw new ClientError(503, `usage ledger unavailable: ${unwritable}`, 'ledger_unavailable', { 'retry-after': '5' });
     const wrongBackend = this.wrongBackend[kind];
     const skip = [...wrongBackend];
     const attempts = [];
-    const client = { gone: false, exchange: null };  // the upstream exchange in flight, to abort if the client goes
+    // The upstream exchange in flight. When the client goes before the upstream answered, the
+    // exchange is aborted; after that, it is read to its end (output discarded, at most
+    // DRAIN_AFTER_CLOSE_MS) so that the usage it reports is counted.
+    const client = { gone: false, exchange: null, answered: false, resume: null };
     res.on('close', () => {
       if (res.writableEnded) return;
       client.gone = true;
-      if (client.exchange) client.exchange.abort(new Error('client went away'));
+      const exchange = client.exchange;
+      if (!exchange) return;
+      if (!client.answered) return exchange.abort(new Error('client went away'));
+      const timer = setTimeout(() => exchange.abort(new Error('client went away; stopped reading')), DRAIN_AFTER_CLOSE_MS);
+      timer.unref();
+      if (client.resume) {
+        const resume = client.resume;
+        client.resume = null;
+        resume();
+      }
     });
 
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
@@ -199,6 +226,7 @@ class Proxy {
     }
     const { status, headers: hdrs } = head;
     const latency = Date.now() - t0;
+    client.answered = true;
     // What the engine learns from a successful response's headers. On the success paths it learns
     // after the client has its answer, in the same synchronous step as the response's end.
     const timeToHead = () => this.metrics.upstream.observe({ provider: provider.name, status: String(status) }, latency / 1000);
@@ -207,6 +235,19 @@ class Proxy {
       this.observe(provider.name, status, hdrs, '', latency);
     };
 
+    if (status >= 300 && status < 400) {
+      // A redirect is not an answer: undici does not follow it here, and a provider endpoint that
+      // moves is a configuration problem to fail over from (and to see in the log).
+      timeToHead();
+      exchange.abort(new Error('redirect'));
+      const location = headerOf(hdrs, 'location');
+      const reason = `HTTP ${status} redirect${location ? ` to ${location.slice(0, 200)}` : ''}`;
+      this.log.warn({ provider: provider.name, status, location: location ? this.redactor.text(location.slice(0, 200)) : null }, 'upstream answered with a redirect; failing over');
+      this.observe(provider.name, status, hdrs, '', latency);
+      this.recordFailure(provider.name, reason);
+      this.appendEvent({ requestId, provider, model: decision.model, status, usage: null, sentAt });
+      return { done: false, status, reason };
+    }
     if (status >= 400) {
       timeToHead();
       let text = '';
@@ -219,9 +260,10 @@ class Proxy {
       // A client-side error (400, 404, 422 ...): the request itself is wrong; pass the provider's word on.
       throw new ClientError(status, `${provider.name}: ${this.redactor.text(extractMessage(text)) || `HTTP ${status}`}`, 'upstream_rejected');
     }
-    res.setHeader('x-quotagate-provider', provider.name);
-    if (decision.packageId) res.setHeader('x-quotagate-package', decision.packageId);
-    res.setHeader('x-quotagate-model', decision.model);
+    // Names from the config and the catalog may be any Unicode: encoded, never thrown on.
+    res.setHeader('x-quotagate-provider', headerValue(provider.name));
+    if (decision.packageId) res.setHeader('x-quotagate-package', headerValue(decision.packageId));
+    res.setHeader('x-quotagate-model', headerValue(decision.model));
 
     if (!stream) {
       let text;
@@ -229,8 +271,8 @@ class Proxy {
         text = await exchange.readAll(MAX_UPSTREAM_BODY);
       } catch (err) {
         learn();
-        if (client.gone) {
-          this.appendEvent({ requestId, provider, model: decision.model, status: 499, usage: null, sentAt });
+        if (client.gone) {  // read until DRAIN_AFTER_CLOSE_MS and still not whole: usage unknown
+          this.appendEvent({ requestId, provider, model: decision.model, status, usage: null, sentAt });
           return { done: true, status: 499, reason: 'client went away' };
         }
         this.recordFailure(provider.name, 'body read failed');
@@ -246,8 +288,14 @@ class Proxy {
         this.appendEvent({ requestId, provider, model: decision.model, status: 502, usage: null, sentAt });
         return { done: false, status: 502, reason: 'malformed upstream JSON' };
       }
-      const event = this.ledgerEvent({ requestId, provider, model: decision.model, status, usage: usageFromJson(kind, json), sentAt });
-      await this.durable();
+      const event = this.ledgerEvent({ requestId, provider, model: decision.model, status, usage: this.usageOf(provider, kind, json), sentAt });
+      try {
+        await this.durable();
+      } catch (err) {
+        learn();
+        recordUsageEvent(this.engine, event);  // the upstream served it: it counts, and stays queued for the journal
+        throw new ClientError(503, `usage ledger unavailable: ${err.code || err.message}`, 'ledger_unavailable', { 'retry-after': '5' });
+      }
       // Plain node:http methods: this also runs on the fast path, outside express.
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
       res.end(text);
@@ -257,8 +305,10 @@ class Proxy {
       return { done: true, status };
     }
 
-    // Streaming: from the first byte on there is no failover.
-    const tap = new SseUsageTap({ dialect: kind, dropUsageChunk: !(body.stream_options && body.stream_options.include_usage) });
+    // Streaming: from the first byte on there is no failover. The terminal event is held back
+    // until the usage event is durable (sse.js); if it cannot be made durable, the client gets an
+    // error event instead, never a complete stream.
+    const tap = new SseUsageTap({ dialect: kind, dropUsageChunk: !(body.stream_options && body.stream_options.include_usage), maxEventBytes: this.maxSseEventBytes });
     res.statusCode = 200;
     res.setHeader('content-type', 'text/event-stream; charset=utf-8');
     res.setHeader('cache-control', 'no-cache');
@@ -266,32 +316,65 @@ class Proxy {
     res.flushHeaders();
     learn();
     const decoder = new TextDecoder();
-    let streamStatus = 200;
+    let outcome = 200;  // what the client got: 200, 499 (went away) or 502 (upstream broke)
+    let broke = null;
     try {
       await exchange.pipeTo({
         write: (chunk) => {
           const out = tap.push(decoder.decode(chunk, { stream: true }));
-          return out ? res.write(out) : true;
+          return out && !client.gone ? res.write(out) : true;
         },
-        waitDrain: (resume) => res.once('drain', resume),
+        waitDrain: (resume) => {
+          if (client.gone) return resume();
+          client.resume = resume;
+          res.once('drain', () => {
+            if (client.resume === resume) client.resume = null;
+            resume();
+          });
+        },
       });
       const rest = tap.flush() + decoder.decode();
-      if (rest) res.write(rest);
+      if (rest && !client.gone) res.write(rest);
     } catch (err) {
-      streamStatus = client.gone ? 499 : 502;  // client went away, or the upstream broke mid-stream
-      if (streamStatus === 502) {
-        this.recordFailure(provider.name, 'stream interrupted');
-        res.write(`data: ${JSON.stringify({ error: { message: `${provider.name}: upstream stream interrupted`, type: 'upstream_error' } })}\n\n`);
-      }
+      broke = err;
+      if (err && err.code === 'QG_SSE_EVENT_TOO_LARGE') exchange.abort(err);
     }
-    this.appendEvent({ requestId, provider, model: decision.model, status: streamStatus, usage: tap.usage, sentAt });
-    this.metrics.requests.inc({ endpoint: kind, provider: provider.name, status: String(streamStatus) });
-    await this.durable();
+    if (client.gone) outcome = 499;
+    else if (broke) outcome = 502;
+    // The upstream answered 200 and served what it served: the request counts with the usage seen.
+    const event = this.ledgerEvent({ requestId, provider, model: decision.model, status, usage: tap.usage, sentAt, invalid: tap.invalidUsage });
+    if (broke && !client.gone) {
+      const why = broke.code === 'QG_SSE_EVENT_TOO_LARGE' ? broke.message : 'upstream stream interrupted';
+      this.recordFailure(provider.name, why === broke.message ? 'SSE event too large' : 'stream interrupted');
+      res.write(sseError(kind, `${provider.name}: ${why}`));
+    }
+    try {
+      await this.durable();
+      if (!broke && !client.gone && tap.terminal) res.write(tap.terminal);
+    } catch (err) {
+      outcome = 503;
+      if (!client.gone) res.write(sseError(kind, `usage ledger unavailable (${err.code || err.message}); this answer was not recorded, retry later`));
+    }
+    recordUsageEvent(this.engine, event);
+    this.metrics.requests.inc({ endpoint: kind, provider: provider.name, status: String(outcome) });
     res.end();
-    return { done: true, status: streamStatus };
+    return { done: true, status: outcome };
   }
 
-  // One usage event, into the ledger and the engine.
+  // The validated usage of a whole response (usage.js); invalid values are logged and counted.
+  usageOf(provider, kind, json) {
+    const { usage, invalid } = usageFromJson(kind, json);
+    if (invalid.length) this.invalidUsage(provider, invalid);
+    return usage;
+  }
+
+  invalidUsage(provider, invalid) {
+    this.log.warn({ provider: provider.name, fields: invalid.map((f) => this.redactor.text(f)) }, 'upstream usage values are invalid; recorded as unknown (0)');
+    this.metrics.invalidUsage?.inc({ provider: provider.name });
+  }
+
+  // One usage event, into the ledger and the engine (which counts it whether or not the journal
+  // write succeeds: the upstream was called either way).
   appendEvent(args) {
     recordUsageEvent(this.engine, this.ledgerEvent(args));
   }
@@ -299,7 +382,8 @@ class Proxy {
   // Queues the event in the ledger (the response completes only after ledger.durable()). Its ts is
   // when the request was sent upstream: a provider reading taken from this response already
   // includes it, and the engine adds only events after a reading.
-  ledgerEvent({ requestId, provider, model, status, usage, sentAt }) {
+  ledgerEvent({ requestId, provider, model, status, usage, sentAt, invalid = null }) {
+    if (invalid && invalid.length) this.invalidUsage(provider, invalid);
     const u = usage || { tokens_in: 0, tokens_out: 0, cost: null };
     const event = { id: `${requestId}:${provider.name}`, ts: sentAt, provider_id: provider.name, model, status,
       cost: usage ? costOf(provider, u) : 0, tokens_in: u.tokens_in, tokens_out: u.tokens_out };
@@ -320,6 +404,12 @@ class Proxy {
   }
 }
 
+// The first value of a header in undici's raw lines (a Buffer or text), or null.
+function headerOf(hdrs, name) {
+  const m = new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(String(hdrs));
+  return m ? m[1].trim() : null;
+}
+
 function extractMessage(text) {
   try {
     const j = JSON.parse(text);
@@ -330,26 +420,12 @@ function extractMessage(text) {
 }
 
 const SAFE_MODEL = /^[\x20-\x7e]{1,256}$/;
-const MAX_DEPTH = 64;
-
-// Nesting depth without recursion (a hostile body can nest 100k levels; serialising it again for
-// the upstream would overflow the stack).
-function tooDeep(value) {
-  const stack = [[value, 1]];
-  while (stack.length) {
-    const [v, depth] = stack.pop();
-    if (depth > MAX_DEPTH) return true;
-    if (v && typeof v === 'object') for (const k in v) stack.push([v[k], depth + 1]);
-  }
-  return false;
-}
-
+// The body's nesting depth was checked on its bytes before parsing (gateway.js depthCheck).
 function validateBody(body, kind) {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ClientError(400, 'request body must be a JSON object', 'invalid_request');
   if (typeof body.model !== 'string' || !body.model) throw new ClientError(400, '"model" must be a non-empty string (a model name or "auto")', 'invalid_request');
   if (!SAFE_MODEL.test(body.model)) throw new ClientError(400, '"model" must be printable ASCII without control characters (at most 256)', 'invalid_request');
   if (!Array.isArray(body.messages)) throw new ClientError(400, '"messages" must be an array', 'invalid_request');
-  if (tooDeep(body)) throw new ClientError(400, `request JSON is nested deeper than ${MAX_DEPTH} levels`, 'invalid_request');
   if (body.stream !== undefined && typeof body.stream !== 'boolean') throw new ClientError(400, '"stream" must be true or false', 'invalid_request');
   if (kind === 'anthropic' && body.max_tokens !== undefined && !Number.isInteger(body.max_tokens)) throw new ClientError(400, '"max_tokens" must be an integer', 'invalid_request');
 }

@@ -1,16 +1,54 @@
-// Keeps secrets out of everything the gateway emits: provider keys, client keys and the admin
-// token are replaced wherever they appear in text we pass on (upstream error messages included),
-// and pino's redaction covers credential headers should a request object ever be logged.
+// The one redactor: it knows every secret the process holds (provider keys and credential headers,
+// balance-poller keys, client keys, the admin token, the PostgreSQL URL and password, and any
+// credential added at run time) and every outward path goes through it: responses (error
+// messages), upstream header lines and bodies before the engine stores them (so /api/quotas,
+// /api/state, the dashboard and shared signals never see them), poll errors and logs. pino's
+// path redaction covers credential headers should a request object ever be logged.
 'use strict';
 
 const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'headers.authorization',
   'headers["x-api-key"]', 'headers.cookie', 'api_key', '*.api_key', 'admin_token', '*.admin_token',
+  'management_key', '*.management_key',
 ];
 
+// Header names whose values are credentials (Azure `api-key`, `x-goog-api-key`, bearer tokens ...).
+const CREDENTIAL_HEADER = /(^|-)(authorization|api-?key|key|token|secret|password|cookie)$|^x-.*-(key|token|secret)$/i;
+const MIN_SECRET = 4;  // shorter strings would redact ordinary text
+
+// Every secret in a normalised config (config.js normalise()).
+function configSecrets(config) {
+  const out = [];
+  for (const p of config.providers || []) {
+    out.push(p.api_key);
+    for (const [k, v] of Object.entries(p.headers || {})) if (CREDENTIAL_HEADER.test(k)) out.push(v, String(v).replace(/^(Bearer|Basic)\s+/i, ''));
+  }
+  for (const p of Object.values((config.quota_poll && config.quota_poll.providers) || {})) out.push(p.api_key, p.management_key);
+  if (config.server) out.push(config.server.admin_token, ...(config.server.client_keys || []));
+  const pg = config.ledger && config.ledger.postgres;
+  if (pg) out.push(pg.url, pg.password);
+  return out;
+}
+
 class Redactor {
-  constructor(secrets) {
-    this.secrets = [...new Set(secrets.filter((s) => typeof s === 'string' && s.length >= 4))].sort((a, b) => b.length - a.length);
+  constructor(secrets = []) {
+    this.secrets = [];
+    this.buffers = [];
+    this.add(...secrets);
+  }
+
+  // Adds secrets (a client's forwarded credential, say); strings shorter than 4 are ignored.
+  // Each is also known in its JSON-escaped and URL-encoded spellings.
+  add(...secrets) {
+    const all = new Set(this.secrets);
+    for (const s of secrets) {
+      if (typeof s !== 'string' || s.length < MIN_SECRET) continue;
+      all.add(s);
+      all.add(JSON.stringify(s).slice(1, -1));
+      all.add(encodeURIComponent(s));
+    }
+    this.secrets = [...all].sort((a, b) => b.length - a.length);
+    this.buffers = this.secrets.map((s) => Buffer.from(s, 'utf8'));
   }
 
   text(value) {
@@ -19,6 +57,14 @@ class Redactor {
     for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join('[redacted]');
     return out;
   }
+
+  // Header lines as a Buffer (or text): the same Buffer when it holds no secret (the common case,
+  // a byte search per secret), else the redacted text.
+  bytes(value) {
+    if (!Buffer.isBuffer(value)) return this.text(value);
+    for (const b of this.buffers) if (value.indexOf(b) !== -1) return this.text(value.toString('utf8'));
+    return value;
+  }
 }
 
-module.exports = { Redactor, REDACT_PATHS };
+module.exports = { Redactor, REDACT_PATHS, configSecrets, CREDENTIAL_HEADER };

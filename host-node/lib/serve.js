@@ -11,7 +11,7 @@ const { joinFleet, publishingStore } = require('./shared/fleet');
 const { Proxy } = require('./proxy');
 const { createApp } = require('./gateway');
 const { createMetrics } = require('./metrics');
-const { Redactor, REDACT_PATHS } = require('./redact');
+const { Redactor, REDACT_PATHS, configSecrets } = require('./redact');
 const { startDemo } = require('./demo/demo');
 const { logDestination } = require('./log-destination');
 const { isLoopback } = require('./config');
@@ -44,8 +44,7 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
     ledgerDir = demoHandle.ledgerDir;
   }
   const pgSettings = config.ledger.backend === 'postgres' ? config.ledger.postgres : null;
-  const redactor = new Redactor([...providers.map((p) => p.api_key), ...config.server.client_keys, config.server.admin_token,
-    ...(pgSettings ? [pgSettings.url, pgSettings.password] : [])]);
+  const redactor = new Redactor(configSecrets({ ...config, providers }));
 
   const core = await loadCore();
   const engine = new core.Engine();
@@ -80,8 +79,10 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
   log.info({ events: events.length, ms: Date.now() - t0, dir: ledgerDir, backend: ledger.backend }, 'ledger loaded');
 
   const metrics = createMetrics({ quotasDocument: () => app.locals.quotas(), ledgerHealth: () => ledger.health() });
-  const proxy = new Proxy({ engine, providers, ledger, metrics, log, requestLog, redactor, maxAttempts: config.routing.max_attempts, now });
+  const proxy = new Proxy({ engine, providers, ledger, metrics, log, requestLog, redactor, maxAttempts: config.routing.max_attempts, now,
+    maxSseEventBytes: config.server.max_sse_event_bytes });
   const poller = new BalancePoller({ settings: config.quota_poll, store: publishingStore(store, ledger, now), providers, log, redact: (t) => redactor.text(t) });
+  redactor.add(...poller.knownSecrets());
   const app = createApp({ engine, proxy, config: { ...config, providers }, metrics, log, redactor, demo, now, ledgerHealth: () => ledger.health(), extraRoutes: (a, ctx) => {
     a.locals.catalogError = catalogError;
     a.locals.packageExtras = (id) => poller.statusFor(id);

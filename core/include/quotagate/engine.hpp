@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "quotagate/catalog.hpp"
+#include "quotagate/header_parser.hpp"
 #include "quotagate/header_snapshot.hpp"
 #include "quotagate/http_headers.hpp"
 #include "quotagate/json.hpp"
@@ -27,6 +28,7 @@ struct EngineConfig {
   int learn_after_rejections = 2;           // repeated 429s below the catalog limit
   int unhealthy_after_failures = 3;
   int64_t event_retention_ms = 40LL * 24 * 3600 * 1000;  // raw events kept to rebuild on catalog reload
+  int64_t max_upstream_wait_ms = kDefaultMaxUpstreamWaitMs;  // cap on any retry-after / reset (header_parser.hpp)
 };
 
 struct ProviderConfig {

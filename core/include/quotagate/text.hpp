@@ -22,4 +22,11 @@ std::optional<double> parse_number(std::string_view s);
 // Strict non-negative or negative integer that fits in int64.
 std::optional<long long> parse_integer(std::string_view s);
 
+// JSON documents from outside may nest at most this deep: nlohmann's copy and dump recurse, so a
+// hostile 100k-deep document would overflow the stack (natively, and in wasm) after parsing.
+constexpr int kMaxJsonDepth = 64;
+// True when `json_text` nests brackets (outside strings) deeper than max_depth. One linear pass,
+// no allocation; malformed text is the parser's to reject.
+bool json_too_deep(std::string_view json_text, int max_depth = kMaxJsonDepth);
+
 }  // namespace qg

@@ -10,6 +10,10 @@
 
 namespace qg {
 
+// Bounds on one event's numbers (Engine::record_usage counts anything outside them as 0).
+constexpr double kMaxEventAmount = 1e12;  // tokens, or cost in the package currency
+constexpr double kMaxEventCount = 1e9;    // requests one (simulator) event stands for
+
 struct UsageEvent {
   int64_t ts_ms = 0;
   std::string provider_id;

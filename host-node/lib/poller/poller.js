@@ -69,6 +69,16 @@ class BalancePoller {
     };
   }
 
+  // Every key this poller may send (config, provider keys, environment), for the redactor.
+  knownSecrets() {
+    const out = [];
+    for (const reader of Object.keys(READERS)) {
+      const k = this.keyFor(reader);
+      out.push(k.key, k.managementKey);
+    }
+    return out.filter(Boolean);
+  }
+
   // start() and stop() may alternate (the shared ledger's poller election hands polling around).
   start() {
     this.stopped = false;

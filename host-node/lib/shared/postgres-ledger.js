@@ -188,13 +188,21 @@ class PostgresLedger {
       .catch((err) => this.log?.warn({ err: err.message }, 'postgres retention delete failed; retried next time'));
   }
 
+  // null when an event appended now can be made durable locally (see LedgerStore.writable).
+  writable() {
+    return this.local.writable();
+  }
+
   health() {
+    const local = this.local.health();
     // Stalled: events are waiting and no shipment has succeeded for that long.
     const waitingMs = this.outbox.pending.length ? Date.now() - Math.max(this.shipper.lastOkAt, this.outbox.pendingSince) : 0;
     const followLagMs = this.follower.lastOkAt ? Date.now() - this.follower.lastOkAt : null;
-    const degraded = !this.connected || waitingMs > DEGRADED_AFTER_MS || followLagMs === null || followLagMs > DEGRADED_AFTER_MS;
+    const degraded = local.degraded || !this.connected || waitingMs > DEGRADED_AFTER_MS || followLagMs === null || followLagMs > DEGRADED_AFTER_MS;
+    const reason = local.reason || (!this.connected ? 'postgres unreachable' : waitingMs > DEGRADED_AFTER_MS ? `events waiting ${waitingMs} ms to ship`
+      : followLagMs === null || followLagMs > DEGRADED_AFTER_MS ? 'not following the shared ledger' : null);
     return {
-      backend: 'postgres', instance: this.instance, connected: this.connected, degraded,
+      backend: 'postgres', instance: this.instance, connected: this.connected, degraded, reason,
       last_error: this.connected ? null : this.lastError,
       unshipped_events: this.outbox.pending.length, unshipped_signals: this.shipper.signals.length,
       shipping_stalled_ms: waitingMs, follow_lag_ms: followLagMs, poller_leader: this.isPollerLeader(),
