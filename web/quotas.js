@@ -85,13 +85,15 @@
     const empty = document.getElementById('empty');
     empty.hidden = doc.count > 0;
     document.getElementById('catalog-error').textContent = doc.catalog_error || '';
-    // A shared ledger that is unreachable: this instance counts only its own traffic until it is back.
+    // A local ledger that cannot write (requests are refused until it can), or a shared ledger that
+    // is unreachable (this instance counts only its own traffic until it is back).
     const degraded = document.getElementById('ledger-degraded');
     const ledger = doc.ledger || {};
     degraded.hidden = !ledger.degraded;
-    degraded.textContent = ledger.degraded
-      ? `Shared ledger degraded (${ledger.connected === false ? 'PostgreSQL unreachable' : 'shipping stalled'}; ${ledger.unshipped_events || 0} events waiting): other instances' usage is not counted here until it recovers.`
-      : '';
+    degraded.textContent = !ledger.degraded ? ''
+      : ledger.backend !== 'postgres' || /journal|checkpoint/.test(ledger.reason || '')
+        ? `Usage ledger degraded: ${ledger.reason || 'writes are failing'}. Requests are refused until usage can be recorded again.`
+        : `Shared ledger degraded (${ledger.connected === false ? 'PostgreSQL unreachable' : 'shipping stalled'}; ${ledger.unshipped_events || 0} events waiting): other instances' usage is not counted here until it recovers.`;
     const cards = document.getElementById('cards');
     const open = new Set([...cards.querySelectorAll('details[open]')].map((d) => d.closest('.card').dataset.package));
     cards.textContent = '';

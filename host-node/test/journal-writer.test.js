@@ -114,7 +114,7 @@ test('a write that fails part-way rejects its waiters, and the retry completes t
   assert.deepEqual(j.lines(), ['{"a":1}', '{"b":2}', '{"c":3}']);
 });
 
-test('a gateway whose journal cannot be written answers 500, never success', async () => {
+test('a gateway whose journal cannot be written answers 503 ledger_unavailable, never success', async () => {
   const gw = await startTestGateway({ fakes: { a: {} }, catalog: { a: { provider_id: 'a', package_type: 'daily', limit_per_day: 100, models: ['*'] } } });
   try {
     const ok = await postJson(`${gw.url}/v1/chat/completions`, chat('auto'));
@@ -124,9 +124,15 @@ test('a gateway whose journal cannot be written answers 500, never success', asy
     const readOnly = fs.openSync(path.join(gw.dir, 'readonly'), 'r');  // write() on it fails with EBADF
     gw.ledger.journal.setFd(readOnly);
     const r = await postJson(`${gw.url}/v1/chat/completions`, chat('auto'));
-    assert.equal(r.status, 500, r.text);
-    assert.equal(r.json.error.code, 'internal_error');
+    assert.equal(r.status, 503, r.text);
+    assert.equal(r.json.error.code, 'ledger_unavailable');
+    assert.match(r.json.error.message, /usage ledger unavailable: EBADF/);
     assert.match(gw.logs.text(), /journal write failed/);
+    const health = await (await fetch(`${gw.url}/health`)).json();
+    assert.deepEqual([health.status, health.ledger.reason], ['degraded', 'usage journal cannot be written (EBADF)']);
+    const refused = await postJson(`${gw.url}/v1/chat/completions`, chat('auto'));
+    assert.equal(refused.status, 503, 'refused before any upstream is called while the journal fails');
+    assert.equal(gw.fakes.a.received, 2, 'the upstream was not called for the refused request');
     gw.ledger.journal.setFd(gw.ledger.journalFd);
     const again = await postJson(`${gw.url}/v1/chat/completions`, chat('auto'));
     assert.equal(again.status, 200, 'serves again once the journal can be written');

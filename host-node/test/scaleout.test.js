@@ -238,7 +238,7 @@ test('an instance started while PostgreSQL is down serves, then migrates, ships 
     a = await startTestGateway({ fakes: { alpha: {} }, catalog, ledger });
     for (let i = 0; i < 10; i++) assert.equal((await postJson(`${a.url}/v1/chat/completions`, chat('m'))).status, 200);
     assert.equal((await getJson(`${a.url}/health`)).status, 'degraded');
-    assert.deepEqual((await getJson(`${a.url}/api/quotas`)).ledger, { backend: 'postgres', degraded: true, connected: false, unshipped_events: 10 },
+    assert.deepEqual((await getJson(`${a.url}/api/quotas`)).ledger, { backend: 'postgres', degraded: true, reason: 'postgres unreachable', connected: false, unshipped_events: 10 },
       'the dashboard is told why (web/quotas.js shows a banner)');
     server.start();
     b = await startTestGateway({ fakes: { alpha: {} }, catalog, ledger });
