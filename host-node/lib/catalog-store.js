@@ -30,7 +30,8 @@ class EditRace extends Error {}
 
 class CatalogStore {
   // validate(text) -> null or an error string (the engine's parser); apply(text) loads it into the engine.
-  // hooks.beforeRename(tmp, target): a test seam (an edit that lands mid-write).
+  // hooks.beforeRename(tmp, target) / hooks.afterCheck(target): test seams (an edit that lands
+  // before, or after, the compare-and-swap check of a write).
   constructor({ file, validate, apply, log, now = () => new Date(), hooks = {} }) {
     Object.assign(this, { file, validate, apply, log, now, hooks });
     this.doc = null;          // last good document
@@ -191,6 +192,7 @@ class CatalogStore {
           try {
             fs.linkSync(target, link);
           } catch { /* a file system without hard links: the check above is all there is */ }
+          if (this.hooks.afterCheck) this.hooks.afterCheck(target);
         },
       });
     } catch (e) {

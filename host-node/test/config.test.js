@@ -76,3 +76,26 @@ test('the documented example config loads and validates', () => {
   assert.equal(c.routing.engine.weights.expiring_capacity, 4);
   assert.equal(c.quota_poll.fast_lane_interval_seconds, 900);
 });
+
+// Issue 12 cases 9 and 12: a config error names the key and the value's shape, never a secret
+// value; a short admin token is refused off loopback.
+test('config errors never print a secret; an admin token off loopback needs 16 characters', () => {
+  const KEY = 'ck-PLANTED-cfg-83f1a0';
+  const file = writeConfig('server:\n  client_keys: ${QG_KEY}\n');
+  assert.throws(() => loadConfig(file, { env: { QG_KEY: KEY } }), (err) => {
+    assert.match(err.message, /server\.client_keys: expected a list of non-empty strings, got a string of 21 characters \(not shown/);
+    assert.ok(!err.message.includes(KEY));
+    return true;
+  });
+  for (const [raw, key] of [[{ server: { admin_token: ['x', KEY] } }, 'server.admin_token'], [{ providers: [{ name: 'p', base_url: 'http://x', api_key: { k: KEY } }] }, 'providers[0].api_key'],
+    [{ quota_poll: { providers: { deepseek: { base_url: 5, api_key: KEY } } } }, 'quota_poll.providers.deepseek.base_url']]) {
+    assert.throws(() => normalise(raw, 'c.yaml', {}), (err) => {
+      assert.ok(err.message.startsWith(`c.yaml: ${key}: `), err.message);
+      assert.ok(!err.message.includes(KEY), err.message);
+      return true;
+    });
+  }
+  assert.throws(() => normalise({ server: { host: '0.0.0.0', admin_token: 'x' } }, 'c.yaml', {}),
+    /server\.admin_token: expected at least 16 characters when binding off loopback \(server\.host is 0\.0\.0\.0\), got a string of 1 characters/);
+  assert.equal(normalise({ server: { host: '0.0.0.0', admin_token: 'a'.repeat(16) } }, 'c.yaml', {}).server.admin_token.length, 16);
+});

@@ -94,3 +94,68 @@ test('with a shared ledger: the database password and provider keys stay out of 
     assert.equal(count, 0, `${secret.slice(0, 12)}... appeared ${count} times`);
   }
 });
+
+// Issue 12 case 9: every secret the process holds goes through the one redactor on every outward
+// path: a key echoed in a rate-limit header (a window named after it, an unreadable value), a
+// credential header (Azure `api-key`) echoed in an error, a balance-poller key in a poll error.
+test('keys echoed in rate-limit headers, credential headers and poll errors are redacted everywhere', async () => {
+  const http = require('node:http');
+  const KEY = 'sk-PLANTED-echoed-4e77aa';
+  const AZURE = 'az-PLANTED-header-19cc02';
+  const POLL = 'sk-PLANTED-poll-6b21d0';
+  const server = http.createServer((req, res) => {
+    if (req.url === '/user/balance') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({ balance_infos: [{ currency: 'USD', total_balance: `${req.headers.authorization}` }] }));
+    }
+    if (req.headers['api-key'] === AZURE) {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({ error: { message: `Access denied for api-key ${AZURE}`, type: 'invalid_request_error' } }));
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'x-ratelimit-limit-requests': `Bearer ${KEY}`,
+      'x-ratelimit-remaining-requests': KEY, ratelimit: `"${KEY}";r=5;t=30`, 'ratelimit-policy': `"${KEY}";q=10;w=60` });
+    res.end(JSON.stringify({ id: 'c', object: 'chat.completion', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1 } }));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const gw = await startTestGateway({
+    extraProviders: [
+      { name: 'echo', base_url: `${base}/v1`, api_key: KEY, models: ['e'] },
+      { name: 'azure', base_url: `${base}/v1`, headers: { 'api-key': AZURE }, models: ['z'] },
+    ],
+    catalog: { e: { provider_id: 'echo', package_type: 'daily', limit_per_day: 100, models: ['*'] },
+      z: { provider_id: 'azure', package_type: 'daily', limit_per_day: 100, models: ['*'] },
+      ds: { provider_id: 'deepseek', package_type: 'credits', total_credits: 10, used_credits: 0, source: 'api_poll', currency: 'USD' } },
+  });
+  await gw.stop();
+  // Restarted with the poller on (the helper has no quota_poll option: set it on the config).
+  const { startGateway } = require('../lib/serve');
+  const { LogCapture } = require('./helpers');
+  const logs = new LogCapture();
+  const config = { ...gw.config, quota_poll: { ...gw.config.quota_poll, enabled: true, on_startup: true, providers: { deepseek: { base_url: base, api_key: POLL } } } };
+  const live = await startGateway({ config, logStream: logs });
+  const seen = [];
+  try {
+    seen.push((await postJson(`${live.url}/v1/chat/completions`, chat('e'))).text);
+    const z = await postJson(`${live.url}/v1/chat/completions`, chat('z'));
+    seen.push(z.text);
+    assert.match(z.text, /\[redacted\]/, 'the Azure key in the upstream error is replaced');
+    for (let i = 0; i < 100; i++) {
+      const q = await (await fetch(`${live.url}/api/quotas`)).json();
+      if (q.packages.find((p) => p.package_id === 'ds').last_poll_error) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    for (const p of ['/api/quotas', '/api/state', '/metrics']) seen.push(await (await fetch(`${live.url}${p}`)).text());
+    const q = JSON.parse(seen[2]);
+    assert.match(q.packages.find((p) => p.package_id === 'ds').last_poll_error || '', /\[redacted\]/, 'the poll error names no key');
+    assert.ok(q.header_snapshots.echo, 'the echoing provider was observed');
+  } finally {
+    await live.close();
+    server.close();
+  }
+  const everything = [...seen, logs.text(), gw.logs.text()].join('\n');
+  for (const secret of [KEY, AZURE, POLL]) {
+    const count = everything.split(secret).length - 1;
+    assert.equal(count, 0, `${secret.slice(0, 14)}... appeared ${count} times`);
+  }
+});
