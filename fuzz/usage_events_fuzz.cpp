@@ -5,7 +5,9 @@
 //    used for every package as the live aggregates did (merging is order-independent).
 // Each op takes 12 bytes: kind, provider, model, status, a 4-byte time offset (signed, in units of
 // 0.5 ms: about +-12 days, inside the 40-day raw retention), cost, tokens and count; kind 7 uses an
-// extreme instant instead.
+// extreme instant instead. An op whose status byte has its high bit set carries hostile numbers
+// (NaN, infinities, negatives, 1e308 cost; negative or extreme token counts), which must count
+// as 0 and never refund a package (issue 12 case 3: the bounds check catches a refund).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -32,6 +34,8 @@ const char* kProviders[] = {"a", "b", "c", "d"};
 const char* kModels[] = {"m0", "m1", "m2"};
 const int kStatuses[] = {200, 200, 200, 429, 500, 0, 404, 201};
 const int64_t kExtremes[] = {INT64_MIN, INT64_MAX, INT64_MIN + 999, INT64_MAX - 1, -253402300799999, 253402300799999, 0, -1};
+const double kHostileCost[] = {NAN, INFINITY, -INFINITY, -3.0, 1e308, -1e-9, 2e12, 0.5};
+const int64_t kHostileTokens[] = {-3, INT64_MIN, INT64_MAX, -1, 1000000000000000LL, 7, 0, 2};
 
 void check_bounds(const qg::Engine& e, int64_t now) {
   for (const auto& s : e.statuses(now)) {
@@ -62,6 +66,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       ev.cost = op[8] / 64.0;
       ev.tokens_in = op[9];
       ev.tokens_out = op[10];
+      if (op[3] & 0x80) {
+        ev.cost = kHostileCost[op[8] % 8];
+        ev.tokens_in = kHostileTokens[op[9] % 8];
+        ev.tokens_out = kHostileTokens[op[10] % 8];
+      }
       ev.count = op[11] % 4 == 0 ? 1 : op[11] / 16.0;
       e.record_usage(ev);
     } else if (kind <= 5) {

@@ -1,5 +1,7 @@
 // Engine behaviour across components: catalog reloads keep the last good state, provider
 // configuration drives candidates, 429s cool providers down, and documents are complete.
+#include <cmath>
+
 #include "engine_fixture.hpp"
 
 using namespace qg;
@@ -172,4 +174,33 @@ TEST(EngineObserve, AnOlderReadingNeverReplacesANewerOne) {
   EXPECT_EQ(e.quotas_document(now + 1)["header_snapshots"]["claude"]["observed_at"], format_iso_utc(now));
   e.observe("claude", 200, reading(0.70), "", 10, now + 1000);
   EXPECT_EQ(StatusOf(e, "c", now + 1001).used, 70);
+}
+
+// Issue 12 case 3: usage numbers from outside that are not finite, negative or absurd count as 0;
+// the request still counts, and a credits package is never refunded (used -3, remaining 13 of 10).
+TEST(EngineUsage, HostileNumbersCountAsZeroAndNeverRefund) {
+  Engine e = EngineWith(R"({"c":{"provider_id":"a","total_credits":10},
+    "w":{"provider_id":"a","package_type":"rolling_window","window_hours":5,"limit_per_window":10}})");
+  const double hostile_costs[] = {-3.0, std::nan(""), INFINITY, -INFINITY, 1e308};
+  for (double cost : hostile_costs) {
+    UsageEvent ev = Ev("2026-11-28T10:00:00Z", "a", "m", cost);
+    ev.tokens_in = -3;
+    ev.tokens_out = INT64_MIN;
+    e.record_usage(ev);
+  }
+  e.record_usage(Ev("2026-11-28T10:00:01Z", "a", "m", 2.0));
+  const auto c = StatusOf(e, "c", T("2026-11-28T11:00:00Z"));
+  EXPECT_EQ(c.used, 2);
+  EXPECT_EQ(c.remaining, 8);
+  EXPECT_EQ(StatusOf(e, "w", T("2026-11-28T11:00:00Z")).used, 6);  // every request counts in the window
+}
+
+TEST(EngineConfig, MaxUpstreamWaitCapsRetryAfter) {
+  Engine e = EngineWith(R"({"d":{"provider_id":"a","package_type":"daily","limit_per_day":100}})");
+  EXPECT_EQ(e.configure(R"({"max_upstream_wait_s":3600})"), "");
+  EXPECT_NE(e.configure(R"({"max_upstream_wait_s":0.5})").find("max_upstream_wait_s"), std::string::npos);
+  const int64_t now = T("2026-11-28T12:00:00Z");
+  const auto r = e.observe("a", 429, parse_header_lines("retry-after: 999999999\n"), "", 10, now);
+  ASSERT_TRUE(r.cooldown_until.has_value());
+  EXPECT_EQ(*r.cooldown_until, now + 3600 * 1000);
 }

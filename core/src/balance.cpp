@@ -1,5 +1,4 @@
 // Balance readings -> used/total (see balance.hpp).
-#include "quotagate/text.hpp"
 #include "quotagate/balance.hpp"
 
 #include <algorithm>
@@ -7,6 +6,7 @@
 #include "quotagate/det_math.hpp"
 #include "json_fields.hpp"
 #include "quotagate/json.hpp"
+#include "quotagate/text.hpp"
 
 namespace qg {
 

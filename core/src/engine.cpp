@@ -1,5 +1,4 @@
 // Engine: catalog lifecycle, event intake, header observations, health, status and routing.
-#include "quotagate/text.hpp"
 #include "quotagate/engine.hpp"
 
 #include <algorithm>
@@ -7,9 +6,9 @@
 #include <cstdio>
 
 #include "quotagate/civil_time.hpp"
-#include "quotagate/civil_time.hpp"
 #include "quotagate/det_math.hpp"
 #include "quotagate/header_parser.hpp"
+#include "quotagate/text.hpp"
 
 namespace qg {
 

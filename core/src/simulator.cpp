@@ -1,5 +1,4 @@
 // Minute-slot traffic simulation on a fresh Engine per policy (see simulator.hpp).
-#include "quotagate/text.hpp"
 #include "quotagate/simulator.hpp"
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include "quotagate/civil_time.hpp"
 #include "quotagate/det_math.hpp"
 #include "quotagate/engine.hpp"
+#include "quotagate/text.hpp"
 
 namespace qg {
 
