@@ -8,7 +8,8 @@ const YAML = require('yaml');
 
 class ConfigError extends Error {}
 
-const BACKENDS = ['openai-compat', 'anthropic'];
+// The wire format each backend speaks: Chat Completions, Messages, the Responses API (wire/index.js).
+const BACKENDS = ['openai-compat', 'anthropic', 'openai-responses'];
 
 function defaultConfigDir() {
   const base = process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
@@ -50,10 +51,20 @@ function describe(got) {
   return `${got === null ? 'null' : typeof got} (not shown: it may be a secret)`;
 }
 
+// A value is shown in an error only when it cannot be a secret: numbers, booleans and null, and
+// short strings at keys that hold no secret and are not containers (a `${VAR}` where a mapping
+// or list belongs may hold anything).
+function shownValue(key, expected, got) {
+  if (got === undefined) return 'nothing';
+  if (typeof got === 'number' || typeof got === 'boolean' || got === null) return JSON.stringify(got);
+  const container = /^a (mapping|list)/.test(expected);
+  if (typeof got === 'string' && !container && !SECRET_KEY.test(key) && got.length <= 16) return JSON.stringify(got);
+  return describe(got);
+}
+
 function checker(file) {
   const fail = (key, expected, got) => {
-    const shown = SECRET_KEY.test(key) ? describe(got) : got === undefined ? 'nothing' : JSON.stringify(got);
-    throw new ConfigError(`${file}: ${key}: expected ${expected}, got ${shown}`);
+    throw new ConfigError(`${file}: ${key}: expected ${expected}, got ${shownValue(key, expected, got)}`);
   };
   return {
     fail,
@@ -157,7 +168,7 @@ function normalise(raw, file, env = process.env) {
     }
     if (!['http:', 'https:'].includes(parsed.protocol)) c.fail(`${key}.base_url`, 'an http(s) URL', baseUrl);
     const price = c.object(p.price, `${key}.price`);
-    c.keys(price, `${key}.price`, ['input_per_1m', 'output_per_1m']);
+    c.keys(price, `${key}.price`, ['input_per_1m', 'output_per_1m', 'cached_input_per_1m', 'cache_write_per_1m']);
     const headers = c.object(p.headers, `${key}.headers`);
     return {
       name,
@@ -168,6 +179,9 @@ function normalise(raw, file, env = process.env) {
       price: {
         input_per_1m: c.number(price.input_per_1m, `${key}.price.input_per_1m`, { fallback: 0, min: 0 }),
         output_per_1m: c.number(price.output_per_1m, `${key}.price.output_per_1m`, { fallback: 0, min: 0 }),
+        // Cached input: cache reads and cache writes (Anthropic); both default to the input price.
+        cached_input_per_1m: c.number(price.cached_input_per_1m, `${key}.price.cached_input_per_1m`, { fallback: undefined, min: 0 }),
+        cache_write_per_1m: c.number(price.cache_write_per_1m, `${key}.price.cache_write_per_1m`, { fallback: undefined, min: 0 }),
       },
       timeout_ms: c.number(p.timeout_ms, `${key}.timeout_ms`, { fallback: 60000, min: 100 }),
       headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)])),

@@ -51,7 +51,8 @@ function createGuard({ host, allowedHosts = [], allowedOrigins = [] }) {
       return { status: 403, code: 'cross_site_request',
         message: `cross-site browser requests are refused (origin ${origin === null ? 'not sent' : JSON.stringify(origin.slice(0, 100))}; allow one with server.allowed_origins)` };
     }
-    if (req.method === 'POST' && (path.startsWith('/v1/') || path.startsWith('/api/'))) {
+    const p = path.toLowerCase();  // express routes paths case-insensitively
+    if (req.method === 'POST' && (p.startsWith('/v1/') || p.startsWith('/api/'))) {
       const type = String(h['content-type'] || '').split(';')[0].trim().toLowerCase();
       if (type !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) {
         return { status: 415, code: 'unsupported_media_type', message: `the request body must be JSON (Content-Type: application/json), got ${JSON.stringify(type.slice(0, 100) || 'none')}` };

@@ -6,6 +6,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 const express = require('express');
 const { ClientError } = require('./proxy');
+const { addModelRoutes } = require('./models-endpoint');
+const { countTokens } = require('./count-tokens');
+const { CODECS } = require('./wire');
 const { createGuard } = require('./gateway-guard');
 const { jsonDepth, MAX_DEPTH } = require('./json-text');
 
@@ -51,9 +54,18 @@ function sessionValue(adminToken) {
 }
 
 // body-parser's verify hook: the nesting depth is checked on the raw bytes before JSON.parse (one
-// linear pass, cheaper than the parse itself).
-function depthCheck(req, res, buf) {
-  if (jsonDepth(buf, MAX_DEPTH) > MAX_DEPTH) {
+// linear pass, cheaper than the parse itself). A body in another charset (UTF-16, as the
+// content type may declare) is decoded first: the byte scan reads UTF-8 only.
+function depthCheck(req, res, buf, encoding) {
+  let data = buf;
+  if (encoding && !/^utf-?8$/i.test(encoding)) {
+    try {
+      data = new TextDecoder(encoding).decode(buf);
+    } catch {
+      data = buf;  // an encoding TextDecoder does not know: body-parser refuses it (415)
+    }
+  }
+  if (jsonDepth(data, MAX_DEPTH) > MAX_DEPTH) {
     const err = new Error(`request JSON is nested deeper than ${MAX_DEPTH} levels`);
     err.type = 'entity.too.deep';
     err.status = 400;
@@ -86,9 +98,17 @@ function openAiError(res, status, message, code, type) {
   sendJson(res, status, { error: { message, type: type || (status >= 500 ? 'server_error' : 'invalid_request_error'), code: code || null } });
 }
 
-function anthropicError(res, status, message, type) {
-  sendJson(res, status, { type: 'error', error: { type: type || (status === 429 ? 'rate_limit_error' : status >= 500 ? 'api_error' : 'invalid_request_error'), message } });
+// The client's wire format, by path (as express routes it: case-insensitive, trailing slash).
+function formatOf(req) {
+  const p = pathOf(req).toLowerCase().replace(/\/+$/, '');
+  if (p === '/v1/messages' || p === '/v1/messages/count_tokens') return 'messages';
+  if (p === '/v1/responses') return 'responses';
+  return 'chat';
 }
+
+// The error types OpenAI's SDK knows, by status, for errors that carry none of their own.
+const TYPE_BY_STATUS = { 400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error',
+  413: 'invalid_request_error', 415: 'invalid_request_error', 421: 'invalid_request_error', 429: 'rate_limit_error' };
 
 // What /health and the dashboard may show of the ledger's state (no errors, hosts or lags: those
 // are /api/ledger's, behind the admin token).
@@ -164,21 +184,20 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
     res.json({ ...h, ...(h.last_error ? { last_error: redactor.text(h.last_error) } : {}) });
   });
 
-  app.get('/v1/models', requireClientKey, (req, res) => {
-    const models = new Map([['auto', 'quotagate']]);
-    for (const p of config.providers) for (const m of p.models) if (!m.endsWith('*') && !models.has(m)) models.set(m, p.name);
-    res.json({ object: 'list', data: [...models].map(([id, owner]) => ({ id, object: 'model', created: 0, owned_by: owner })) });
-  });
+  addModelRoutes(app, { guard: requireClientKey, providers: config.providers, catalogModels: () => (app.locals.catalogModels ? app.locals.catalogModels() : []),
+    notFound: (req, res, message) => writeError(new ClientError(404, message, 'model_not_found', {}, { type: 'not_found_error', param: 'model' }), req, res) });
 
-  app.post('/v1/chat/completions', requireClientKey, json, (req, res) => proxy.handle(req, res, 'openai'));
-  app.post('/v1/messages', requireClientKey, json, (req, res) => proxy.handle(req, res, 'anthropic'));
+  app.post('/v1/chat/completions', requireClientKey, json, (req, res) => proxy.handle(req, res, 'chat'));
+  app.post('/v1/messages', requireClientKey, json, (req, res) => proxy.handle(req, res, 'messages'));
+  app.post('/v1/responses', requireClientKey, json, (req, res) => proxy.handle(req, res, 'responses'));
+  app.post('/v1/messages/count_tokens', requireClientKey, json, (req, res) => countTokens(proxy, req, res));
 
   // The two proxy endpoints, exactly as spelled, bypass express: express re-prototypes req and res
   // on every request, which measured ~105 us of CPU per request here (Node 20) against ~20 us for
   // the same response from node:http. Same checks, same body parser (body-parser's json, the one
   // express.json is), same proxy and the same error writer; any other spelling of these paths (a
   // trailing slash, upper case) still goes through express. Returns false when not handled.
-  const FAST = { '/v1/chat/completions': 'openai', '/v1/messages': 'anthropic' };
+  const FAST = { '/v1/chat/completions': 'chat', '/v1/messages': 'messages', '/v1/responses': 'responses' };
   const fastPath = (req, res) => {
     if (req.method !== 'POST') return false;
     const q = req.url.indexOf('?');
@@ -250,27 +269,35 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
 
   if (extraRoutes) extraRoutes(app, { requireAdmin, quotas });
 
-  app.use((req, res) => openAiError(res, 404, `no route for ${req.method} ${req.path.slice(0, 200)}`, 'not_found'));
+  app.use((req, res) => writeError(new ClientError(404, `no route for ${req.method} ${req.path.slice(0, 200)}`, 'not_found', {}, { type: 'not_found_error' }), req, res));
 
-  // Errors in the shape of the API that was called; nothing secret is ever echoed.
+  // Errors in the wire format of the API that was called (OpenAI's {error: {message, type, code,
+  // param}} for Chat Completions and Responses, Anthropic's {type: "error", error: {type,
+  // message}} for Messages); nothing secret is ever echoed. A wait longer than 60 s also says
+  // `x-should-retry: false`: the official SDKs would otherwise sleep through all of it. Every
+  // error answer gets a log line and a /metrics count with the status the client received.
   function writeError(err, req, res) {
     if (res.headersSent) {
       log.warn({ err: redactor.text(String(err && err.message)) }, 'error after headers were sent');
       return res.end();
     }
-    let status = 500, message = 'internal error', code = 'internal_error', headers = {};
-    if (err instanceof ClientError) ({ status, message, code, extraHeaders: headers } = err);
+    let status = 500, message = 'internal error', code = 'internal_error', headers = {}, type = null, param = null;
+    if (err instanceof ClientError) ({ status, message, code, extraHeaders: headers, type, param } = err);
     else if (err && err.type === 'entity.too.deep') [status, message, code] = [400, err.message, 'invalid_request'];
     else if (err && err.type === 'entity.too.large') [status, message, code] = [413, `request body larger than the ${config.server.body_limit} byte limit`, 'request_too_large'];
     else if (err && (err.type === 'entity.parse.failed' || err instanceof SyntaxError)) [status, message, code] = [400, 'malformed JSON in request body', 'invalid_json'];
     else if (err && (err.type === 'charset.unsupported' || err.type === 'encoding.unsupported')) [status, message, code] = [415, 'unsupported body encoding', 'unsupported_encoding'];
     else log.error({ err: redactor.text(String(err && err.stack)) }, 'unhandled error');
     for (const [k, v] of Object.entries(headers || {})) res.setHeader(k, v);
-    const text = redactor.text(message);
-    const anthropic = pathOf(req).toLowerCase().replace(/\/+$/, '') === '/v1/messages';  // as express routes it
-    if (anthropic) anthropicError(res, status, text);
-    else openAiError(res, status, text, code, status === 429 ? 'rate_limit_error' : undefined);
-    metrics.requests.inc({ endpoint: anthropic ? 'anthropic' : 'openai', provider: 'none', status: String(status) });
+    const retryAfter = Number(headers && headers['retry-after']);
+    if (retryAfter > 60) res.setHeader('x-should-retry', 'false');
+    const format = formatOf(req);
+    const e = { status, message: redactor.text(message), code, type: type || TYPE_BY_STATUS[status] || (status >= 500 ? 'server_error' : 'invalid_request_error'), param };
+    sendJson(res, status, CODECS[format].encodeError(e));
+    metrics.requests.inc({ endpoint: format, provider: 'none', status: String(status) });
+    if (!(err instanceof ClientError && err.logged)) {
+      (status >= 500 ? log.warn : log.info).call(log, { method: req.method, path: pathOf(req).slice(0, 200), status, code, message: e.message.slice(0, 300) }, 'request refused');
+    }
   }
   app.use((err, req, res, next) => writeError(err, req, res));  // eslint-disable-line no-unused-vars
   return app;

@@ -9,8 +9,9 @@ const MAX = 512;  // characters of one value
 
 // Printable ASCII is kept as it is; anything else is percent-encoded as UTF-8 (RFC 3986), which
 // is ASCII, reversible with decodeURIComponent, and cannot split or inject a header.
+// Lone surrogates (a name cut mid-character) become U+FFFD first: encodeURIComponent throws on them.
 function headerValue(value) {
-  const s = String(value).slice(0, MAX);
+  const s = Array.from(String(value).toWellFormed()).slice(0, MAX).join('');
   return PLAIN.test(s) ? s : encodeURIComponent(s);
 }
 

@@ -26,9 +26,20 @@ const { JournalWriter } = require('./journal-writer');
 const initSqlJs = require('sql.js');
 
 const DAY_MS = 86400000;
+// tokens_cached (cached input tokens, inside tokens_in) arrived after the first segments were
+// written: a segment without the column gets it (default 0) when it is opened.
 const SCHEMA = `CREATE TABLE IF NOT EXISTS events (
   id TEXT PRIMARY KEY, ts INTEGER NOT NULL, provider_id TEXT NOT NULL, model TEXT NOT NULL,
-  status INTEGER NOT NULL, cost REAL NOT NULL, tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL);`;
+  status INTEGER NOT NULL, cost REAL NOT NULL, tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL,
+  tokens_cached INTEGER NOT NULL DEFAULT 0);`;
+const COLUMNS = 'id, ts, provider_id, model, status, cost, tokens_in, tokens_out, tokens_cached';
+
+// Brings an opened segment to the current schema.
+function migrate(db) {
+  db.run(SCHEMA);
+  const cols = db.exec('PRAGMA table_info(events)')[0].values.map((r) => r[1]);
+  if (!cols.includes('tokens_cached')) db.run('ALTER TABLE events ADD COLUMN tokens_cached INTEGER NOT NULL DEFAULT 0');
+}
 const SEGMENT_RE = /^segment-(\d{10})\.sqlite$/;
 
 let sqlPromise = null;
@@ -59,7 +70,7 @@ function validEvent(e, why = []) {
   };
   const status = Number.isInteger(e.status) && e.status >= 0 && e.status <= 999 ? e.status : (why.push('status'), 0);
   return { id: e.id, ts: Math.round(e.ts), provider_id: e.provider_id, model: typeof e.model === 'string' ? e.model.slice(0, MAX_TEXT) : '',
-    status, cost: num('cost', false), tokens_in: num('tokens_in', true), tokens_out: num('tokens_out', true) };
+    status, cost: num('cost', false), tokens_in: num('tokens_in', true), tokens_out: num('tokens_out', true), tokens_cached: num('tokens_cached', true) };
 }
 
 
@@ -76,7 +87,18 @@ class LedgerStore {
     this.current = null;    // { seq, db, insert, count, dirty }
     this.segments = [];     // [{ seq, maxTs }] of closed segments, for pruning
     this.journalFd = null;
-    this.journal = new JournalWriter({ fsync, io, onError: (err) => log?.error({ file: this.journalPath, err: err.message }, 'journal write failed; responses wait for it and fail') });
+    // One log line per 10 s at most while writes fail (a full disk fails every request).
+    let lastLogged = 0, suppressed = 0;
+    this.journal = new JournalWriter({ fsync, io, onError: (err) => {
+      const now = Date.now();
+      if (now - lastLogged < 10000) {
+        suppressed++;
+        return;
+      }
+      log?.error({ file: this.journalPath, err: err.message, ...(suppressed ? { suppressed } : {}) }, 'journal write failed; requests are refused until it can be written');
+      lastLogged = now;
+      suppressed = 0;
+    } });
     this.journalPath = path.join(dir, 'journal.jsonl');
     this.pending = [];      // events appended since the last checkpoint
     this.backlog = { events: Infinity, handler: null };  // see onBacklog()
@@ -106,7 +128,7 @@ class LedgerStore {
       lastSeq = Math.max(lastSeq, seq);
       const db = this.readSegment(seq);
       if (!db) continue;
-      const rows = db.exec('SELECT id, ts, provider_id, model, status, cost, tokens_in, tokens_out FROM events');
+      const rows = db.exec(`SELECT ${COLUMNS} FROM events`);
       const count = rows.length ? rows[0].values.length : 0;
       let maxTs = -Infinity;
       if (rows.length) for (const r of rows[0].values) {
@@ -139,8 +161,17 @@ class LedgerStore {
     this.journalFd = this.io.openSync(this.journalPath, 'a');
     this.journal.setFd(this.journalFd);
     // Replayed events move into the segments, and a torn line left by a crash is cut away, so a
-    // line appended now never joins it.
-    if (replayed > 0 || this.journalHadContent) this.checkpoint();
+    // line appended now never joins it. On a disk that is still full the checkpoint fails: the
+    // journal stays as it is (every event in it is already safe), the store starts degraded, and
+    // the next checkpoint retries; a newline is queued first so that no new line joins a torn one.
+    if (replayed > 0 || this.journalHadContent) {
+      try {
+        this.checkpoint();
+      } catch (err) {
+        this.log?.error({ err: err.message }, 'ledger checkpoint at start failed; serving degraded, the journal keeps the events');
+        if (!this.journalEndsClean) this.journal.append('\n');
+      }
+    }
     events.sort((a, b) => a.ts - b.ts);
     return events;
   }
@@ -155,7 +186,7 @@ class LedgerStore {
     const file = this.segmentFile(seq);
     try {
       const db = new this.SQL.Database(fs.readFileSync(file));
-      db.run(SCHEMA);
+      migrate(db);
       return db;
     } catch (err) {
       // Never destroy data: move an unreadable file aside.
@@ -167,7 +198,7 @@ class LedgerStore {
   }
 
   wrap(seq, db, count) {
-    return { seq, db, insert: db.prepare('INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)'), count, dirty: false };
+    return { seq, db, insert: db.prepare(`INSERT OR IGNORE INTO events (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), count, dirty: false };
   }
 
   replayJournal(known, events) {
@@ -194,6 +225,7 @@ class LedgerStore {
       replayed++;
     });
     this.journalHadContent = lines.some((l) => l.trim());
+    this.journalEndsClean = lines[lines.length - 1] === '';
     return replayed;
   }
 
@@ -242,7 +274,7 @@ class LedgerStore {
         try {
           for (let k = 0; k < take; k++) {
             const e = this.pending[i + k];
-            seg.insert.run([e.id, e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out]);
+            seg.insert.run([e.id, e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out, e.tokens_cached]);
             added += seg.db.getRowsModified();
           }
           seg.db.run('COMMIT');
@@ -354,7 +386,7 @@ class LedgerStore {
 }
 
 function rowToEvent(r) {
-  return { id: r[0], ts: r[1], provider_id: r[2], model: r[3], status: r[4], cost: r[5], tokens_in: r[6], tokens_out: r[7] };
+  return { id: r[0], ts: r[1], provider_id: r[2], model: r[3], status: r[4], cost: r[5], tokens_in: r[6], tokens_out: r[7], tokens_cached: r[8] };
 }
 
 module.exports = { LedgerStore, validEvent };

@@ -1,55 +1,47 @@
 // One client request from routing to the ledger: ask the engine for a candidate, call it, feed
 // its response (any status) back to the engine, fail over before the first byte on 429/5xx/
-// timeout/connection errors, stream without buffering, and append the usage event before the
-// client's response completes. No quota maths here: every decision comes from the wasm engine.
+// timeout/connection errors, and hand a success to answer.js (pass-through or translated, whole
+// or streamed). Any client format (kind: 'chat' | 'messages' | 'responses') may reach any
+// provider: the wire format is not a routing constraint. No quota maths here: every decision
+// comes from the wasm engine.
 'use strict';
 const crypto = require('node:crypto');
-const { SseUsageTap } = require('./sse');
-const { usageFromJson } = require('./usage');
 const { headerValue } = require('./header-value');
-const { UpstreamExchange, endpointOf } = require('./upstream-exchange');
+const { UpstreamExchange, headerOf } = require('./upstream-exchange');
+const { providerEndpoints, buildUpstreamRequest } = require('./upstream-request');
+const { answerWhole, answerStream } = require('./answer');
+const { upstreamError } = require('./upstream-error');
+const { CODECS } = require('./wire');
+const { WireError } = require('./wire/neutral');
 const { recordUsageEvent } = require('./engine-session');
 
 const MAX_UPSTREAM_ERROR_BODY = 64 * 1024;  // bytes of a 4xx/5xx body read for its hints
-const MAX_UPSTREAM_BODY = 64 * 1024 * 1024;     // bytes of a non-streamed completion
 const SHARE_READING_EVERY_MS = 200;
 const SHARED_BODY_LIMIT = 4096;  // a 429 body's hints fit; nothing else of a body is shared
 const FAILOVER_STATUSES = new Set([401, 403, 408, 409, 429, 500, 502, 503, 504, 529]);
-// After the client goes away mid-answer, the upstream is still read (its output discarded) for at
-// most this long, so that the usage it reports at the end is counted.
-const DRAIN_AFTER_CLOSE_MS = 30000;
+// After the client goes away, the upstream is still read (its output discarded) for at most this
+// long, so that an answer it completes meanwhile is counted (see serve()).
+const DRAIN_AFTER_CLOSE_MS = 5000;
 
+// An answer to the client that is not a provider's success. type/param: OpenAI's vocabulary
+// (rendered in the client's format by gateway.js writeError); extraHeaders: e.g. retry-after.
 class ClientError extends Error {
-  constructor(status, message, code, extraHeaders = {}) {
+  constructor(status, message, code, extraHeaders = {}, { type = null, param = null } = {}) {
     super(message);
-    Object.assign(this, { status, code, extraHeaders });
+    Object.assign(this, { status, code, extraHeaders, type, param });
   }
 }
 
-function upstreamRequest(provider, kind, body, model, stream) {
-  const payload = { ...body, model };
-  const headers = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json', ...provider.headers };
-  if (kind === 'anthropic') {
-    if (provider.api_key) headers['x-api-key'] = provider.api_key;
-    headers['anthropic-version'] = provider.headers['anthropic-version'] || '2023-06-01';
-  } else {
-    if (provider.api_key) headers.authorization = `Bearer ${provider.api_key}`;
-    if (stream) payload.stream_options = { ...(body.stream_options || {}), include_usage: true };
-  }
-  return { headers, body: JSON.stringify(payload), timeoutMs: provider.timeout_ms };
-}
-
+// USD of one request: the provider's own figure when it reports one, else the config's prices per
+// 1M tokens; cached input is priced on its own (cache reads and cache writes; both default to the
+// input price).
 function costOf(provider, usage) {
   if (usage.cost !== null && usage.cost !== undefined && Number.isFinite(usage.cost)) return usage.cost;
-  return (usage.tokens_in * provider.price.input_per_1m + usage.tokens_out * provider.price.output_per_1m) / 1e6;
-}
-
-// One SSE error event in the client's wire format: Chat Completions has no named error event
-// (clients read `data: {"error": ...}`); Messages names it `event: error`
-// (https://docs.anthropic.com/en/api/messages-streaming#error-events).
-function sseError(kind, message) {
-  if (kind === 'anthropic') return `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message } })}\n\n`;
-  return `data: ${JSON.stringify({ error: { message, type: 'upstream_error' } })}\n\n`;
+  const p = provider.price;
+  const read = usage.cached_read || 0, write = usage.cache_write || 0;
+  const fresh = Math.max(0, usage.tokens_in - read - write);
+  return (fresh * p.input_per_1m + read * (p.cached_input_per_1m ?? p.input_per_1m) + write * (p.cache_write_per_1m ?? p.input_per_1m) +
+    usage.tokens_out * p.output_per_1m) / 1e6;
 }
 
 class Proxy {
@@ -57,11 +49,9 @@ class Proxy {
   constructor({ engine, providers, ledger, metrics, log, requestLog = log, redactor, maxAttempts = 4, now = Date.now, maxSseEventBytes = 1024 * 1024 }) {
     Object.assign(this, { engine, ledger, metrics, log, requestLog, redactor, maxAttempts, now, maxSseEventBytes });
     this.providers = new Map(providers.map((p) => [p.name, p]));
-    // Each provider's two endpoints as undici dispatches them (origin + path), resolved once.
-    this.endpoints = new Map(providers.map((p) => [p.name, { openai: endpointOf(p.base_url, '/chat/completions'), anthropic: endpointOf(p.base_url, '/v1/messages') }]));
-    // Providers that cannot serve each endpoint's wire format, as the engine's skip list (fixed per config).
-    const mismatched = (anthropic) => providers.filter((p) => anthropic !== (p.backend === 'anthropic')).map((p) => p.name);
-    this.wrongBackend = { openai: mismatched(false), anthropic: mismatched(true) };
+    // Each provider's endpoints as undici dispatches them (origin + path), resolved once.
+    this.endpoints = new Map(providers.map((p) => [p.name, providerEndpoints(p)]));
+    this.ClientError = ClientError;
     this.sharing = ledger.backend === 'postgres';
     this.inflight = 0;  // client requests being served now
     this.lastShared = new Map();  // provider -> { at, failure }
@@ -101,8 +91,9 @@ class Proxy {
     return obs;
   }
 
-  // kind: 'openai' (/v1/chat/completions) or 'anthropic' (/v1/messages). Every response, error
-  // answers included, is completed only once the usage events appended for it are durable.
+  // kind: the client's wire format: 'chat' (/v1/chat/completions), 'messages' (/v1/messages) or
+  // 'responses' (/v1/responses). Every response, error answers included, is completed only once
+  // the usage events appended for it are durable.
   async handle(req, res, kind) {
     this.inflight++;
     try {
@@ -129,22 +120,39 @@ class Proxy {
     validateBody(body, kind);
     const model = body.model;
     const stream = body.stream === true;
+    // The neutral form, decoded at most once and only when an attempt needs a translation; an
+    // untranslatable request (a WireError) is a 400 before anything is sent.
+    let neutralReq = null;
+    const neutral = () => {
+      if (!neutralReq) {
+        try {
+          neutralReq = CODECS[kind].decodeRequest(body);
+        } catch (err) {
+          if (err instanceof WireError) throw new ClientError(err.status, err.message, err.code, {}, { type: err.type, param: err.param });
+          throw err;
+        }
+        if (neutralReq.dropped.length) this.log.info({ request_id: requestId, dropped: neutralReq.dropped.slice(0, 20) }, 'fields without an equivalent in the provider\'s format were dropped');
+      }
+      return neutralReq;
+    };
+    if (kind === 'responses') neutral();  // previous_response_id and other stateless checks, for every provider
     // Nothing is served that the ledger could not keep: asked before any upstream is called.
     const unwritable = this.ledger.writable();
     if (unwritable) throw new ClientError(503, `usage ledger unavailable: ${unwritable}`, 'ledger_unavailable', { 'retry-after': '5' });
-    const wrongBackend = this.wrongBackend[kind];
-    const skip = [...wrongBackend];
+    const clientInfo = { anthropicVersion: stringHeader(req.headers['anthropic-version']), anthropicBeta: stringHeader(req.headers['anthropic-beta']),
+      betaQuery: /[?&]beta=true(&|$)/.test(req.url || '') };
+    const skip = [];
     const attempts = [];
-    // The upstream exchange in flight. When the client goes before the upstream answered, the
-    // exchange is aborted; after that, it is read to its end (output discarded, at most
-    // DRAIN_AFTER_CLOSE_MS) so that the usage it reports is counted.
-    const client = { gone: false, exchange: null, answered: false, resume: null };
+    // The upstream exchange in flight. When the client goes away, the exchange is not aborted at
+    // once: it is read on for at most DRAIN_AFTER_CLOSE_MS (output discarded), so that an answer
+    // the upstream completes meanwhile, and the usage it reports at its end, are counted; a longer
+    // one is cut then (a provider generates, and bills, until it sees the connection close).
+    const client = { gone: false, exchange: null, resume: null };
     res.on('close', () => {
       if (res.writableEnded) return;
       client.gone = true;
       const exchange = client.exchange;
       if (!exchange) return;
-      if (!client.answered) return exchange.abort(new Error('client went away'));
       const timer = setTimeout(() => exchange.abort(new Error('client went away; stopped reading')), DRAIN_AFTER_CLOSE_MS);
       timer.unref();
       if (client.resume) {
@@ -153,14 +161,13 @@ class Proxy {
         resume();
       }
     });
-
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       const now = this.now();
       const decision = this.engine.route(model, now, skip.join('\n'));
       if (!decision.ok) break;
       if (decision.allExcluded && attempt === 0) {
         this.logRequest({ requestId, kind, model, decision, attempts, started, status: decision.retryAt > 0 ? 429 : 503 });
-        throw this.noCapacity(decision, now, model);
+        throw logged(this.noCapacity(decision, now, model));
       }
       if (decision.allExcluded) break;
       const provider = this.providers.get(decision.provider);
@@ -169,7 +176,7 @@ class Proxy {
         attempt--;
         continue;
       }
-      const outcome = await this.tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model });
+      const outcome = await this.tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo });
       attempts.push({ provider: provider.name, package: decision.packageId, status: outcome.status, reason: outcome.reason });
       if (outcome.done) {
         this.logRequest({ requestId, kind, model, decision, attempts, started, status: outcome.status });
@@ -181,29 +188,30 @@ class Proxy {
     }
     // Nothing left to try: capacity-based answer if every candidate is blocked, else 502.
     const now = this.now();
-    const final = this.engine.route(model, now, wrongBackend.join('\n'));
+    const final = this.engine.route(model, now, '');
     this.logRequest({ requestId, kind, model, decision: final, attempts, started, status: final.allExcluded ? 429 : 503 });
-    if (!final.ok && attempts.length === 0) throw this.unknownModel(model);
-    if (final.allExcluded) throw this.noCapacity(final, now, model);
+    if (!final.ok && attempts.length === 0) throw logged(this.unknownModel(model));
+    if (final.allExcluded) throw logged(this.noCapacity(final, now, model));
     const last = attempts[attempts.length - 1];
     // Every candidate failed transiently (5xx, timeouts, resets): say so, and when to try again.
-    throw new ClientError(503, `all ${attempts.length} upstream attempts failed (last: ${last ? `${last.provider} ${last.reason}` : 'none'})`,
-      'upstream_unavailable', { 'retry-after': '1' });
+    throw logged(new ClientError(503, `all ${attempts.length} upstream attempts failed (last: ${last ? `${last.provider} ${last.reason}` : 'none'})`,
+      'upstream_unavailable', { 'retry-after': '1' }));
   }
 
   noCapacity(decision, now, model) {
     const retryS = decision.retryAt > 0 ? Math.max(1, Math.ceil((decision.retryAt - now) / 1000)) : null;
     const headers = retryS ? { 'retry-after': String(retryS) } : {};
-    return new ClientError(retryS ? 429 : 503, `no capacity for model "${model}": ${decision.reason}`, 'quota_exhausted', headers);
+    return new ClientError(retryS ? 429 : 503, `no capacity for model "${model}": ${decision.reason}`, 'quota_exhausted', headers, { type: retryS ? 'rate_limit_error' : 'server_error' });
   }
 
   unknownModel(model) {
     const available = [...new Set([...this.providers.values()].flatMap((p) => p.models))].sort();
-    return new ClientError(404, `unknown model "${String(model).slice(0, 200)}"; available: auto, ${available.join(', ')}`, 'model_not_found');
+    return new ClientError(404, `unknown model "${String(model).slice(0, 200)}"; available: auto, ${available.join(', ')}`, 'model_not_found', {}, { type: 'not_found_error', param: 'model' });
   }
 
-  async tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model }) {
-    const exchange = new UpstreamExchange(this.endpoints.get(provider.name)[kind], upstreamRequest(provider, kind, body, decision.model, stream));
+  async tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo }) {
+    const up = buildUpstreamRequest({ provider, endpoints: this.endpoints.get(provider.name), kind, body, model: decision.model, stream, neutral, client: clientInfo });
+    const exchange = new UpstreamExchange(up.target, up.request);
     client.exchange = exchange;
     const t0 = Date.now();
     const sentAt = this.now();
@@ -226,7 +234,6 @@ class Proxy {
     }
     const { status, headers: hdrs } = head;
     const latency = Date.now() - t0;
-    client.answered = true;
     // What the engine learns from a successful response's headers. On the success paths it learns
     // after the client has its answer, in the same synchronous step as the response's end.
     const timeToHead = () => this.metrics.upstream.observe({ provider: provider.name, status: String(status) }, latency / 1000);
@@ -241,7 +248,9 @@ class Proxy {
       timeToHead();
       exchange.abort(new Error('redirect'));
       const location = headerOf(hdrs, 'location');
-      const reason = `HTTP ${status} redirect${location ? ` to ${location.slice(0, 200)}` : ''}`;
+      // The location stays out of the reason: it becomes a metric label (bounded values) and may
+      // carry anything the upstream chose to put in it, a key included.
+      const reason = `HTTP ${status} redirect`;
       this.log.warn({ provider: provider.name, status, location: location ? this.redactor.text(location.slice(0, 200)) : null }, 'upstream answered with a redirect; failing over');
       this.observe(provider.name, status, hdrs, '', latency);
       this.recordFailure(provider.name, reason);
@@ -257,115 +266,19 @@ class Proxy {
       const obs = this.observe(provider.name, status, hdrs, text, latency);
       this.appendEvent({ requestId, provider, model: decision.model, status, usage: null, sentAt });
       if (FAILOVER_STATUSES.has(status)) return { done: false, status, reason: `HTTP ${status}${obs.retryable ? '' : ' (not retryable)'}` };
-      // A client-side error (400, 404, 422 ...): the request itself is wrong; pass the provider's word on.
-      throw new ClientError(status, `${provider.name}: ${this.redactor.text(extractMessage(text)) || `HTTP ${status}`}`, 'upstream_rejected');
+      // A client-side error (400, 404, 422 ...): the request itself is wrong; pass the provider's
+      // word on, with its type, code and param, in the client's format (gateway.js writeError).
+      const e = upstreamError(text, status);
+      throw new ClientError(status, `${provider.name}: ${this.redactor.text(e.message) || `HTTP ${status}`}`, e.code || 'upstream_rejected', {},
+        { type: e.type, param: e.param });
     }
     // Names from the config and the catalog may be any Unicode: encoded, never thrown on.
     res.setHeader('x-quotagate-provider', headerValue(provider.name));
     if (decision.packageId) res.setHeader('x-quotagate-package', headerValue(decision.packageId));
     res.setHeader('x-quotagate-model', headerValue(decision.model));
 
-    if (!stream) {
-      let text;
-      try {
-        text = await exchange.readAll(MAX_UPSTREAM_BODY);
-      } catch (err) {
-        learn();
-        if (client.gone) {  // read until DRAIN_AFTER_CLOSE_MS and still not whole: usage unknown
-          this.appendEvent({ requestId, provider, model: decision.model, status, usage: null, sentAt });
-          return { done: true, status: 499, reason: 'client went away' };
-        }
-        this.recordFailure(provider.name, 'body read failed');
-        this.appendEvent({ requestId, provider, model: decision.model, status: 502, usage: null, sentAt });
-        return { done: false, status: 502, reason: 'body read failed' };
-      }
-      let json;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        learn();
-        this.recordFailure(provider.name, 'malformed JSON');
-        this.appendEvent({ requestId, provider, model: decision.model, status: 502, usage: null, sentAt });
-        return { done: false, status: 502, reason: 'malformed upstream JSON' };
-      }
-      const event = this.ledgerEvent({ requestId, provider, model: decision.model, status, usage: this.usageOf(provider, kind, json), sentAt });
-      try {
-        await this.durable();
-      } catch (err) {
-        learn();
-        recordUsageEvent(this.engine, event);  // the upstream served it: it counts, and stays queued for the journal
-        throw new ClientError(503, `usage ledger unavailable: ${err.code || err.message}`, 'ledger_unavailable', { 'retry-after': '5' });
-      }
-      // Plain node:http methods: this also runs on the fast path, outside express.
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-      res.end(text);
-      learn();
-      recordUsageEvent(this.engine, event);
-      this.metrics.requests.inc({ endpoint: kind, provider: provider.name, status: String(status) });
-      return { done: true, status };
-    }
-
-    // Streaming: from the first byte on there is no failover. The terminal event is held back
-    // until the usage event is durable (sse.js); if it cannot be made durable, the client gets an
-    // error event instead, never a complete stream.
-    const tap = new SseUsageTap({ dialect: kind, dropUsageChunk: !(body.stream_options && body.stream_options.include_usage), maxEventBytes: this.maxSseEventBytes });
-    res.statusCode = 200;
-    res.setHeader('content-type', 'text/event-stream; charset=utf-8');
-    res.setHeader('cache-control', 'no-cache');
-    res.setHeader('x-accel-buffering', 'no');
-    res.flushHeaders();
-    learn();
-    const decoder = new TextDecoder();
-    let outcome = 200;  // what the client got: 200, 499 (went away) or 502 (upstream broke)
-    let broke = null;
-    try {
-      await exchange.pipeTo({
-        write: (chunk) => {
-          const out = tap.push(decoder.decode(chunk, { stream: true }));
-          return out && !client.gone ? res.write(out) : true;
-        },
-        waitDrain: (resume) => {
-          if (client.gone) return resume();
-          client.resume = resume;
-          res.once('drain', () => {
-            if (client.resume === resume) client.resume = null;
-            resume();
-          });
-        },
-      });
-      const rest = tap.flush() + decoder.decode();
-      if (rest && !client.gone) res.write(rest);
-    } catch (err) {
-      broke = err;
-      if (err && err.code === 'QG_SSE_EVENT_TOO_LARGE') exchange.abort(err);
-    }
-    if (client.gone) outcome = 499;
-    else if (broke) outcome = 502;
-    // The upstream answered 200 and served what it served: the request counts with the usage seen.
-    const event = this.ledgerEvent({ requestId, provider, model: decision.model, status, usage: tap.usage, sentAt, invalid: tap.invalidUsage });
-    if (broke && !client.gone) {
-      const why = broke.code === 'QG_SSE_EVENT_TOO_LARGE' ? broke.message : 'upstream stream interrupted';
-      this.recordFailure(provider.name, why === broke.message ? 'SSE event too large' : 'stream interrupted');
-      res.write(sseError(kind, `${provider.name}: ${why}`));
-    }
-    try {
-      await this.durable();
-      if (!broke && !client.gone && tap.terminal) res.write(tap.terminal);
-    } catch (err) {
-      outcome = 503;
-      if (!client.gone) res.write(sseError(kind, `usage ledger unavailable (${err.code || err.message}); this answer was not recorded, retry later`));
-    }
-    recordUsageEvent(this.engine, event);
-    this.metrics.requests.inc({ endpoint: kind, provider: provider.name, status: String(outcome) });
-    res.end();
-    return { done: true, status: outcome };
-  }
-
-  // The validated usage of a whole response (usage.js); invalid values are logged and counted.
-  usageOf(provider, kind, json) {
-    const { usage, invalid } = usageFromJson(kind, json);
-    if (invalid.length) this.invalidUsage(provider, invalid);
-    return usage;
+    const ctx = { proxy: this, provider, decision, kind, body, stream, res, client, requestId, sentAt, exchange, status, headers: hdrs, learn, up };
+    return stream ? answerStream(ctx) : answerWhole(ctx);
   }
 
   invalidUsage(provider, invalid) {
@@ -384,9 +297,9 @@ class Proxy {
   // includes it, and the engine adds only events after a reading.
   ledgerEvent({ requestId, provider, model, status, usage, sentAt, invalid = null }) {
     if (invalid && invalid.length) this.invalidUsage(provider, invalid);
-    const u = usage || { tokens_in: 0, tokens_out: 0, cost: null };
+    const u = usage || { tokens_in: 0, tokens_out: 0, tokens_cached: 0, cost: null };
     const event = { id: `${requestId}:${provider.name}`, ts: sentAt, provider_id: provider.name, model, status,
-      cost: usage ? costOf(provider, u) : 0, tokens_in: u.tokens_in, tokens_out: u.tokens_out };
+      cost: usage ? costOf(provider, u) : 0, tokens_in: u.tokens_in, tokens_out: u.tokens_out, tokens_cached: u.tokens_cached || 0 };
     this.ledger.append(event);
     return event;
   }
@@ -404,30 +317,27 @@ class Proxy {
   }
 }
 
-// The first value of a header in undici's raw lines (a Buffer or text), or null.
-function headerOf(hdrs, name) {
-  const m = new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(String(hdrs));
-  return m ? m[1].trim() : null;
+// Marks an error whose request line the proxy already wrote (gateway.js writeError skips its own).
+function logged(err) {
+  err.logged = true;
+  return err;
 }
 
-function extractMessage(text) {
-  try {
-    const j = JSON.parse(text);
-    return (j.error && (j.error.message || j.error.type)) || j.message || '';
-  } catch {
-    return text.slice(0, 200);
-  }
+function stringHeader(v) {
+  return typeof v === 'string' && v.length <= 1024 ? v : null;
 }
 
 const SAFE_MODEL = /^[\x20-\x7e]{1,256}$/;
 // The body's nesting depth was checked on its bytes before parsing (gateway.js depthCheck).
 function validateBody(body, kind) {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ClientError(400, 'request body must be a JSON object', 'invalid_request');
-  if (typeof body.model !== 'string' || !body.model) throw new ClientError(400, '"model" must be a non-empty string (a model name or "auto")', 'invalid_request');
-  if (!SAFE_MODEL.test(body.model)) throw new ClientError(400, '"model" must be printable ASCII without control characters (at most 256)', 'invalid_request');
-  if (!Array.isArray(body.messages)) throw new ClientError(400, '"messages" must be an array', 'invalid_request');
+  if (typeof body.model !== 'string' || !body.model) throw new ClientError(400, '"model" must be a non-empty string (a model name or "auto")', 'invalid_request', {}, { param: 'model' });
+  if (!SAFE_MODEL.test(body.model)) throw new ClientError(400, '"model" must be printable ASCII without control characters (at most 256)', 'invalid_request', {}, { param: 'model' });
+  if (kind === 'responses') {
+    if (typeof body.input !== 'string' && !Array.isArray(body.input)) throw new ClientError(400, '"input" must be a string or an array of items', 'invalid_request', {}, { param: 'input' });
+  } else if (!Array.isArray(body.messages)) throw new ClientError(400, '"messages" must be an array', 'invalid_request', {}, { param: 'messages' });
   if (body.stream !== undefined && typeof body.stream !== 'boolean') throw new ClientError(400, '"stream" must be true or false', 'invalid_request');
-  if (kind === 'anthropic' && body.max_tokens !== undefined && !Number.isInteger(body.max_tokens)) throw new ClientError(400, '"max_tokens" must be an integer', 'invalid_request');
+  if (kind === 'messages' && body.max_tokens !== undefined && !Number.isInteger(body.max_tokens)) throw new ClientError(400, '"max_tokens" must be an integer', 'invalid_request', {}, { param: 'max_tokens' });
 }
 
-module.exports = { Proxy, ClientError };
+module.exports = { Proxy, ClientError, costOf, validateBody };

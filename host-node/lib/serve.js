@@ -55,9 +55,11 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
   // The catalog file has one owner (CatalogStore): loads, watches, merges edits, writes atomically.
   const catalogFile = catalogPath(metadataDir);
   const validate = catalogValidator(core, catalogFile);
+  let onCatalogChange = () => {};  // the poller's refresh(), once it exists
   const apply = (text) => {
     const r = engine.loadCatalog(text, catalogFile);
     for (const s of JSON.parse(r.skippedJson)) log.warn({ package: s.package_id, reason: s.reason }, 'catalog entry skipped');
+    setImmediate(() => onCatalogChange());  // after the store has taken the new document
   };
   const store = new CatalogStore({ file: catalogFile, validate, apply, log });
   const loadError = store.load();
@@ -83,8 +85,11 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
     maxSseEventBytes: config.server.max_sse_event_bytes });
   const poller = new BalancePoller({ settings: config.quota_poll, store: publishingStore(store, ledger, now), providers, log, redact: (t) => redactor.text(t) });
   redactor.add(...poller.knownSecrets());
+  onCatalogChange = () => poller.refresh();
   const app = createApp({ engine, proxy, config: { ...config, providers }, metrics, log, redactor, demo, now, ledgerHealth: () => ledger.health(), extraRoutes: (a, ctx) => {
     a.locals.catalogError = catalogError;
+    a.locals.catalogModels = () => Object.values((store.doc && store.doc.packages) || {})
+      .filter((p) => p && typeof p.provider_id === 'string' && Array.isArray(p.models)).map((p) => ({ provider_id: p.provider_id, models: p.models }));
     a.locals.packageExtras = (id) => poller.statusFor(id);
     if (extraRoutes) extraRoutes(a, ctx);
   } });

@@ -185,4 +185,10 @@ function endpointOf(baseUrl, suffix) {
   return { origin: u.origin, path: `${u.pathname.replace(/\/+$/, '')}${suffix}${u.search}` };
 }
 
-module.exports = { UpstreamExchange, endpointOf, rawHeadersBuffer };
+// The first value of a header in undici's raw lines (a Buffer or text), or null.
+function headerOf(hdrs, name) {
+  const m = new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(String(hdrs));
+  return m ? m[1].trim() : null;
+}
+
+module.exports = { UpstreamExchange, endpointOf, rawHeadersBuffer, headerOf };

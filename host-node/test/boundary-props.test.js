@@ -23,31 +23,34 @@ function rng(seed) {
   };
 }
 
-const ODD = [0, 1, -1, -3, 0.5, 1e308, -1e308, NaN, Infinity, -Infinity, 2 ** 53, 1e9, 1e9 + 1, '12', 'n/a', '', null, true, {}, { cached: 1 }, [], [1], undefined];
+const ODD = [{ cached_tokens: 5 }, { cached_tokens: -1 }, 0, 1, -1, -3, 0.5, 1e308, -1e308, NaN, Infinity, -Infinity, 2 ** 53, 1e9, 1e9 + 1, '12', 'n/a', '', null, true, {}, { cached: 1 }, [], [1], undefined];
 
 function randomValue(r, depth = 0) {
   const k = r();
   if (k < 0.5 || depth > 3) return ODD[Math.floor(r() * ODD.length)];
   if (k < 0.75) return Math.floor(r() * 1e6);
   const o = {};
-  for (let i = 0; i < 3; i++) o[['prompt_tokens', 'completion_tokens', 'cost', 'input_tokens', 'output_tokens', 'x'][Math.floor(r() * 6)]] = randomValue(r, depth + 1);
+  const keys = ['prompt_tokens', 'completion_tokens', 'cost', 'input_tokens', 'output_tokens', 'x', 'cache_read_input_tokens', 'cache_creation_input_tokens',
+    'prompt_tokens_details', 'input_tokens_details'];
+  for (let i = 0; i < 4; i++) o[keys[Math.floor(r() * keys.length)]] = randomValue(r, depth + 1);
   return o;
 }
 
 test('usage: whatever the upstream sends, tokens are integers in [0, MAX_TOKENS] and cost is null or in [0, MAX_COST_USD]', () => {
   const r = rng(SEED);
   for (let i = 0; i < 20000; i++) {
-    const kind = r() < 0.5 ? 'openai' : 'anthropic';
+    const kind = ['chat', 'messages', 'responses'][Math.floor(r() * 3)];
     const body = r() < 0.9 ? { usage: randomValue(r) } : randomValue(r);
     const { usage, invalid } = usageFromJson(kind, body);
     const where = `seed ${SEED}, case ${i}: ${JSON.stringify(body)}`;
-    for (const t of [usage.tokens_in, usage.tokens_out]) assert.ok(Number.isInteger(t) && t >= 0 && t <= MAX_TOKENS, where);
+    for (const t of [usage.tokens_in, usage.tokens_out, usage.tokens_cached]) assert.ok(Number.isInteger(t) && t >= 0 && t <= MAX_TOKENS, where);
+    assert.ok(usage.tokens_cached <= usage.tokens_in, where);
     assert.ok(usage.cost === null || (Number.isFinite(usage.cost) && usage.cost >= 0 && usage.cost <= MAX_COST_USD), where);
     assert.ok(Array.isArray(invalid));
   }
   // The failed cases of the issue, exactly.
   const u = new UsageReading().read('openai', { prompt_tokens: { cached: 1 }, completion_tokens: 'n/a', cost: -1 });
-  assert.deepEqual(u.result(), { tokens_in: 0, tokens_out: 0, cost: null });
+  assert.deepEqual(u.result(), { tokens_in: 0, tokens_out: 0, tokens_cached: 0, cached_read: 0, cache_write: 0, cost: null });
   assert.deepEqual(u.invalid, ['usage.prompt_tokens={"cached":1}', 'usage.completion_tokens="n/a"', 'usage.cost=-1']);
 });
 
@@ -107,7 +110,7 @@ test('the SSE splitter gives the same events however the bytes are chunked, and 
   for (let i = 0; i < 50; i++) {
     const { out, tap } = split(whole);
     assert.equal(out + tap.terminal, whole, `seed ${SEED + 3}, run ${i}`);
-    assert.deepEqual(tap.usage, { tokens_in: 11, tokens_out: 200, cost: null });
+    assert.deepEqual(tap.usage, { tokens_in: 11, tokens_out: 200, tokens_cached: 0, cached_read: 0, cache_write: 0, cost: null });
     assert.equal(tap.terminal, 'data: [DONE]\n\n');
   }
   const tap = new SseUsageTap({ dialect: 'openai', dropUsageChunk: false, maxEventBytes: 1000 });

@@ -46,7 +46,7 @@ test('errors name the file, the key and what was expected', () => {
     ['server:\n  port: eighty\n', /config\.yaml: server\.port: expected an integer >= 0 <= 65535, got "eighty"/],
     ['providers:\n  - name: a\n', /config\.yaml: providers\[0\]\.base_url: expected a non-empty string/],
     ['providers:\n  - name: a\n    base_url: ftp://x\n', /providers\[0\]\.base_url: expected an http\(s\) URL/],
-    ['providers:\n  - name: a\n    base_url: http://x\n    backend: grpc\n', /providers\[0\]\.backend: expected one of openai-compat \| anthropic, got "grpc"/],
+    ['providers:\n  - name: a\n    base_url: http://x\n    backend: grpc\n', /providers\[0\]\.backend: expected one of openai-compat \| anthropic \| openai-responses, got "grpc"/],
     ['providers:\n  - {name: a, base_url: "http://x"}\n  - {name: a, base_url: "http://y"}\n', /providers\[1\]\.name: expected a unique provider name/],
     ['server:\n  host: 0.0.0.0\n', /server\.admin_token: expected a token when binding off loopback/],
   ];
@@ -94,6 +94,12 @@ test('config errors never print a secret; an admin token off loopback needs 16 c
       assert.ok(!err.message.includes(KEY), err.message);
       return true;
     });
+  }
+  // A secret where a mapping or a list belongs (a missing `-`, a ${VAR} one level too high).
+  for (const raw of [{ providers: { name: 'oa', api_key: KEY } }, { ledger: { postgres: `postgres://u:${KEY}@h/db` } }, { quota_poll: { providers: { deepseek: KEY } } },
+    { server: KEY }, { providers: [KEY] }, { providers: [{ name: 'a', base_url: 'http://x', price: KEY }] },
+    { ledger: { backend: 'postgres', postgres: { url: 'postgres://x@h/d', instance_id: `${KEY}!` } } }]) {
+    assert.throws(() => normalise(raw, 'c.yaml', {}), (err) => !err.message.includes(KEY) && /^c\.yaml: /.test(err.message), JSON.stringify(Object.keys(raw)));
   }
   assert.throws(() => normalise({ server: { host: '0.0.0.0', admin_token: 'x' } }, 'c.yaml', {}),
     /server\.admin_token: expected at least 16 characters when binding off loopback \(server\.host is 0\.0\.0\.0\), got a string of 1 characters/);

@@ -90,7 +90,7 @@ test('models, health, dry-run route, state and metrics', async () => {
     assert.equal(state.state.catalog.packages.a.limit_per_day, 5);
     await postJson(`${gw.url}/v1/chat/completions`, chat('m-1'));
     const metrics = await (await fetch(`${gw.url}/metrics`)).text();
-    assert.match(metrics, /quotagate_requests_total\{endpoint="openai",provider="alpha",status="200"\} 1/);
+    assert.match(metrics, /quotagate_requests_total\{endpoint="chat",provider="alpha",status="200"\} 1/);
     assert.match(metrics, /quotagate_package_remaining\{package="a",provider="alpha",unit="requests"\} 4/);
     assert.match(metrics, /quotagate_upstream_latency_seconds_bucket/);
   } finally {
@@ -232,7 +232,7 @@ test('fast path and express path answer alike (exact path, query string, trailin
   const gw = await startTestGateway({ fakes: { alpha: { models: ['known-model'] } }, catalog: { a: DAILY('alpha', 100, ['known-model']) },
     server: { body_limit: '64kb', client_keys: ['ck-fast-path-test'] } });
   const auth = { authorization: 'Bearer ck-fast-path-test' };
-  const strip = (r) => ({ status: r.status, type: r.headers.get('content-type'), retry: r.headers.get('retry-after'), body: r.json && (r.json.error ? r.json.error : { content: r.json.choices[0].message.content }) });
+  const strip = (r) => ({ status: r.status, type: r.headers.get('content-type'), retry: r.headers.get('retry-after'), body: r.json && (r.json.error ? r.json.error : { content: r.json.choices ? r.json.choices[0].message.content : r.json.content[0].text }) });
   try {
     for (const [path, anthropic] of [['/v1/chat/completions', false], ['/v1/messages', true]]) {
       const spellings = [path, `${path}?trace=1`, `${path}/`, path.toUpperCase()];

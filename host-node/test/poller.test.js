@@ -249,3 +249,25 @@ test('quotagate poll --once polls now and prints what changed', async () => {
   assert.doesNotMatch(r.stdout + r.stderr, /sk-cli/);
   await srv.close();
 });
+
+// Found by a probe: an api_poll package added while the gateway runs (or a catalog that turned
+// valid after the start) was never polled until a restart. refresh() schedules it.
+test('a package that becomes a poll target after start() is polled without a restart', async () => {
+  const srv = await balanceServer();
+  srv.routes['/user/balance'] = { status: 200, body: balance('7.00') };
+  const t = await setup({ other: { provider_id: 'x', package_type: 'daily', limit_per_day: 5 } });
+  const poller = new BalancePoller({ settings: { enabled: true, on_startup: true, providers: { deepseek: { base_url: srv.url, api_key: 'sk-ds-test' } } }, store: t.store, log: t.log });
+  try {
+    poller.start();
+    const doc = t.read();
+    doc.packages.deepseek = deepseekPkg();
+    fs.writeFileSync(t.file, JSON.stringify(doc, null, 2));
+    t.store.reloadIfChanged();
+    poller.refresh();
+    for (let i = 0; i < 100 && t.read().packages.deepseek.used_credits !== 3; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(t.read().packages.deepseek.used_credits, 3, 'polled: 10 - 7 used');
+  } finally {
+    poller.stop();
+    await srv.close();
+  }
+});

@@ -3,6 +3,7 @@
 // failure modes. Each keeps its own request count and answers with that dialect's headers.
 'use strict';
 const http = require('node:http');
+const { turnFor, whole, streamPieces } = require('./fake-answers');
 
 const DIALECTS = ['openai', 'anthropic', 'openrouter', 'gemini'];
 
@@ -13,10 +14,13 @@ function goDuration(ms) {
 }
 
 class FakeProvider {
-  // limit: requests per windowMs before 429s; latencyMs: delay before the first byte.
-  constructor({ name, dialect = 'openai', limit = 1000, windowMs = 60000, latencyMs = 5, clock = Date.now } = {}) {
+  // limit: requests per windowMs before 429s; latencyMs: delay before the first byte; wire: the
+  // body format it speaks ('chat' | 'messages' | 'responses'; default: messages for the anthropic
+  // dialect, chat otherwise).
+  constructor({ name, dialect = 'openai', limit = 1000, windowMs = 60000, latencyMs = 5, clock = Date.now, wire = null } = {}) {
     if (!DIALECTS.includes(dialect)) throw new Error(`unknown dialect ${dialect}`);
     Object.assign(this, { name: name || dialect, dialect, limit, windowMs, latencyMs, clock });
+    this.wire = wire || (dialect === 'anthropic' ? 'messages' : 'chat');
     // ok | 429 | 429-bare | 500 | 502 | 503 | slow | reset | reset-mid-stream | bad-json | bad-sse | echo-key-400 | echo-key-401
     this.mode = 'ok';
     this.hits = [];         // timestamps of accepted requests (for the window count)
@@ -125,55 +129,34 @@ class FakeProvider {
     }
     this.hits.push(now);
     const headers = this.rateHeaders(now, used + 1);
-    const text = `Hello from ${this.name}.`;
-    const inTokens = 12, outTokens = 7;
     if (mode === 'bad-json') {
       res.writeHead(200, { 'content-type': 'application/json', ...headers });
       return res.end('{"id": "x", "choices": [');
     }
-    if (body.stream) return this.stream(res, body, headers, text, inTokens, outTokens, mode);
-    if (this.dialect === 'anthropic') {
-      return send(res, 200, headers, { id: 'msg_fake', type: 'message', role: 'assistant', model: body.model,
-        content: [{ type: 'text', text }], stop_reason: 'end_turn', stop_sequence: null,
-        usage: { input_tokens: inTokens, output_tokens: outTokens } });
-    }
-    const usage = { prompt_tokens: inTokens, completion_tokens: outTokens, total_tokens: inTokens + outTokens };
-    if (this.dialect === 'openrouter') usage.cost = 0.00042;
-    return send(res, 200, headers, { id: 'chatcmpl-fake', object: 'chat.completion', created: Math.floor(now / 1000), model: body.model,
-      choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage });
+    const turn = turnFor(body, this.name);
+    const usage = { in: 12, out: 7, ...(this.dialect === 'openrouter' ? { cost: 0.00042 } : {}) };
+    const wire = this.wire === 'messages' ? 'anthropic' : this.wire;
+    if (body.stream) return this.stream(res, headers, streamPieces(wire, body, turn, usage), mode);
+    return send(res, 200, headers, whole(wire, body, turn, usage, now));
   }
 
-  async stream(res, body, headers, text, inTokens, outTokens, mode) {
+  // pieces: SSE text, or { content } for a piece that carries content (the failure modes act
+  // after the first of those).
+  async stream(res, headers, pieces, mode) {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers });
-    const words = text.split(' ');
-    if (this.dialect === 'anthropic') {
-      const ev = (type, data) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
-      ev('message_start', { message: { id: 'msg_fake', type: 'message', role: 'assistant', model: body.model, content: [], stop_reason: null, usage: { input_tokens: inTokens, output_tokens: 1 } } });
-      ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
-      for (const [i, w] of words.entries()) {
-        ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: (i ? ' ' : '') + w } });
+    let contentSeen = false;
+    for (const p of pieces) {
+      const text = typeof p === 'string' ? p : p.content;
+      res.write(text);
+      if (typeof p !== 'string') {
         await delay(1);
-        if (mode === 'reset-mid-stream' && i === 0) return res.socket.destroy();
+        if (!contentSeen) {
+          contentSeen = true;
+          if (mode === 'reset-mid-stream') return res.socket.destroy();
+          if (mode === 'bad-sse') res.write('data: {"choices": [oops\n\n');
+        }
       }
-      ev('content_block_stop', { index: 0 });
-      ev('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: outTokens } });
-      ev('message_stop', {});
-      return res.end();
     }
-    const base = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model: body.model };
-    for (const [i, w] of words.entries()) {
-      res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { ...(i ? {} : { role: 'assistant' }), content: (i ? ' ' : '') + w }, finish_reason: null }] })}\n\n`);
-      await delay(1);
-      if (mode === 'reset-mid-stream' && i === 0) return res.socket.destroy();
-      if (mode === 'bad-sse' && i === 0) res.write('data: {"choices": [oops\n\n');
-    }
-    res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
-    if (body.stream_options && body.stream_options.include_usage) {
-      const usage = { prompt_tokens: inTokens, completion_tokens: outTokens, total_tokens: inTokens + outTokens };
-      if (this.dialect === 'openrouter') usage.cost = 0.00042;
-      res.write(`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`);
-    }
-    res.write('data: [DONE]\n\n');
     res.end();
   }
 }

@@ -82,6 +82,7 @@ class BalancePoller {
   // start() and stop() may alternate (the shared ledger's poller election hands polling around).
   start() {
     this.stopped = false;
+    this.running = true;
     if (!this.settings.enabled) return;
     for (const t of this.targets()) this.schedule(t.id, this.settings.on_startup ? 0 : this.intervalMs(t.pkg));
   }
@@ -92,6 +93,7 @@ class BalancePoller {
     if (this.stopped) return;
     s.nextAt = this.now() + delayMs;
     s.timer = setTimeout(async () => {
+      s.timer = null;
       await this.pollPackage(id);
       const t = this.targets().find((x) => x.id === id);
       if (t) this.schedule(id, this.intervalMs(t.pkg));
@@ -167,9 +169,22 @@ class BalancePoller {
     return { last_polled_at: s.lastPolledAt, last_poll_error: s.lastError, poll_endpoint: s.endpoint };
   }
 
+  // Schedules the packages that became poll targets after start(): a catalog that turned valid, an
+  // api_poll package an operator added. Called whenever the catalog in force changes.
+  refresh() {
+    if (!this.running || this.stopped || !this.settings.enabled) return;
+    for (const t of this.targets()) {
+      if (!this.stateOf(t.id).timer) this.schedule(t.id, this.settings.on_startup ? 0 : this.intervalMs(t.pkg));
+    }
+  }
+
   stop() {
     this.stopped = true;
-    for (const s of this.state.values()) clearTimeout(s.timer);
+    this.running = false;
+    for (const s of this.state.values()) {
+      clearTimeout(s.timer);
+      s.timer = null;
+    }
   }
 }
 

@@ -62,6 +62,11 @@ CREATE TABLE qg_instances (
   version     text NOT NULL DEFAULT ''
 );`,
   },
+  {
+    version: 2,
+    name: 'cached input tokens per event',
+    sql: 'ALTER TABLE qg_events ADD COLUMN tokens_cached bigint NOT NULL DEFAULT 0;',
+  },
 ];
 
 const LATEST = MIGRATIONS[MIGRATIONS.length - 1].version;

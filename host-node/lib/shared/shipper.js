@@ -11,8 +11,8 @@ const { checkout } = require('./pg-checkout');
 
 const MAX_SIGNALS_QUEUED = 10000;  // signals are advisory: past this, the oldest are dropped
 
-const INSERT_EVENTS = `INSERT INTO qg_events (id, instance, ts, provider_id, model, status, cost, tokens_in, tokens_out)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::int[], $7::float8[], $8::bigint[], $9::bigint[])
+const INSERT_EVENTS = `INSERT INTO qg_events (id, instance, ts, provider_id, model, status, cost, tokens_in, tokens_out, tokens_cached)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::int[], $7::float8[], $8::bigint[], $9::bigint[], $10::bigint[])
   ON CONFLICT (id) DO NOTHING`;
 const INSERT_SIGNALS = `INSERT INTO qg_signals (id, origin, instance, ts, provider_id, kind, status, headers, body, latency_ms, reason)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::float8[], $11::text[])
@@ -88,7 +88,7 @@ class Shipper {
       if (events.length) {
         await client.query(INSERT_EVENTS, [column(events, (e) => e.id), column(events, () => this.instance), column(events, (e) => e.ts),
           column(events, (e) => e.provider_id), column(events, (e) => e.model), column(events, (e) => e.status), column(events, (e) => e.cost),
-          column(events, (e) => e.tokens_in), column(events, (e) => e.tokens_out)]);
+          column(events, (e) => e.tokens_in), column(events, (e) => e.tokens_out), column(events, (e) => e.tokens_cached || 0)]);
       }
       if (signals.length) {
         await client.query(INSERT_SIGNALS, [column(signals, (s) => s.id), column(signals, (s) => s.origin), column(signals, () => this.instance),

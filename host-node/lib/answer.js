@@ -1,0 +1,203 @@
+// A provider's successful answer, delivered to the client: whole or streamed, passed through byte
+// for byte when client and provider speak the same wire format, translated through the neutral
+// form otherwise. Each path records exactly one usage event and completes the client's response
+// only once that event is durable (a streamed answer's terminal event is held back until then).
+// Shared state comes in `ctx` (proxy.js tryProvider): { proxy, provider, decision, kind, body,
+// stream, res, client, requestId, sentAt, exchange, status, learn, up }.
+'use strict';
+const { SseUsageTap } = require('./sse');
+const { usageFromJson } = require('./usage');
+const { CODECS, StreamTranslator, eventsOfResponse } = require('./wire');
+const { headerOf } = require('./upstream-exchange');
+
+// After the terminal event, the upstream has this long to end its body before it is cut (the
+// client's answer does not wait for it).
+const END_AFTER_TERMINAL_MS = 1000;
+const { recordUsageEvent } = require('./engine-session');
+
+const MAX_UPSTREAM_BODY = 64 * 1024 * 1024;  // bytes of a non-streamed completion
+
+// Thrown when the usage event cannot be made durable: the client gets 503, never success.
+function ledgerUnavailable(proxy, err) {
+  return new proxy.ClientError(503, `usage ledger unavailable: ${err.code || err.message}`, 'ledger_unavailable', { 'retry-after': '5' });
+}
+
+async function answerWhole(ctx) {
+  const { proxy, provider, decision, kind, body, res, client, requestId, sentAt, exchange, status, learn, up } = ctx;
+  let text;
+  try {
+    text = await exchange.readAll(MAX_UPSTREAM_BODY);
+  } catch (err) {
+    learn();
+    if (client.gone) {  // read until the drain limit and still not whole: usage unknown
+      proxy.appendEvent({ requestId, provider, model: decision.model, status, usage: null, sentAt });
+      return { done: true, status: 499, reason: 'client went away' };
+    }
+    proxy.recordFailure(provider.name, 'body read failed');
+    proxy.appendEvent({ requestId, provider, model: decision.model, status: 502, usage: null, sentAt });
+    return { done: false, status: 502, reason: 'body read failed' };
+  }
+  let json;
+  try {
+    json = JSON.parse(text);
+    if (!json || typeof json !== 'object') throw new Error('not an object');
+  } catch {
+    learn();
+    proxy.recordFailure(provider.name, 'malformed JSON');
+    proxy.appendEvent({ requestId, provider, model: decision.model, status: 502, usage: null, sentAt });
+    return { done: false, status: 502, reason: 'malformed upstream JSON' };
+  }
+  const { usage, invalid } = usageFromJson(up.format, json);
+  const event = proxy.ledgerEvent({ requestId, provider, model: decision.model, status, usage, sentAt, invalid });
+  let out = text;
+  if (up.translated) {
+    const neutral = CODECS[up.format].decodeResponse(json);
+    out = JSON.stringify(CODECS[kind].encodeResponse(neutral, { model: body.model }));
+  }
+  out = proxy.redactor.text(out);  // a provider that echoes a key in its answer
+  try {
+    await proxy.durable();
+  } catch (err) {
+    learn();
+    recordUsageEvent(proxy.engine, event);  // the upstream served it: it counts, and stays queued for the journal
+    throw ledgerUnavailable(proxy, err);
+  }
+  // Plain node:http methods: this also runs on the fast path, outside express.
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(out) });
+  res.end(out);
+  learn();
+  recordUsageEvent(proxy.engine, event);
+  proxy.metrics.requests.inc({ endpoint: kind, provider: provider.name, status: String(status) });
+  return { done: true, status };
+}
+
+// Streaming: from the first byte on there is no failover. The terminal event is held back until the
+// usage event is durable; if it cannot be made durable, the client gets an error event instead,
+// never a complete stream. A client that leaves is not followed by an abort: the upstream is read
+// to its end (output discarded) so that the usage it reports is counted.
+async function answerStream(ctx) {
+  const { proxy, provider, decision, kind, body, res, client, requestId, sentAt, exchange, status, learn, up } = ctx;
+  const type = headerOf(ctx.headers, 'content-type');
+  if (type && /^application\/json/i.test(type)) return answerJsonAsStream(ctx);
+  const includeUsage = !!(body.stream_options && body.stream_options.include_usage);
+  const tap = up.translated
+    ? new StreamTranslator({ from: up.format, to: kind, model: body.model, includeUsage, maxEventBytes: proxy.maxSseEventBytes })
+    : new SseUsageTap({ dialect: kind, dropUsageChunk: !includeUsage, maxEventBytes: proxy.maxSseEventBytes });
+  startStream(res);
+  learn();
+  const decoder = new TextDecoder();
+  let outcome = 200;  // what the client got: 200, 499 (went away) or 502 (upstream broke)
+  let broke = null;
+  let finished = false;  // the terminal event arrived: the answer is complete
+  let terminalSeen = null;
+  const sawTerminal = new Promise((resolve) => { terminalSeen = resolve; });
+  const write = (text) => (text && !client.gone && !finished ? res.write(proxy.redactor.text(text)) : true);
+  const piping = exchange.pipeTo({
+    write: (chunk) => {
+      const ok = write(tap.push(decoder.decode(chunk, { stream: true })));
+      if (tap.terminal) terminalSeen();
+      return ok;
+    },
+    waitDrain: (resume) => {
+      if (client.gone) return resume();
+      client.resume = resume;
+      res.once('drain', () => {
+        if (client.resume === resume) client.resume = null;
+        resume();
+      });
+    },
+  });
+  try {
+    // An upstream that sent its terminal event but keeps the body open does not hold the client.
+    const first = await Promise.race([piping.then(() => 'ended'), sawTerminal.then(() => 'terminal')]);
+    if (first === 'terminal') {
+      piping.catch(() => {});
+      const cut = setTimeout(() => exchange.abort(new Error('stream complete')), END_AFTER_TERMINAL_MS);
+      cut.unref();
+    } else {
+      write(up.translated ? tap.push(decoder.decode()) + tap.end() : tap.push(decoder.decode()) + tap.flush());
+    }
+  } catch (err) {
+    broke = err;
+    if (err && err.code === 'QG_SSE_EVENT_TOO_LARGE') exchange.abort(err);
+  }
+  finished = true;
+  if (client.gone) outcome = 499;
+  else if (broke) outcome = 502;
+  // The upstream answered 200 and served what it served: the request counts with the usage seen.
+  const event = proxy.ledgerEvent({ requestId, provider, model: decision.model, status, usage: tap.usage, sentAt, invalid: tap.invalidUsage });
+  const encoder = up.translated ? tap.encoder : null;
+  if (broke && !client.gone) {
+    const tooLarge = broke.code === 'QG_SSE_EVENT_TOO_LARGE';
+    proxy.recordFailure(provider.name, tooLarge ? 'SSE event too large' : 'stream interrupted');
+    res.write(CODECS[kind].encodeStreamError({ status: 502, type: 'server_error', code: 'upstream_error',
+      message: `${provider.name}: ${tooLarge ? broke.message : 'upstream stream interrupted'}` }, encoder));
+  }
+  outcome = await finishStream(ctx, event, broke || client.gone ? '' : tap.terminal, encoder, outcome);
+  return { done: true, status: outcome };
+}
+
+function startStream(res) {
+  res.statusCode = 200;
+  res.setHeader('content-type', 'text/event-stream; charset=utf-8');
+  res.setHeader('cache-control', 'no-cache');
+  res.setHeader('x-accel-buffering', 'no');
+  res.flushHeaders();
+}
+
+// Makes the usage event durable, then sends the terminal event (or, when the ledger cannot keep
+// it, an error event instead), ends the response and counts it. Returns the client's status.
+async function finishStream(ctx, event, terminal, encoder, outcome) {
+  const { proxy, provider, kind, res, client } = ctx;
+  try {
+    await proxy.durable();
+    if (terminal && !client.gone) res.write(proxy.redactor.text(terminal));
+  } catch (err) {
+    outcome = 503;
+    if (!client.gone) {
+      res.write(CODECS[kind].encodeStreamError({ status: 503, type: 'server_error', code: 'ledger_unavailable',
+        message: `usage ledger unavailable (${err.code || err.message}); this answer was not recorded, retry later` }, encoder));
+    }
+  }
+  recordUsageEvent(proxy.engine, event);
+  proxy.metrics.requests.inc({ endpoint: kind, provider: provider.name, status: String(outcome) });
+  res.end();
+  return outcome;
+}
+
+// A streamed request answered with one JSON body (a provider that ignores `stream`): the usage is
+// read from it and the client still gets a stream, in its own format.
+async function answerJsonAsStream(ctx) {
+  const { proxy, provider, decision, kind, body, client, requestId, sentAt, exchange, status, learn, up } = ctx;
+  let json;
+  try {
+    json = JSON.parse(await exchange.readAll(MAX_UPSTREAM_BODY));
+    if (!json || typeof json !== 'object') throw new Error('not an object');
+  } catch {
+    learn();
+    if (client.gone) {
+      proxy.appendEvent({ requestId, provider, model: decision.model, status, usage: null, sentAt });
+      return { done: true, status: 499, reason: 'client went away' };
+    }
+    proxy.recordFailure(provider.name, 'malformed JSON');
+    proxy.appendEvent({ requestId, provider, model: decision.model, status: 502, usage: null, sentAt });
+    return { done: false, status: 502, reason: 'malformed upstream JSON' };
+  }
+  const { usage, invalid } = usageFromJson(up.format, json);
+  const event = proxy.ledgerEvent({ requestId, provider, model: decision.model, status, usage, sentAt, invalid });
+  const encoder = new CODECS[kind].StreamEncoder({ model: body.model, includeUsage: !!(body.stream_options && body.stream_options.include_usage) });
+  let text = '';
+  let terminal = '';
+  for (const ev of eventsOfResponse(CODECS[up.format].decodeResponse(json))) {
+    const r = encoder.encode(ev);
+    text += r.text;
+    terminal += r.terminal;
+  }
+  startStream(ctx.res);
+  learn();
+  if (!client.gone) ctx.res.write(proxy.redactor.text(text));
+  const outcome = await finishStream(ctx, event, client.gone ? '' : terminal, encoder, client.gone ? 499 : 200);
+  return { done: true, status: outcome };
+}
+
+module.exports = { answerWhole, answerStream };

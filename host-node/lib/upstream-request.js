@@ -1,0 +1,62 @@
+// What is sent to a provider for one attempt: its endpoint (by the wire format its backend speaks),
+// the headers (its credential, and for Messages backends the client's anthropic-version,
+// anthropic-beta and ?beta=true, which only an Anthropic backend may see) and the body, passed
+// through with the model rewritten when the client speaks the provider's format, else translated
+// through the neutral form (wire/).
+'use strict';
+const { endpointOf } = require('./upstream-exchange');
+const { CODECS, BACKEND_FORMAT } = require('./wire');
+
+// Each provider's endpoints as undici dispatches them, resolved once per provider.
+function providerEndpoints(p) {
+  return {
+    chat: endpointOf(p.base_url, '/chat/completions'),
+    responses: endpointOf(p.base_url, '/responses'),
+    messages: endpointOf(p.base_url, '/v1/messages'),
+    count_tokens: endpointOf(p.base_url, '/v1/messages/count_tokens'),
+  };
+}
+
+const withQuery = (path, q) => (q ? `${path}${path.includes('?') ? '&' : '?'}${q}` : path);
+
+// Headers for a provider, by the format its backend speaks. client: { anthropicVersion,
+// anthropicBeta } from the client's request (forwarded to Messages backends only).
+function providerHeaders(provider, format, stream, client = {}) {
+  const headers = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json', ...provider.headers };
+  if (format === 'messages') {
+    if (provider.api_key) headers['x-api-key'] = provider.api_key;
+    headers['anthropic-version'] = client.anthropicVersion || provider.headers['anthropic-version'] || '2023-06-01';
+    if (client.anthropicBeta) headers['anthropic-beta'] = client.anthropicBeta;
+  } else if (provider.api_key) {
+    headers.authorization = `Bearer ${provider.api_key}`;
+  }
+  return headers;
+}
+
+// The upstream request for one attempt. kind: the client's format; body: its validated JSON;
+// neutral(): the neutral request, decoded once per client request when a translation needs it;
+// client: { anthropicVersion, anthropicBeta, betaQuery }.
+// Returns { format, translated, target, request: { headers, body, timeoutMs }, dropped }.
+function buildUpstreamRequest({ provider, endpoints, kind, body, model, stream, neutral, client }) {
+  const format = BACKEND_FORMAT[provider.backend] || 'chat';
+  const translated = format !== kind;
+  let payload;
+  let dropped = [];
+  if (!translated) {
+    payload = { ...body, model };
+    if (format === 'chat' && stream) payload.stream_options = { ...(body.stream_options || {}), include_usage: true };
+  } else {
+    const req = neutral();
+    dropped = req.dropped;
+    payload = CODECS[format].encodeRequest(req, { model, stream });
+  }
+  const target = endpoints[format];
+  const forwardBeta = format === 'messages' && kind === 'messages' && client.betaQuery;
+  return {
+    format, translated, dropped,
+    target: forwardBeta ? { origin: target.origin, path: withQuery(target.path, 'beta=true') } : target,
+    request: { headers: providerHeaders(provider, format, stream, kind === 'messages' ? client : {}), body: JSON.stringify(payload), timeoutMs: provider.timeout_ms },
+  };
+}
+
+module.exports = { providerEndpoints, providerHeaders, buildUpstreamRequest, withQuery };
