@@ -32,3 +32,9 @@ if [ "${1:-}" != "--if-needed" ] || [ ! -d node_modules/express ] || [ ! -d node
   echo "quotagate setup: npm ci"
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 fi
+# The real CLI clients the suite drives (Claude Code, Codex CLI: about 660 MB, prebuilt binaries
+# inside the npm packages), kept in a package of their own so that npm start never installs them.
+if [ "${1:-}" != "--if-needed" ] || { [ "${2:-}" = "--for-test" ] && { [ ! -x e2e/clients/node_modules/.bin/claude ] || [ ! -x e2e/clients/node_modules/.bin/codex ]; }; }; then
+  echo "quotagate setup: npm ci (e2e/clients: Claude Code, Codex CLI)"
+  npm ci --prefix e2e/clients --no-audit --no-fund
+fi

@@ -257,6 +257,8 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
     res.redirect(303, '/dashboard/quotas');
   });
   app.get('/dashboard', requireAdmin, (req, res) => res.redirect(302, '/dashboard/quotas'));
+  // The root: clients probe it (Claude Code sends HEAD /); people land on the dashboard.
+  app.get('/', (req, res) => res.redirect(302, '/dashboard/quotas'));
   app.get('/dashboard/quotas', requireAdmin, (req, res) => res.sendFile(path.join(WEB_DIR, 'quotas.html')));
   app.get('/dashboard/simulate', requireAdmin, (req, res) => res.sendFile(path.join(WEB_DIR, 'simulate.html')));
   const staticOpts = { index: false, dotfiles: 'deny', fallthrough: true, redirect: false };

@@ -198,3 +198,68 @@ test('usage with cached tokens is counted and priced on its own; the ledger keep
   store.close();
   assert.deepEqual([e.tokens_in, e.tokens_cached, e.tokens_out], [10007, 10000, 5]);
 });
+
+test('errors keep their kind across formats; long waits say x-should-retry: false; every refusal is logged and counted', async () => {
+  const http = require('node:http');
+  let answer = null;
+  const up = http.createServer((req, res) => {
+    res.writeHead(answer.status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(answer.body));
+  });
+  await new Promise((resolve) => up.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${up.address().port}`;
+  const claudeFake = await new FakeProvider({ name: 'claude', dialect: 'anthropic', limit: 1000 }).listen(0);
+  const gw = await startTestGateway({
+    extraProviders: [{ name: 'oa', base_url: `${base}/v1`, api_key: 'sk-oa-000000', models: ['gpt-x', 'gpt-gone'] },
+      { name: 'an', backend: 'anthropic', base_url: base, api_key: 'sk-an-000000', models: ['claude-x'] },
+      { name: 'claude', backend: 'anthropic', base_url: claudeFake.url, api_key: 'sk-cl-000000', models: ['claude-count*'] }],
+    catalog: { oa: { ...DAILY('oa'), models: ['gpt-x'] }, an: DAILY('an'), cl: DAILY('claude'), gone: { provider_id: 'oa', package_type: 'daily', limit_per_day: 1, models: ['gpt-gone'] } },
+  });
+  try {
+    answer = { status: 400, body: { error: { message: 'maximum context length is 8192 tokens', type: 'invalid_request_error', code: 'context_length_exceeded', param: 'messages' } } };
+    const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'x', maxRetries: 0 });
+    await assert.rejects(openai.chat.completions.create({ model: 'gpt-x', messages: [{ role: 'user', content: 'hi' }] }),
+      (err) => err.status === 400 && err.code === 'context_length_exceeded' && err.param === 'messages');
+    const anthropic = new Anthropic({ baseURL: gw.url, apiKey: 'x', maxRetries: 0 });
+    await assert.rejects(anthropic.messages.create({ model: 'gpt-x', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+      (err) => err.status === 400 && err.error.error.type === 'invalid_request_error' && /maximum context length/.test(err.message));
+    answer = { status: 404, body: { type: 'error', error: { type: 'not_found_error', message: 'model: claude-x' } } };
+    await assert.rejects(anthropic.messages.create({ model: 'claude-x', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+      (err) => err.status === 404 && err.error.error.type === 'not_found_error');
+    await assert.rejects(openai.chat.completions.create({ model: 'claude-x', messages: [{ role: 'user', content: 'hi' }] }),
+      (err) => err.status === 404 && err.type === 'not_found_error');
+    // Our own refusals in Anthropic's vocabulary: an unknown model is not_found_error.
+    await assert.rejects(anthropic.messages.create({ model: 'no-such-model', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+      (err) => err.status === 404 && err.error.error.type === 'not_found_error');
+    // A package exhausted until its reset (hours away): 429, Retry-After and x-should-retry: false.
+    answer = { status: 200, body: { id: 'c', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1 } } };
+    assert.equal((await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-gone', messages: [] }) })).status, 200);
+    const limited = await fetch(`${gw.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-gone', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }) });
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers.get('retry-after')) > 60);
+    assert.equal(limited.headers.get('x-should-retry'), 'false');
+    assert.equal((await limited.json()).error.type, 'rate_limit_error');
+    // count_tokens: the Anthropic provider's own count (free), no usage recorded.
+    const before = claudeFake.received;
+    const count = await anthropic.messages.countTokens({ model: 'claude-count-1', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(count.input_tokens, 42);
+    assert.equal(claudeFake.received, before + 1);
+    assert.equal((await (await fetch(`${gw.url}/api/quotas`)).json()).packages.find((p) => p.package_id === 'cl').used, 0, 'count_tokens costs no quota');
+    // Unknown paths: a log line and a metric with the status the client got.
+    assert.equal((await fetch(`${gw.url}/v1/nope`)).status, 404);
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    assert.match(metrics, /quotagate_requests_total\{endpoint="chat",provider="none",status="404"\} [1-9]/);
+    assert.match(gw.logs.text(), /"path":"\/v1\/nope","status":404/);
+    // GET /v1/models in each SDK's shape; GET /v1/models/{id}; wildcards listed by catalog names.
+    const list = await anthropic.models.list();
+    assert.ok(list.data.every((m) => m.type === 'model' && typeof m.display_name === 'string'));
+    const one = await openai.models.retrieve('gpt-x');
+    assert.equal(one.owned_by, 'oa');
+    await assert.rejects(openai.models.retrieve('nope'), (err) => err.status === 404);
+  } finally {
+    await gw.stop();
+    await claudeFake.close();
+    up.close();
+  }
+});

@@ -106,6 +106,7 @@ class FakeProvider {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
     } catch { /* the gateway always sends JSON; keep going */ }
     this.lastRequest = { url: req.url, headers: req.headers, body };
+    if (req.url.startsWith('/v1/messages/count_tokens')) return send(res, 200, {}, { input_tokens: 42 });  // free: no quota
     const now = this.clock();
     const mode = this.mode;
     if (mode === 'reset') return req.socket.destroy();
