@@ -128,7 +128,7 @@ for (const wire of ['chat', 'responses']) {
   });
 }
 
-for (const wire of ['chat', 'messages']) {
+for (const wire of ['chat', 'messages', 'responses']) {
   test(`openai SDK responses.create -> a ${wire} provider: plain, streamed, function call round trip`, async () => {
     const { gw, fake, stop } = await gatewayWith(wire);
     try {

@@ -247,3 +247,12 @@ test('errors in each client format, with the upstream code and param kept', () =
   assert.match(messages.encodeStreamError({ status: 502, type: 'server_error', message: 'x' }), /^event: error\ndata: \{"type":"error","error":\{"type":"api_error","message":"x"\}\}\n\n$/);
   assert.match(responses.encodeStreamError({ status: 502, type: 'server_error', code: 'upstream_error', message: 'x' }), /event: response\.failed\n/);
 });
+
+test('GET /v1/models lists wildcard providers by the concrete names the catalog gives them', () => {
+  const { listModels } = require('../lib/models-endpoint');
+  const providers = [{ name: 'claude', models: ['claude-*'] }, { name: 'ds', models: ['deepseek-chat', 'deepseek-reasoner'] }, { name: 'any', models: ['*'] }];
+  const catalog = [{ provider_id: 'claude', models: ['claude-sonnet-4-5', 'claude-opus-4-1', 'gpt-5'] }, { provider_id: 'any', models: ['x-1', 'claude-*'] }];
+  assert.deepEqual(listModels(providers, () => catalog), [
+    { id: 'auto', owner: 'quotagate' }, { id: 'claude-opus-4-1', owner: 'claude' }, { id: 'claude-sonnet-4-5', owner: 'claude' },
+    { id: 'deepseek-chat', owner: 'ds' }, { id: 'deepseek-reasoner', owner: 'ds' }, { id: 'x-1', owner: 'any' }]);
+});
