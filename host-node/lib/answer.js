@@ -122,6 +122,13 @@ async function answerStream(ctx) {
     if (err && err.code === 'QG_SSE_EVENT_TOO_LARGE') exchange.abort(err);
   }
   finished = true;
+  // A translated stream whose provider sent an error event (or stopped before the end of its
+  // answer): the client already has the error in its format; no terminator follows it.
+  const upstreamFailed = up.translated && tap.upstreamError && !broke;
+  if (upstreamFailed) {
+    proxy.recordFailure(provider.name, `stream error: ${String(tap.upstreamError.code || tap.upstreamError.type).slice(0, 60)}`);
+    if (!client.gone) outcome = 502;
+  }
   if (client.gone) outcome = 499;
   else if (broke) outcome = 502;
   // The upstream answered 200 and served what it served: the request counts with the usage seen.
@@ -133,7 +140,7 @@ async function answerStream(ctx) {
     res.write(CODECS[kind].encodeStreamError({ status: 502, type: 'server_error', code: 'upstream_error',
       message: `${provider.name}: ${tooLarge ? broke.message : 'upstream stream interrupted'}` }, encoder));
   }
-  outcome = await finishStream(ctx, event, broke || client.gone ? '' : tap.terminal, encoder, outcome);
+  outcome = await finishStream(ctx, event, broke || client.gone || upstreamFailed ? '' : tap.terminal, encoder, outcome);
   return { done: true, status: outcome };
 }
 

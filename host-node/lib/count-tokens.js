@@ -62,9 +62,11 @@ async function countTokens(proxy, req, res) {
     try {
       const head = await exchange.start().head();
       const text = await exchange.readAll(MAX_BODY);
-      if (head.status === 200) {
-        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'x-quotagate-provider': provider.name });
-        return res.end(text);
+      // The provider's count, or its verdict on the request ("prompt is too long"): passed on. Only
+      // its unavailability (429, 5xx) falls back to the estimate.
+      if (head.status === 200 || (head.status >= 400 && head.status < 500 && head.status !== 429 && head.status !== 408)) {
+        res.writeHead(head.status, { 'content-type': 'application/json; charset=utf-8', 'x-quotagate-provider': provider.name });
+        return res.end(proxy.redactor.text(text));
       }
       proxy.log.info({ provider: provider.name, status: head.status }, 'count_tokens: the provider declined; answering with an estimate');
     } catch (err) {

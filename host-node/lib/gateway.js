@@ -102,6 +102,7 @@ function openAiError(res, status, message, code, type) {
 function formatOf(req) {
   const p = pathOf(req).toLowerCase().replace(/\/+$/, '');
   if (p === '/v1/messages' || p === '/v1/messages/count_tokens') return 'messages';
+  if (p.startsWith('/v1/models') && typeof req.headers['anthropic-version'] === 'string') return 'messages';  // the Anthropic SDK's models calls
   if (p === '/v1/responses') return 'responses';
   return 'chat';
 }

@@ -131,7 +131,6 @@ class Proxy {
           if (err instanceof WireError) throw new ClientError(err.status, err.message, err.code, {}, { type: err.type, param: err.param });
           throw err;
         }
-        if (neutralReq.dropped.length) this.log.info({ request_id: requestId, dropped: neutralReq.dropped.slice(0, 20) }, 'fields without an equivalent in the provider\'s format were dropped');
       }
       return neutralReq;
     };
@@ -189,7 +188,8 @@ class Proxy {
     // Nothing left to try: capacity-based answer if every candidate is blocked, else 502.
     const now = this.now();
     const final = this.engine.route(model, now, '');
-    this.logRequest({ requestId, kind, model, decision: final, attempts, started, status: final.allExcluded ? 429 : 503 });
+    const finalStatus = !final.ok && attempts.length === 0 ? 404 : final.allExcluded ? (final.retryAt > 0 ? 429 : 503) : 503;
+    this.logRequest({ requestId, kind, model, decision: final, attempts, started, status: finalStatus });
     if (!final.ok && attempts.length === 0) throw logged(this.unknownModel(model));
     if (final.allExcluded) throw logged(this.noCapacity(final, now, model));
     const last = attempts[attempts.length - 1];
@@ -210,7 +210,17 @@ class Proxy {
   }
 
   async tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo }) {
-    const up = buildUpstreamRequest({ provider, endpoints: this.endpoints.get(provider.name), kind, body, model: decision.model, stream, neutral, client: clientInfo });
+    let up;
+    try {
+      up = buildUpstreamRequest({ provider, endpoints: this.endpoints.get(provider.name), kind, body, model: decision.model, stream, neutral, client: clientInfo });
+    } catch (err) {
+      if (err instanceof WireError) throw new ClientError(err.status, err.message, err.code, {}, { type: err.type, param: err.param });
+      throw err;
+    }
+    if (up.dropped.length) {
+      this.log.info({ request_id: requestId, provider: provider.name, format: up.format, dropped: [...new Set(up.dropped)].slice(0, 20) },
+        'what the provider\'s format cannot carry was dropped');
+    }
     const exchange = new UpstreamExchange(up.target, up.request);
     client.exchange = exchange;
     const t0 = Date.now();

@@ -47,8 +47,8 @@ function buildUpstreamRequest({ provider, endpoints, kind, body, model, stream, 
     if (format === 'chat' && stream) payload.stream_options = { ...(body.stream_options || {}), include_usage: true };
   } else {
     const req = neutral();
-    dropped = req.dropped;
-    payload = CODECS[format].encodeRequest(req, { model, stream });
+    dropped = [...req.dropped];
+    payload = CODECS[format].encodeRequest(req, { model, stream, dropped });
   }
   const target = endpoints[format];
   const forwardBeta = format === 'messages' && kind === 'messages' && client.betaQuery;

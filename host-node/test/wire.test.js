@@ -26,7 +26,7 @@ test('Messages (Claude Code) -> Chat: system, in-place system turns, tools, tool
     thinking: { type: 'adaptive' }, context_management: { edits: [] }, output_config: { effort: 'high' },
   };
   const req = messages.decodeRequest(body);
-  assert.deepEqual(req.dropped.sort(), ['context_management', 'output_config', 'thinking.adaptive', 'tools[web_search_20250305]'].sort());
+  assert.deepEqual(req.dropped.sort(), ['context_management', 'metadata.user_id', 'output_config', 'thinking.adaptive', 'tools[web_search_20250305]'].sort());
   const out = chat.encodeRequest(req, { model: 'deepseek-chat', stream: true });
   assert.deepEqual(out.messages, [
     { role: 'system', content: 'You are Claude Code.' },
@@ -38,7 +38,8 @@ test('Messages (Claude Code) -> Chat: system, in-place system turns, tools, tool
   ]);
   assert.deepEqual(out.tools, [{ type: 'function', function: { name: 'Bash', description: 'run', parameters: TOOL_SCHEMA } }]);
   assert.equal(out.tool_choice, 'auto');
-  assert.deepEqual([out.max_tokens, out.temperature, out.top_p, out.stop, out.user, out.stream], [1000, 0.3, 0.9, ['END'], 'u1', true]);
+  assert.deepEqual([out.max_tokens, out.temperature, out.top_p, out.stop, out.user, out.stream], [1000, 0.3, 0.9, ['END'], undefined, true],
+    'metadata.user_id (Claude Code\'s device and session ids) stays with Anthropic');
   assert.deepEqual(out.stream_options, { include_usage: true });
   assert.equal(out.context_management, undefined);
   assert.equal(out.thinking, undefined);
@@ -88,7 +89,9 @@ test('Responses (Codex CLI) -> Chat and -> Messages: developer messages, functio
   assert.equal(c.reasoning_effort, 'high');
   const m = messages.encodeRequest(req, { model: 'claude', stream: false });
   assert.deepEqual(m.messages[1], { role: 'assistant', content: [{ type: 'tool_use', id: 'call_9', name: 'shell', input: { command: ['ls'] } }] });
-  assert.equal(m.thinking, undefined, 'reasoning without an Anthropic signature is dropped');
+  assert.deepEqual(m.thinking, { type: 'enabled', budget_tokens: 16384 }, 'reasoning effort high -> a thinking budget');
+  assert.ok(m.max_tokens > 16384);
+  assert.ok(!JSON.stringify(m.messages).includes('I should run ls'), 'reasoning summaries without an Anthropic signature are not sent back');
   assert.throws(() => responses.decodeRequest({ model: 'm', input: 'hi', previous_response_id: 'resp_1' }), (err) => err.status === 400 && err.param === 'previous_response_id');
 });
 
@@ -113,7 +116,7 @@ test('whole responses: stop reasons, tool calls, reasoning and cached usage, eac
   assert.equal(c.choices[0].finish_reason, 'tool_calls');
   assert.equal(c.choices[0].message.reasoning_content, 'why');
   assert.deepEqual(c.choices[0].message.tool_calls, [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }]);
-  assert.deepEqual(c.usage, { prompt_tokens: 10027, completion_tokens: 5, total_tokens: 10032, prompt_tokens_details: { cached_tokens: 10020 } });
+  assert.deepEqual(c.usage, { prompt_tokens: 10027, completion_tokens: 5, total_tokens: 10032, prompt_tokens_details: { cached_tokens: 10000 } });  // cache hits only, as OpenAI counts them
   assert.equal(c.model, 'asked');
   const fromChat = chat.decodeResponse({ id: 'c1', choices: [{ message: { content: 'cut' }, finish_reason: 'length' }],
     usage: { prompt_tokens: 100, completion_tokens: 9, prompt_tokens_details: { cached_tokens: 60 } } });
@@ -255,4 +258,88 @@ test('GET /v1/models lists wildcard providers by the concrete names the catalog 
   assert.deepEqual(listModels(providers, () => catalog), [
     { id: 'auto', owner: 'quotagate' }, { id: 'claude-opus-4-1', owner: 'claude' }, { id: 'claude-sonnet-4-5', owner: 'claude' },
     { id: 'deepseek-chat', owner: 'ds' }, { id: 'deepseek-reasoner', owner: 'ds' }, { id: 'x-1', owner: 'any' }]);
+});
+
+test('what a format cannot carry is named; parallel-call settings, tool-result images, odd tool ids, empty last turns', () => {
+  // Anthropic tool_result with an image -> Chat: text kept, the image named as dropped.
+  const req = messages.decodeRequest({ model: 'm', max_tokens: 5, tool_choice: { type: 'auto', disable_parallel_tool_use: true }, tools: [{ name: 'f', input_schema: TOOL_SCHEMA }],
+    messages: [{ role: 'user', content: 'go' }, { role: 'assistant', content: [{ type: 'tool_use', id: 'functions.bash:0', name: 'f', input: {} }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'functions.bash:0', is_error: true, content: [{ type: 'text', text: 'line1' }, { type: 'text', text: 'line2' },
+        { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAAA' } }] }, { type: 'document', source: {} }] }] });
+  assert.ok(req.dropped.includes('content[document]'));
+  const dropped = [];
+  const c = chat.encodeRequest(req, { model: 'x', stream: false, dropped });
+  assert.equal(c.parallel_tool_calls, false);
+  assert.deepEqual(c.messages[2], { role: 'tool', tool_call_id: 'functions.bash:0', content: 'line1\nline2' });
+  assert.deepEqual(dropped, ['an image in a tool result (Chat tool messages carry text)', 'is_error of a tool result']);
+  // -> Responses: the image travels in the function_call_output.
+  const r = responses.encodeRequest(req, { model: 'x', stream: false, dropped: [] });
+  assert.deepEqual(r.input[2].output, [{ type: 'input_text', text: 'line1\nline2' }, { type: 'input_image', image_url: 'data:image/png;base64,AAAA' }]);
+  assert.equal(r.parallel_tool_calls, false);
+  // Chat -> Anthropic: ids outside [a-zA-Z0-9_-] are mapped alike in tool_use and tool_result;
+  // parallel_tool_calls false -> disable_parallel_tool_use; an empty last user turn is kept.
+  const back = chat.decodeRequest({ model: 'm', parallel_tool_calls: false, tools: [{ type: 'function', function: { name: 'f', parameters: TOOL_SCHEMA } }], messages: [
+    { role: 'user', content: 'a' }, { role: 'assistant', content: null, tool_calls: [{ id: 'functions.bash:0', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+    { role: 'tool', tool_call_id: 'functions.bash:0', content: 'ok' }, { role: 'assistant', content: 'b' }, { role: 'user', content: '' }] });
+  const d2 = [];
+  const a = messages.encodeRequest(back, { model: 'c', stream: false, dropped: d2 });
+  assert.equal(a.messages[1].content[0].id, 'functions_bash_0');
+  assert.equal(a.messages[2].content[0].tool_use_id, 'functions_bash_0');
+  assert.deepEqual(a.tool_choice, { type: 'auto', disable_parallel_tool_use: true });
+  assert.deepEqual(a.messages[a.messages.length - 1], { role: 'user', content: [{ type: 'text', text: '(empty message)' }] }, 'never a prefill by accident');
+  const audio = chat.decodeRequest({ model: 'm', messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: {} }] }] });
+  assert.deepEqual(audio.dropped, ['content[input_audio]']);
+  assert.throws(() => messages.encodeRequest(chat.decodeRequest({ model: 'm', messages: [] }), { model: 'c', stream: false }), (err) => err.status === 400);
+  assert.throws(() => responses.encodeRequest(chat.decodeRequest({ model: 'm', messages: [{ role: 'system', content: 's' }] }), { model: 'c', stream: false }), (err) => err.status === 400);
+});
+
+test('streams: interleaved parallel tool calls, arguments only in done events or in the start event, tools without arguments, errors and cut-offs are terminal', () => {
+  const sse = (objs) => objs.map((d) => `data: ${JSON.stringify(d)}\n\n`).join('');
+  const run = (from, to, text) => {
+    const t = new StreamTranslator({ from, to, model: 'm' });
+    const out = t.push(text) + t.end();
+    return { out, t };
+  };
+  // Chat, two calls announced, then their arguments interleaved.
+  const chatText = sse([
+    { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 'a', function: { name: 'f', arguments: '' } }, { index: 1, id: 'b', function: { name: 'g', arguments: '' } }] } }] },
+    { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"x":1}' } }] } }] },
+    { choices: [{ index: 0, delta: { tool_calls: [{ index: 1, function: { arguments: '{"y":2}' } }] } }] },
+    { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }]) + 'data: [DONE]\n\n';
+  const m = run('chat', 'messages', chatText);
+  const got = m.out.split('\n\n').filter(Boolean).map((e) => JSON.parse(e.split('\n')[1].slice(6)));
+  const args = {};
+  for (const e of got) if (e.type === 'content_block_delta') args[e.index] = (args[e.index] || '') + e.delta.partial_json;
+  assert.deepEqual(args, { 0: '{"x":1}', 1: '{"y":2}' });
+  assert.equal(got.find((e) => e.type === 'message_delta').delta.stop_reason, 'tool_use', 'tool calls with finish_reason stop are tool calls');
+  // Responses, arguments only in the done events; a tool without arguments gets "{}".
+  const ev = (type, d) => `event: ${type}\ndata: ${JSON.stringify({ type, ...d })}\n\n`;
+  const respText = ev('response.created', { response: { id: 'r' } }) +
+    ev('response.output_item.added', { output_index: 0, item: { type: 'function_call', call_id: 'c1', name: 'f', arguments: '' } }) +
+    ev('response.output_item.done', { output_index: 0, item: { type: 'function_call', call_id: 'c1', name: 'f', arguments: '{"z":3}' } }) +
+    ev('response.output_item.added', { output_index: 1, item: { type: 'function_call', call_id: 'c2', name: 'g', arguments: '' } }) +
+    ev('response.output_item.done', { output_index: 1, item: { type: 'function_call', call_id: 'c2', name: 'g', arguments: '' } }) +
+    ev('response.completed', { response: { status: 'completed', output: [{ type: 'function_call' }], usage: { input_tokens: 1, output_tokens: 1 } } });
+  const c = run('responses', 'chat', respText);
+  const calls = {};
+  for (const e of c.out.split('\n\n').filter((x) => x.startsWith('data: {'))) {
+    for (const t of JSON.parse(e.slice(6)).choices[0]?.delta?.tool_calls || []) calls[t.index] = (calls[t.index] || '') + (t.function.arguments || '');
+  }
+  assert.deepEqual(calls, { 0: '{"z":3}', 1: '{}' });
+  // Anthropic, input whole in content_block_start.
+  const anthText = ['message_start', 'content_block_start', 'content_block_stop', 'message_delta', 'message_stop'].map((type, i) => ev(type,
+    [{ message: { id: 'm', usage: { input_tokens: 1 } } }, { index: 0, content_block: { type: 'tool_use', id: 't', name: 'f', input: { w: 4 } } }, { index: 0 },
+      { delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 2 } }, {}][i])).join('');
+  assert.match(run('messages', 'chat', anthText).out, /"arguments":"\{\\"w\\":4\}"/);
+  // An error mid-stream is the last thing the client gets; a cut-off stream is an error too.
+  for (const [from, text] of [['messages', ev('message_start', { message: { id: 'm' } }) + ev('error', { error: { type: 'overloaded_error', message: 'busy' } })],
+    ['chat', sse([{ choices: [{ index: 0, delta: { content: 'par' } }] }])]]) {
+    for (const to of ['chat', 'messages', 'responses'].filter((f) => f !== from)) {
+      const r = run(from, to, text);
+      assert.ok(r.t.upstreamError, `${from} -> ${to}`);
+      assert.equal(r.t.terminal, '', `${from} -> ${to}: no terminator`);
+      assert.doesNotMatch(r.out, /finish_reason":"stop"|message_stop|response\.completed/, `${from} -> ${to}`);
+      assert.match(r.out, /error|response\.failed/, `${from} -> ${to}`);
+    }
+  }
 });

@@ -11,6 +11,11 @@ const { WireError, emptyUsage, mergeUsage, newId, count, textOf, argumentsText, 
 const STOP_IN = { end_turn: 'end', max_tokens: 'max_tokens', stop_sequence: 'stop_sequence', tool_use: 'tool_calls', pause_turn: 'end', refusal: 'content_filter' };
 const STOP_OUT = { end: 'end_turn', max_tokens: 'max_tokens', stop_sequence: 'stop_sequence', tool_calls: 'tool_use', content_filter: 'refusal' };
 const KNOWN = new Set(['model', 'messages', 'system', 'tools', 'tool_choice', 'max_tokens', 'temperature', 'top_p', 'stop_sequences', 'stream', 'metadata', 'thinking']);
+// Tool ids must match ^[a-zA-Z0-9_-]+$ in Messages; ids from other providers (functions.bash:0)
+// are mapped the same way in tool_use and tool_result, so they still pair.
+const toolId = (id) => String(id).replace(/[^a-zA-Z0-9_-]/g, '_') || 'tool';
+// Thinking budgets for a reasoning effort asked in another format.
+const BUDGET = { minimal: 1024, low: 1024, medium: 4096, high: 16384 };
 const DEFAULT_MAX_TOKENS = 8192;  // Messages requires max_tokens; used when the client gave none
 
 // Error types by HTTP status (https://docs.anthropic.com/en/api/errors).
@@ -37,7 +42,7 @@ function usageOut(u) {
     cache_creation_input_tokens: u.cache_write, cache_read_input_tokens: u.cached_read };
 }
 
-function blocksIn(content, where, role) {
+function blocksIn(content, where, role, dropped = null) {
   if (typeof content === 'string') return content ? [{ type: 'text', text: content }] : [];
   if (!Array.isArray(content)) throw new WireError(400, `${where}: expected a string or a list of content blocks`, { param: where });
   const out = [];
@@ -49,8 +54,11 @@ function blocksIn(content, where, role) {
       else if (b.source.type === 'url') out.push({ type: 'image', url: b.source.url });
     } else if (b.type === 'tool_use') out.push({ type: 'tool_call', id: String(b.id || newId('toolu_')), name: String(b.name || ''), arguments: argumentsText(b.input) });
     else if (b.type === 'tool_result') {
-      out.push({ type: 'tool_result', id: String(b.tool_use_id || ''), content: typeof b.content === 'string' ? b.content : textOf(b.content), is_error: b.is_error === true });
+      const parts = typeof b.content === 'string' ? [{ type: 'text', text: b.content }] : blocksIn(Array.isArray(b.content) ? b.content : [], where, role, dropped)
+        .filter((p) => p.type === 'text' || p.type === 'image');
+      out.push({ type: 'tool_result', id: String(b.tool_use_id || ''), content: parts.filter((p) => p.type === 'text').map((p) => p.text).join('\n'), parts, is_error: b.is_error === true });
     } else if (b.type === 'thinking' && role === 'assistant') out.push({ type: 'reasoning', text: String(b.thinking ?? ''), signature: b.signature || null });
+    else if (dropped && b.type !== 'redacted_thinking') dropped.push(`content[${String(b.type).slice(0, 40)}]`);
   }
   return out;
 }
@@ -59,7 +67,7 @@ function blocksIn(content, where, role) {
 function decodeRequest(body) {
   if (!Array.isArray(body.messages)) throw new WireError(400, 'messages: Field required', { param: 'messages' });
   const req = { model: body.model, system: [], messages: [], tools: [], tool_choice: null, max_tokens: null, temperature: null, top_p: null,
-    stop: [], stream: body.stream === true, user: null, reasoning: null, dropped: [] };
+    stop: [], stream: body.stream === true, user: null, reasoning: null, parallel_tool_calls: null, dropped: [] };
   if (typeof body.system === 'string' && body.system) req.system.push({ type: 'text', text: body.system });
   else if (Array.isArray(body.system)) for (const b of body.system) if (b && typeof b.text === 'string') req.system.push({ type: 'text', text: b.text });
   body.messages.forEach((m, i) => {
@@ -70,7 +78,7 @@ function decodeRequest(body) {
       return;
     }
     if (m.role !== 'user' && m.role !== 'assistant') throw new WireError(400, `${where}.role: expected user or assistant`, { param: `${where}.role` });
-    const parts = blocksIn(m.content, `${where}.content`, m.role);
+    const parts = blocksIn(m.content, `${where}.content`, m.role, req.dropped);
     // Tool results travel in user turns in Messages; in the neutral form they are their own turn.
     const results = parts.filter((p) => p.type === 'tool_result');
     const rest = parts.filter((p) => p.type !== 'tool_result');
@@ -87,11 +95,13 @@ function decodeRequest(body) {
   else if (tc && tc.type === 'any') req.tool_choice = 'required';
   else if (tc && tc.type === 'none') req.tool_choice = 'none';
   else if (tc && tc.type === 'tool' && typeof tc.name === 'string') req.tool_choice = { name: tc.name };
+  if (tc && tc.disable_parallel_tool_use === true) req.parallel_tool_calls = false;
   if (Number.isInteger(body.max_tokens) && body.max_tokens > 0) req.max_tokens = body.max_tokens;
   if (typeof body.temperature === 'number') req.temperature = body.temperature;
   if (typeof body.top_p === 'number') req.top_p = body.top_p;
   if (Array.isArray(body.stop_sequences)) req.stop = body.stop_sequences.filter((s) => typeof s === 'string');
-  if (body.metadata && typeof body.metadata.user_id === 'string') req.user = body.metadata.user_id;
+  // metadata.user_id stays with Anthropic: Claude Code puts its device and session ids there.
+  if (body.metadata && body.metadata.user_id !== undefined) req.dropped.push('metadata.user_id');
   if (body.thinking && body.thinking.type === 'enabled' && Number.isInteger(body.thinking.budget_tokens)) {
     const b = body.thinking.budget_tokens;
     req.reasoning = { effort: b >= 16000 ? 'high' : b >= 4000 ? 'medium' : 'low', budget_tokens: b };
@@ -100,31 +110,42 @@ function decodeRequest(body) {
   return req;
 }
 
+const imageOut = (p) => ({ type: 'image', source: p.url ? { type: 'url', url: p.url } : { type: 'base64', media_type: p.media_type, data: p.data } });
+
 function blocksOut(parts) {
   const out = [];
   for (const p of parts) {
     if (p.type === 'text') {
       if (p.text) out.push({ type: 'text', text: p.text });
-    } else if (p.type === 'image') out.push({ type: 'image', source: p.url ? { type: 'url', url: p.url } : { type: 'base64', media_type: p.media_type, data: p.data } });
-    else if (p.type === 'tool_call') out.push({ type: 'tool_use', id: p.id, name: p.name, input: argumentsObject(p.arguments) });
-    else if (p.type === 'tool_result') out.push({ type: 'tool_result', tool_use_id: p.id, content: p.content, ...(p.is_error ? { is_error: true } : {}) });
-    else if (p.type === 'reasoning' && p.signature) out.push({ type: 'thinking', thinking: p.text, signature: p.signature });
+    } else if (p.type === 'image') out.push(imageOut(p));
+    else if (p.type === 'tool_call') out.push({ type: 'tool_use', id: toolId(p.id), name: p.name, input: argumentsObject(p.arguments) });
+    else if (p.type === 'tool_result') {
+      const images = (p.parts || []).filter((x) => x.type === 'image');
+      const content = images.length ? [...(p.content ? [{ type: 'text', text: p.content }] : []), ...images.map(imageOut)] : p.content;
+      out.push({ type: 'tool_result', tool_use_id: toolId(p.id), content, ...(p.is_error ? { is_error: true } : {}) });
+    } else if (p.type === 'reasoning' && p.signature) out.push({ type: 'thinking', thinking: p.text, signature: p.signature });
   }
   return out;
 }
 
 // neutral request -> Messages body for an upstream. System turns inside the conversation join the
 // top-level system (Messages has no system role in messages).
-function encodeRequest(req, { model, stream }) {
+function encodeRequest(req, { model, stream, dropped = [] }) {
   const system = req.system.map((p) => p.text);
   const messages = [];
+  const turns = req.messages.filter((m) => m.role !== 'system');
   for (const m of req.messages) {
     if (m.role === 'system') {
       system.push(m.content.map((p) => p.text || '').join(''));
       continue;
     }
     const role = m.role === 'assistant' ? 'assistant' : 'user';
-    const blocks = blocksOut(m.content);
+    let blocks = blocksOut(m.content);
+    if (!blocks.length && role === 'user' && m === turns[turns.length - 1]) {
+      // An empty last user turn: dropping it would make the assistant turn before it a prefill.
+      blocks = [{ type: 'text', text: '(empty message)' }];
+      dropped.push('an empty user message (sent as "(empty message)")');
+    }
     if (!blocks.length) continue;
     const last = messages[messages.length - 1];
     if (last && last.role === role) last.content.push(...blocks);  // Messages alternates user/assistant
@@ -138,10 +159,20 @@ function encodeRequest(req, { model, stream }) {
   else if (req.tool_choice === 'required') body.tool_choice = { type: 'any' };
   else if (req.tool_choice === 'none') body.tool_choice = { type: 'none' };
   else if (req.tool_choice && req.tool_choice.name) body.tool_choice = { type: 'tool', name: req.tool_choice.name };
-  if (req.temperature !== null) body.temperature = Math.min(1, Math.max(0, req.temperature));  // Messages: 0..1
-  if (req.top_p !== null) body.top_p = req.top_p;
+  if (req.parallel_tool_calls === false && req.tools.length) body.tool_choice = { ...(body.tool_choice || { type: 'auto' }), disable_parallel_tool_use: true };
+  if (req.reasoning && req.reasoning.effort) {
+    // Thinking takes a budget, needs max_tokens above it, and allows no sampling settings.
+    const budget = req.reasoning.budget_tokens || BUDGET[req.reasoning.effort] || 4096;
+    body.thinking = { type: 'enabled', budget_tokens: budget };
+    body.max_tokens = Math.max(body.max_tokens, budget + 1024);
+    if (req.temperature !== null || req.top_p !== null) dropped.push('temperature/top_p (not allowed with thinking)');
+  } else if (req.temperature !== null) {
+    body.temperature = Math.min(1, Math.max(0, req.temperature));  // Messages: 0..1
+    if (req.top_p !== null) dropped.push('top_p (recent Claude models refuse it beside temperature)');
+  } else if (req.top_p !== null) body.top_p = req.top_p;
   if (req.stop.length) body.stop_sequences = req.stop;
   if (req.user) body.metadata = { user_id: req.user };
+  if (!messages.length) throw new WireError(400, 'the conversation has no content this provider\'s format can carry', { param: 'messages' });
   if (stream) body.stream = true;
   return body;
 }
@@ -172,6 +203,7 @@ class StreamDecoder {
     this.started = false;
     this.openBlocks = new Set();
     this.done = false;
+    this.complete = false;  // message_stop seen
   }
 
   push(data) {
@@ -192,6 +224,10 @@ class StreamDecoder {
         this.openBlocks.add(data.index);
         out.push({ type: 'block_start', index: data.index, block });
         if (b.type === 'text' && b.text) out.push({ type: 'delta', index: data.index, text: b.text });
+        // A tool_use whose input came whole in the start event (no input_json_delta follows).
+        if (b.type === 'tool_use' && b.input && typeof b.input === 'object' && Object.keys(b.input).length) {
+          out.push({ type: 'delta', index: data.index, arguments: argumentsText(b.input) });
+        }
         break;
       }
       case 'content_block_delta': {
@@ -213,6 +249,7 @@ class StreamDecoder {
         break;
       case 'message_stop':
         mergeUsage(this.usage, usageIn(data.usage));  // not where Anthropic puts it, but some proxies do
+        this.complete = true;
         return this.end(out);
       case 'error': {
         const e = data.error || {};

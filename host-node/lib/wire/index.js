@@ -30,7 +30,8 @@ class StreamTranslator {
     this.splitter = new SseSplitter(maxEventBytes);
     this.reading = new UsageReading();
     this.terminal = '';
-    this.upstreamError = null;  // the error event the upstream sent, if any
+    this.upstreamError = null;  // the error event the upstream sent (or a cut-off stream), if any
+    this.toolArgs = new Map();  // tool-call block -> characters of arguments sent
     this.malformed = 0;
     this.out = '';
     this.onEvent = (event) => this.handle(eventData(event));
@@ -45,7 +46,7 @@ class StreamTranslator {
   }
 
   handle(data) {
-    if (!data) return;
+    if (!data || this.upstreamError) return;  // an error event ends the stream for the client
     let obj = data;
     if (data !== '[DONE]') {
       try {
@@ -63,7 +64,15 @@ class StreamTranslator {
   }
 
   emit(ev) {
+    if (this.upstreamError) return;
     if (ev.type === 'error') this.upstreamError = ev.error;
+    if (ev.type === 'block_start' && ev.block.type === 'tool_call') this.toolArgs.set(ev.index, 0);
+    if (ev.type === 'delta' && ev.arguments && this.toolArgs.has(ev.index)) this.toolArgs.set(ev.index, this.toolArgs.get(ev.index) + ev.arguments.length);
+    if (ev.type === 'block_stop' && this.toolArgs.get(ev.index) === 0) {
+      // A tool without arguments: its clients expect "{}", never "" (JSON.parse fails on it).
+      this.toolArgs.set(ev.index, 2);
+      this.emit({ type: 'delta', index: ev.index, arguments: '{}' });
+    }
     const { text, terminal } = this.encoder.encode(ev);
     this.out += text;
     if (terminal) this.terminal += terminal;
@@ -76,11 +85,18 @@ class StreamTranslator {
     return this.out;
   }
 
-  // The upstream body ended: closes what is open (a stream cut short ends with `finish`).
+  // The upstream body ended. After the provider's own end of answer, closes what is open; a body
+  // that ended before it (no [DONE], finish_reason, message_stop or response.completed) is a cut-off
+  // answer, and the client gets an error event, never a complete one.
   end() {
     this.out = '';
     const rest = this.splitter.flush();
     if (rest) this.onEvent(rest);
+    if (this.upstreamError) return this.out;
+    if (!this.decoder.complete) {
+      this.emit({ type: 'error', error: { status: 502, type: 'server_error', code: 'upstream_incomplete', message: 'the provider ended its stream before the end of the answer' } });
+      return this.out;
+    }
     for (const ev of this.decoder.end()) this.emit(ev);
     return this.out;
   }

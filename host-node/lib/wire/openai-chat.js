@@ -18,10 +18,10 @@ function usageIn(u) {
 
 function usageOut(u) {
   return { prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.input + u.output,
-    prompt_tokens_details: { cached_tokens: u.cached_read + u.cache_write } };
+    prompt_tokens_details: { cached_tokens: u.cached_read } };  // OpenAI's field counts cache hits only
 }
 
-function partsIn(content, where) {
+function partsIn(content, where, dropped = null) {
   if (content === null || content === undefined) return [];
   if (typeof content === 'string') return content ? [{ type: 'text', text: content }] : [];
   if (!Array.isArray(content)) throw new WireError(400, `${where}: expected a string or a list of content parts`, { param: where });
@@ -34,7 +34,7 @@ function partsIn(content, where) {
       const m = typeof url === 'string' && /^data:([^;,]+);base64,(.*)$/s.exec(url);
       if (m) out.push({ type: 'image', media_type: m[1], data: m[2] });
       else if (typeof url === 'string') out.push({ type: 'image', url });
-    }
+    } else if (dropped) dropped.push(`content[${String(p.type).slice(0, 40)}]`);
   }
   return out;
 }
@@ -44,7 +44,8 @@ function decodeRequest(body) {
   if (!Array.isArray(body.messages)) throw new WireError(400, '"messages" must be an array', { param: 'messages' });
   if (Number.isInteger(body.n) && body.n > 1) throw new WireError(400, '"n" > 1 cannot be translated to this provider', { param: 'n' });
   const req = { model: body.model, system: [], messages: [], tools: [], tool_choice: null, max_tokens: null, temperature: null, top_p: null,
-    stop: [], stream: body.stream === true, user: typeof body.user === 'string' ? body.user : null, reasoning: null, dropped: [] };
+    stop: [], stream: body.stream === true, user: typeof body.user === 'string' ? body.user : null, reasoning: null,
+    parallel_tool_calls: typeof body.parallel_tool_calls === 'boolean' ? body.parallel_tool_calls : null, dropped: [] };
   body.messages.forEach((m, i) => {
     const where = `messages[${i}]`;
     if (!m || typeof m !== 'object') throw new WireError(400, `${where}: expected an object`, { param: where });
@@ -53,7 +54,7 @@ function decodeRequest(body) {
       if (req.messages.length === 0) req.system.push({ type: 'text', text });
       else req.messages.push({ role: 'system', content: [{ type: 'text', text }] });
     } else if (m.role === 'user') {
-      req.messages.push({ role: 'user', content: partsIn(m.content, `${where}.content`) });
+      req.messages.push({ role: 'user', content: partsIn(m.content, `${where}.content`, req.dropped) });
     } else if (m.role === 'assistant') {
       const content = [];
       if (typeof m.reasoning_content === 'string' && m.reasoning_content) content.push({ type: 'reasoning', text: m.reasoning_content, signature: null });
@@ -64,7 +65,11 @@ function decodeRequest(body) {
       }
       req.messages.push({ role: 'assistant', content });
     } else if (m.role === 'tool') {
-      req.messages.push({ role: 'tool', content: [{ type: 'tool_result', id: String(m.tool_call_id || ''), content: textOf(m.content), is_error: false }] });
+      const parts = partsIn(m.content, `${where}.content`, req.dropped);
+      const part = { type: 'tool_result', id: String(m.tool_call_id || ''), content: parts.filter((p) => p.type === 'text').map((p) => p.text).join('\n'), parts, is_error: false };
+      const last = req.messages[req.messages.length - 1];
+      if (last && last.role === 'tool') last.content.push(part);  // parallel calls' results: one turn
+      else req.messages.push({ role: 'tool', content: [part] });
     } else {
       throw new WireError(400, `${where}.role: expected system, developer, user, assistant or tool`, { param: `${where}.role` });
     }
@@ -94,8 +99,8 @@ function partsOut(parts) {
     : { type: 'image_url', image_url: { url: p.url || `data:${p.media_type};base64,${p.data}` } }));
 }
 
-// neutral request -> Chat Completions body for an upstream.
-function encodeRequest(req, { model, stream }) {
+// neutral request -> Chat Completions body for an upstream. dropped: collects what Chat cannot carry.
+function encodeRequest(req, { model, stream, dropped = [] }) {
   const messages = [];
   const system = req.system.map((p) => p.text).join('\n\n');
   if (system) messages.push({ role: 'system', content: system });
@@ -109,7 +114,12 @@ function encodeRequest(req, { model, stream }) {
       messages.push(msg);
     } else {
       // Tool results become `tool` messages (before the rest of the turn's user content).
-      for (const p of m.content) if (p.type === 'tool_result') messages.push({ role: 'tool', tool_call_id: p.id, content: p.content });
+      for (const p of m.content) {
+        if (p.type !== 'tool_result') continue;
+        if ((p.parts || []).some((x) => x.type === 'image')) dropped.push('an image in a tool result (Chat tool messages carry text)');
+        if (p.is_error) dropped.push('is_error of a tool result');
+        messages.push({ role: 'tool', tool_call_id: p.id, content: p.content });
+      }
       const rest = m.content.filter((p) => p.type === 'text' || p.type === 'image');
       if (rest.length) messages.push({ role: 'user', content: partsOut(rest) });
     }
@@ -117,12 +127,14 @@ function encodeRequest(req, { model, stream }) {
   const body = { model, messages };
   if (req.tools.length) body.tools = req.tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } }));
   if (req.tool_choice) body.tool_choice = typeof req.tool_choice === 'string' ? req.tool_choice : { type: 'function', function: { name: req.tool_choice.name } };
+  if (req.parallel_tool_calls !== null && req.tools.length) body.parallel_tool_calls = req.parallel_tool_calls;
   if (req.max_tokens) body.max_tokens = req.max_tokens;
   if (req.temperature !== null) body.temperature = req.temperature;
   if (req.top_p !== null) body.top_p = req.top_p;
   if (req.stop.length) body.stop = req.stop;
   if (req.user) body.user = req.user;
   if (req.reasoning && req.reasoning.effort) body.reasoning_effort = req.reasoning.effort;
+  for (const m of req.messages) if (m.role === 'assistant' && m.content.some((p) => p.type === 'reasoning')) dropped.push('reasoning in earlier turns');
   if (stream) {
     body.stream = true;
     body.stream_options = { include_usage: true };
@@ -140,7 +152,8 @@ function decodeResponse(json) {
   for (const c of Array.isArray(msg.tool_calls) ? msg.tool_calls : []) {
     if (c && c.function) content.push({ type: 'tool_call', id: String(c.id || newId('call_')), name: String(c.function.name || ''), arguments: argumentsText(c.function.arguments) });
   }
-  return { id: String(json.id || newId('chatcmpl-')), model: json.model, content, stop_reason: FINISH_IN[choice.finish_reason] || 'end',
+  const stop = FINISH_IN[choice.finish_reason] || 'end';
+  return { id: String(json.id || newId('chatcmpl-')), model: json.model, content, stop_reason: stop === 'end' && content.some((p) => p.type === 'tool_call') ? 'tool_calls' : stop,
     usage: mergeUsage(emptyUsage(), usageIn(json.usage)) };
 }
 
@@ -167,20 +180,26 @@ class StreamDecoder {
     this.usage = emptyUsage();
     this.finish = null;
     this.done = false;
+    this.complete = false;   // a finish_reason or [DONE] was seen: the upstream finished its answer
   }
 
+  // Text and reasoning runs are sequential blocks; tool calls stay open until the end, because
+  // Chat chunks key their argument deltas by index and may interleave parallel calls.
   block(key, block, out) {
     if (this.open && this.open.key === key) return this.open.index;
     if (this.open) out.push({ type: 'block_stop', index: this.open.index });
     const index = this.next++;
-    this.open = { key, index };
+    this.open = block.type === 'tool_call' ? null : { key, index };
     out.push({ type: 'block_start', index, block });
     return index;
   }
 
   push(data) {
     const out = [];
-    if (data === '[DONE]') return this.end(out);
+    if (data === '[DONE]') {
+      this.complete = true;
+      return this.end(out);
+    }
     if (!data || typeof data !== 'object') return out;
     if (data.error) {
       out.push({ type: 'error', error: { status: 502, type: 'server_error', code: data.error.code || null, message: String(data.error.message || 'upstream error'), param: null } });
@@ -205,13 +224,15 @@ class StreamDecoder {
         if (index === undefined) {
           index = this.block(`tool${ti}`, { type: 'tool_call', id: String(c.id || newId('call_')), name: String((c.function && c.function.name) || '') }, out);
           this.tools.set(ti, index);
-        } else if (!this.open || this.open.index !== index) {
-          continue;  // arguments for a call whose block was closed: not something providers send
         }
         const args = c.function && c.function.arguments;
         if (typeof args === 'string' && args) out.push({ type: 'delta', index, arguments: args });
+        else if (args && typeof args === 'object') out.push({ type: 'delta', index, arguments: argumentsText(args) });
       }
-      if (choice.finish_reason) this.finish = FINISH_IN[choice.finish_reason] || 'end';
+      if (choice.finish_reason) {
+        this.finish = FINISH_IN[choice.finish_reason] || 'end';
+        this.complete = true;
+      }
     }
     return out;
   }
@@ -223,7 +244,10 @@ class StreamDecoder {
     if (!this.started) out.push({ type: 'start', id: newId('chatcmpl-'), model: null, usage: emptyUsage() });
     if (this.open) out.push({ type: 'block_stop', index: this.open.index });
     this.open = null;
-    out.push({ type: 'finish', stop_reason: this.finish || 'end', usage: { ...this.usage } });
+    for (const index of this.tools.values()) out.push({ type: 'block_stop', index });
+    // Tool calls with finish_reason "stop" (Gemini's OpenAI endpoint does this) are tool calls.
+    const stop = this.tools.size && (!this.finish || this.finish === 'end') ? 'tool_calls' : this.finish || 'end';
+    out.push({ type: 'finish', stop_reason: stop, usage: { ...this.usage } });
     return out;
   }
 }

@@ -17,7 +17,7 @@ function usageIn(u) {
 }
 
 function usageOut(u) {
-  return { input_tokens: u.input, input_tokens_details: { cached_tokens: u.cached_read + u.cache_write }, output_tokens: u.output,
+  return { input_tokens: u.input, input_tokens_details: { cached_tokens: u.cached_read }, output_tokens: u.output,
     output_tokens_details: { reasoning_tokens: 0 }, total_tokens: u.input + u.output };
 }
 
@@ -43,7 +43,8 @@ function decodeRequest(body) {
       { param: 'previous_response_id', code: 'previous_response_not_found' });
   }
   const req = { model: body.model, system: [], messages: [], tools: [], tool_choice: null, max_tokens: null, temperature: null, top_p: null,
-    stop: [], stream: body.stream === true, user: typeof body.user === 'string' ? body.user : null, reasoning: null, dropped: [] };
+    stop: [], stream: body.stream === true, user: typeof body.user === 'string' ? body.user : null, reasoning: null,
+    parallel_tool_calls: typeof body.parallel_tool_calls === 'boolean' ? body.parallel_tool_calls : null, dropped: [] };
   if (typeof body.instructions === 'string' && body.instructions) req.system.push({ type: 'text', text: body.instructions });
   const input = typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : body.input;
   if (!Array.isArray(input)) throw new WireError(400, '"input" must be a string or a list of items', { param: 'input' });
@@ -67,7 +68,8 @@ function decodeRequest(body) {
       if (last() && last().role === 'assistant') last().content.push(part);
       else req.messages.push({ role: 'assistant', content: [part] });
     } else if (type === 'function_call_output') {
-      const part = { type: 'tool_result', id: String(item.call_id || ''), content: typeof item.output === 'string' ? item.output : textOf(item.output), is_error: false };
+      const parts = typeof item.output === 'string' ? [{ type: 'text', text: item.output }] : partsIn(Array.isArray(item.output) ? item.output : [], `${where}.output`);
+      const part = { type: 'tool_result', id: String(item.call_id || ''), content: parts.filter((p) => p.type === 'text').map((p) => p.text).join('\n'), parts, is_error: false };
       if (last() && last().role === 'tool') last().content.push(part);
       else req.messages.push({ role: 'tool', content: [part] });
     } else if (type === 'reasoning') {
@@ -95,8 +97,9 @@ function decodeRequest(body) {
   return req;
 }
 
-// neutral request -> Responses body for an upstream that speaks only the Responses API.
-function encodeRequest(req, { model, stream }) {
+// neutral request -> Responses body for an upstream that speaks only the Responses API. dropped:
+// collects what the Responses API cannot carry.
+function encodeRequest(req, { model, stream, dropped = [] }) {
   const input = [];
   for (const m of req.messages) {
     if (m.role === 'system') input.push({ type: 'message', role: 'developer', content: [{ type: 'input_text', text: m.content.map((p) => p.text || '').join('') }] });
@@ -105,7 +108,14 @@ function encodeRequest(req, { model, stream }) {
       if (text) input.push({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text }] });
       for (const c of m.content.filter((p) => p.type === 'tool_call')) input.push({ type: 'function_call', call_id: c.id, name: c.name, arguments: c.arguments || '{}' });
     } else {
-      for (const p of m.content) if (p.type === 'tool_result') input.push({ type: 'function_call_output', call_id: p.id, output: p.content });
+      for (const p of m.content) {
+        if (p.type !== 'tool_result') continue;
+        const images = (p.parts || []).filter((x) => x.type === 'image');
+        const output = images.length ? [...(p.content ? [{ type: 'input_text', text: p.content }] : []),
+          ...images.map((x) => ({ type: 'input_image', image_url: x.url || `data:${x.media_type};base64,${x.data}` }))] : p.content;
+        if (p.is_error) dropped.push('is_error of a tool result');
+        input.push({ type: 'function_call_output', call_id: p.id, output });
+      }
       const rest = m.content.filter((p) => p.type === 'text' || p.type === 'image').map((p) => (p.type === 'text' ? { type: 'input_text', text: p.text }
         : { type: 'input_image', image_url: p.url || `data:${p.media_type};base64,${p.data}` }));
       if (rest.length) input.push({ type: 'message', role: 'user', content: rest });
@@ -120,7 +130,10 @@ function encodeRequest(req, { model, stream }) {
   if (req.temperature !== null) body.temperature = req.temperature;
   if (req.top_p !== null) body.top_p = req.top_p;
   if (req.reasoning && req.reasoning.effort) body.reasoning = { effort: req.reasoning.effort };
+  if (req.parallel_tool_calls !== null && req.tools.length) body.parallel_tool_calls = req.parallel_tool_calls;
+  if (req.stop.length) dropped.push('stop (the Responses API has no stop sequences)');
   if (req.user) body.user = req.user;
+  if (!input.length) throw new WireError(400, 'the conversation has no content this provider\'s format can carry', { param: 'messages' });
   if (stream) body.stream = true;
   return body;
 }
@@ -183,7 +196,9 @@ class StreamDecoder {
     this.open = new Set();
     this.usage = emptyUsage();
     this.done = false;
-    this.content = [];
+    this.argued = new Set();   // tool blocks whose arguments were sent
+    this.texted = new Set();   // message blocks whose text was sent
+    this.complete = false;     // response.completed / incomplete seen
   }
 
   blockFor(outputIndex, block, out) {
@@ -211,20 +226,41 @@ class StreamDecoder {
         else if (item.type === 'reasoning') this.blockFor(data.output_index, { type: 'reasoning' }, out);
         break;
       }
-      case 'response.output_text.delta':
-        out.push({ type: 'delta', index: this.blockFor(data.output_index, { type: 'text' }, out), text: String(data.delta ?? '') });
+      case 'response.output_text.delta': {
+        const index = this.blockFor(data.output_index, { type: 'text' }, out);
+        this.texted.add(index);
+        out.push({ type: 'delta', index, text: String(data.delta ?? '') });
         break;
+      }
       case 'response.reasoning_summary_text.delta':
         out.push({ type: 'delta', index: this.blockFor(data.output_index, { type: 'reasoning' }, out), text: String(data.delta ?? '') });
         break;
       case 'response.function_call_arguments.delta': {
         const index = this.blocks.get(String(data.output_index));
-        if (index !== undefined) out.push({ type: 'delta', index, arguments: String(data.delta ?? '') });
+        if (index !== undefined && data.delta) {
+          this.argued.add(index);
+          out.push({ type: 'delta', index, arguments: String(data.delta) });
+        }
         break;
       }
+      case 'response.function_call_arguments.done':
       case 'response.output_item.done': {
+        const item = data.item || {};
+        if (item.type === 'message' || item.type === 'reasoning') this.blockFor(data.output_index, { type: item.type === 'message' ? 'text' : 'reasoning' }, out);
+        if (item.type === 'function_call') this.blockFor(data.output_index, { type: 'tool_call', id: String(item.call_id || item.id), name: String(item.name || '') }, out);
         const index = this.blocks.get(String(data.output_index));
-        if (index !== undefined && this.open.delete(index)) out.push({ type: 'block_stop', index });
+        if (index === undefined) break;
+        if (item.type === 'message' && !this.texted.has(index)) {
+          const text = outputIn([item]).filter((p) => p.type === 'text').map((p) => p.text).join('');
+          if (text) out.push({ type: 'delta', index, text });
+        }
+        // Arguments that came only whole, in the done events (no deltas): sent as one delta.
+        const whole = data.type === 'response.function_call_arguments.done' ? data.arguments : item.type === 'function_call' ? item.arguments : undefined;
+        if (typeof whole === 'string' && whole && !this.argued.has(index)) {
+          this.argued.add(index);
+          out.push({ type: 'delta', index, arguments: whole });
+        }
+        if (data.type === 'response.output_item.done' && this.open.delete(index)) out.push({ type: 'block_stop', index });
         break;
       }
       case 'response.completed':
@@ -232,6 +268,7 @@ class StreamDecoder {
         const r = data.response || {};
         mergeUsage(this.usage, usageIn(r.usage));
         this.stop = stopOf(r, outputIn(r.output));
+        this.complete = true;
         return this.end(out);
       }
       case 'response.failed':
@@ -307,8 +344,12 @@ class StreamEncoder {
         e.text += ev.text;
         text = this.ev('response.output_text.delta', { item_id: e.item.id, output_index: e.output_index, content_index: 0, delta: ev.text });
       } else if (e.kind === 'reasoning' && ev.text) {
+        if (!e.partOpen) {
+          e.partOpen = true;
+          text = this.ev('response.reasoning_summary_part.added', { item_id: e.item.id, output_index: e.output_index, summary_index: 0, part: { type: 'summary_text', text: '' } });
+        }
         e.text += ev.text;
-        text = this.ev('response.reasoning_summary_text.delta', { item_id: e.item.id, output_index: e.output_index, summary_index: 0, delta: ev.text });
+        text += this.ev('response.reasoning_summary_text.delta', { item_id: e.item.id, output_index: e.output_index, summary_index: 0, delta: ev.text });
       }
     } else if (ev.type === 'block_stop') {
       const e = this.items.get(ev.index);
@@ -340,6 +381,10 @@ class StreamEncoder {
       text += this.ev('response.function_call_arguments.done', { item_id: item.id, output_index, arguments: item.arguments });
     } else if (e.kind === 'reasoning') {
       item.summary = e.text ? [{ type: 'summary_text', text: e.text }] : [];
+      if (e.partOpen) {
+        text += this.ev('response.reasoning_summary_text.done', { item_id: item.id, output_index, summary_index: 0, text: e.text });
+        text += this.ev('response.reasoning_summary_part.done', { item_id: item.id, output_index, summary_index: 0, part: item.summary[0] });
+      }
     }
     return text + this.ev('response.output_item.done', { output_index, item });
   }
