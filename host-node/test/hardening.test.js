@@ -33,6 +33,19 @@ async function rawUpstream(handler) {
   };
 }
 
+// A request exactly as written (node:http: no header normalisation, any Host, any body).
+function rawRequest(port, method, p, headers, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: p, headers }, (res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 const provider = (name, url, extra = {}) => ({ name, backend: 'openai-compat', base_url: `${url}/v1`, api_key: `sk-${name}-key-000000`,
   models: ['*'], timeout_ms: 5000, price: { input_per_1m: 1e6, output_per_1m: 1e6 }, ...extra });
 const completion = (usage) => ({ id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage });
@@ -212,15 +225,7 @@ test('redirects fail over, absurd retry-after is capped, odd package ids are enc
 test('cross-site pages, DNS rebinding and text/plain bodies are refused; own origin and tools work (case 10)', async () => {
   const gw = await startTestGateway({ fakes: { a: {} }, catalog: { a: { provider_id: 'a', package_type: 'daily', limit_per_day: 100, models: ['*'] } } });
   const url = `${gw.url}/v1/chat/completions`;
-  const raw = (method, p, headers, body) => new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: gw.port, method, path: p, headers }, (res) => {
-      let text = '';
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => resolve({ status: res.statusCode, text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  const raw = (method, p, headers, body) => rawRequest(gw.port, method, p, headers, body);
   try {
     const plain = await raw('POST', '/v1/chat/completions', { 'content-type': 'text/plain' }, JSON.stringify(chat('m')));
     assert.equal(plain.status, 415, plain.text);
@@ -338,15 +343,7 @@ test('probe findings: upper-case paths, UTF-16 bodies, a surrogate cut in a head
   const up = await rawUpstream((req, body, res) => setTimeout(() => sendJson(res, 200, completion({ prompt_tokens: 1, completion_tokens: 2 })), hold));
   const id = `${'x'.repeat(511)}😀`;
   const gw = await startTestGateway({ extraProviders: [provider('u', up.url)], catalog: { [id]: { provider_id: 'u', package_type: 'daily', limit_per_day: 100, models: ['*'] } } });
-  const raw = (p, headers, body) => new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: gw.port, method: 'POST', path: p, headers }, (res) => {
-      let text = '';
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => resolve({ status: res.statusCode, text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  const raw = (p, headers, body) => rawRequest(gw.port, 'POST', p, headers, body);
   try {
     for (const p of ['/V1/chat/completions', '/V1/MESSAGES', '/API/route']) {
       assert.equal((await raw(p, { 'content-type': 'text/plain' }, JSON.stringify(chat('m')))).status, 415, p);
