@@ -80,7 +80,7 @@ TEST(Catalog, MalformedJsonNamesFileLineAndColumn) {
 TEST(Catalog, WrongShapesAreErrorsWithPaths) {
   EXPECT_NE(parse_catalog("[]", "c.json").error.find("c.json: $: expected a JSON object"), std::string::npos);
   EXPECT_NE(parse_catalog("{}", "c.json").error.find("$.packages: expected an object"), std::string::npos);
-  EXPECT_NE(parse_catalog(R"({"schema_version":2,"packages":{}})", "c.json").error.find("$.schema_version: expected 1"),
+  EXPECT_NE(parse_catalog(R"({"schema_version":2,"packages":{}})", "c.json").error.find("$.schema_version: major version 2"),
             std::string::npos);
 }
 
@@ -142,3 +142,16 @@ TEST(Catalog, WindowHoursOutsideOneSecondToOneYearAreRejected) {
   for (const auto& s : r.catalog.skipped) EXPECT_NE(s.reason.find("expected between 1 second"), std::string::npos) << s.reason;
   EXPECT_NE(r.catalog.skipped[2].reason.find("$.packages.huge_secondary.secondary_windows[0].window_hours"), std::string::npos);
 }
+
+// Issue 15 case 0: faigate writes "schema_version": "1.1"; every 1.x envelope is read as-is, only
+// another major version is refused, named.
+TEST(Catalog, EveryOneDotXEnvelopeIsReadAndAnotherMajorIsNamed) {
+  for (const char* v : {"1", "\"1\"", "\"v1\"", "\"1.1\"", "1.1", "\"1.12\"", "\"V1.0\""}) {
+    const auto r = parse_catalog(std::string(R"({"schema_version":)") + v + R"(,"packages":{}})", "c.json");
+    EXPECT_TRUE(r.error.empty()) << v << ": " << r.error;
+  }
+  EXPECT_EQ(parse_catalog(R"({"schema_version":"2.0","packages":{}})", "c.json").error,
+            "c.json: $.schema_version: major version 2 is not one this quotagate reads (it reads 1.x), got \"2.0\"");
+  EXPECT_NE(parse_catalog(R"({"schema_version":"one","packages":{}})", "c.json").error.find("expected a version such as 1 or \"1.1\""), std::string::npos);
+}
+

@@ -204,3 +204,30 @@ TEST(EngineConfig, MaxUpstreamWaitCapsRetryAfter) {
   ASSERT_TRUE(r.cooldown_until.has_value());
   EXPECT_EQ(*r.cooldown_until, now + 3600 * 1000);
 }
+
+// Issue 15 case 2: 429s from OpenRouter's provider ("temporarily rate-limited upstream") after 3
+// successes on a daily package of 50 taught a limit of 3. A 429 that is not about our quota
+// teaches nothing; the cooldown is the short default.
+TEST(EngineLearning, UpstreamProviderRefusalsTeachNoLimit) {
+  Engine e = EngineWith(R"({"d":{"provider_id":"or","package_type":"daily","limit_per_day":50}})");
+  const int64_t t0 = T("2026-11-28T12:00:00Z");
+  for (int i = 0; i < 3; ++i) {
+    e.record_usage(Ev("2026-11-28T11:00:00Z", "or", "m"));
+    e.observe("or", 200, HeaderMap{}, "", 10, t0 - 3600000 + i);
+  }
+  const std::string body = R"({"error":{"message":"Provider returned error","code":429,"metadata":{"raw":"google/gemini-2.0-flash-exp:free is temporarily rate-limited upstream. Please retry shortly.","provider_name":"Google AI Studio"}}})";
+  for (int i = 0; i < 2; ++i) {
+    const auto r = e.observe("or", 429, HeaderMap{}, body, 10, t0 + i * 60000);
+    ASSERT_TRUE(r.cooldown_until.has_value());
+    EXPECT_LE(*r.cooldown_until - (t0 + i * 60000), 30000);
+  }
+  const auto st = StatusOf(e, "d", t0 + 200000);
+  EXPECT_EQ(st.total, 50);
+  EXPECT_EQ(st.used, 3);
+  EXPECT_NE(st.alert, std::string("exhausted"));
+  // An Anthropic overload is not about our quota either.
+  Engine a = EngineWith(R"({"w":{"provider_id":"an","package_type":"rolling_window","window_hours":5,"limit_per_window":45}})");
+  a.record_usage(Ev("2026-11-28T11:00:00Z", "an", "m"));
+  for (int i = 0; i < 3; ++i) a.observe("an", 429, HeaderMap{}, R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})", 10, t0 + i * 60000);
+  EXPECT_EQ(StatusOf(a, "w", t0 + 200000).total, 45);
+}

@@ -347,3 +347,77 @@ TEST(JsonDepth, DeepNestingIsFoundInOnePassAndStringsAreIgnored) {
   const auto r = qg::parse_catalog(deep, "catalog.v1.json");
   EXPECT_EQ(r.error, "catalog.v1.json: invalid JSON: nested deeper than 64 levels");
 }
+
+// Issue 15 case 1: Gemini's 429 body is a JSON array; the array is unwrapped and read.
+TEST(ErrorBodies, AGeminiArrayBodyIsReadWhole) {
+  const auto s = parse("HTTP/1.1 429 Too Many Requests\ncontent-type: application/json\n\n"
+                       R"([{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED","details":[)"
+                       R"({"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_requests_per_model","quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier","quotaValue":"10"}]},)"
+                       R"({"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"31s"}]}}])");
+  EXPECT_EQ(s.dialect, "gemini");
+  ASSERT_TRUE(s.retry_after_s.has_value());
+  EXPECT_EQ(*s.retry_after_s, 31.0);
+  ASSERT_EQ(s.windows.size(), 1u);
+  EXPECT_EQ(s.windows[0].name, "per_minute");
+  EXPECT_EQ(s.windows[0].status, "rejected");
+  EXPECT_EQ(qg::format_iso_utc(*s.windows[0].reset_at), "2026-11-28T12:00:31.000Z");
+  // `error` as a plain string, and a body that is not understood says so.
+  const auto str = parse("HTTP/1.1 429 X\n\n{\"error\":\"Rate limit exceeded, please try again in 20 seconds\"}");
+  EXPECT_EQ(*str.retry_after_s, 20.0);
+  const auto odd = parse("HTTP/1.1 429 X\n\n{\"detail\":\"slow down\"}");
+  ASSERT_FALSE(odd.diagnostics.empty());
+  EXPECT_NE(odd.diagnostics.back().find("no error this gateway reads"), std::string::npos);
+}
+
+// Issue 15 case 2: a 429 from OpenRouter's provider (metadata.raw, provider_name), not our quota.
+TEST(ErrorBodies, AnUpstreamProvidersRefusalIsMarkedNotOurs) {
+  const auto s = parse("HTTP/1.1 429 X\n\n"
+                       R"({"error":{"message":"Provider returned error","code":429,"metadata":{"raw":"google/gemini-2.0-flash-exp:free is temporarily rate-limited upstream. Please retry shortly.","provider_name":"Google AI Studio"}}})");
+  EXPECT_EQ(s.error_type, "upstream_rate_limited");
+  EXPECT_EQ(s.dialect, "openrouter");
+  ASSERT_FALSE(s.diagnostics.empty());
+  EXPECT_NE(s.diagnostics[0].find("Google AI Studio"), std::string::npos);
+}
+
+// Issue 15 case 6: x-ratelimit-reset as delta seconds, epoch seconds or epoch milliseconds.
+TEST(OpenRouterDialect, AResetValueIsReadByItsMagnitude) {
+  const int64_t now = kNow;
+  EXPECT_EQ(parse("x-ratelimit-limit: 10\nx-ratelimit-remaining: 0\nx-ratelimit-reset: 2\n").requests.reset_at, now + 2000);
+  EXPECT_EQ(parse("x-ratelimit-limit: 10\nx-ratelimit-reset: 1795867260\n").requests.reset_at, T("2026-11-28T12:01:00Z"));
+  EXPECT_EQ(parse("x-ratelimit-limit: 10\nx-ratelimit-reset: 1795867260000\n").requests.reset_at, T("2026-11-28T12:01:00Z"));
+  EXPECT_EQ(parse("x-ratelimit-limit: 10\nx-ratelimit-reset: 1700000000\n").requests.reset_at, now) << "an epoch in the past is now";
+  const auto bad = parse("x-ratelimit-limit: 10\nx-ratelimit-reset: -5\n");
+  EXPECT_FALSE(bad.requests.reset_at.has_value());
+  EXPECT_FALSE(bad.diagnostics.empty());
+}
+
+// Issue 15 case 7: waits written in words, whole.
+TEST(ErrorBodies, WaitsInWordsAreReadWhole) {
+  const auto wait = [](const std::string& message) {
+    return parse("HTTP/1.1 429 X\n\n{\"error\":{\"message\":\"" + message + "\",\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}").retry_after_s;
+  };
+  EXPECT_EQ(*wait("Please try again in 3 days 4 hours."), 3 * 86400 + 4 * 3600);
+  EXPECT_EQ(*wait("Please try again in 20 minutes."), 1200);
+  EXPECT_EQ(*wait("Please try again in 1m30s."), 90);
+  EXPECT_EQ(*wait("Please try again in 644ms."), 0.644);
+  EXPECT_EQ(*wait("Please try again in 2 hours, 3 minutes and 4 seconds."), 7384);
+  EXPECT_EQ(*wait("Please try again in 1.5 s."), 1.5);
+  EXPECT_EQ(*wait("Please try again in 7."), 7);
+  EXPECT_FALSE(wait("Please try again later.").has_value());
+}
+
+// Issue 15, more dialects: Cerebras and Mistral period families, each a window of its own length.
+TEST(OpenAiDialect, PeriodFamiliesAreWindowsOfTheirOwnLength) {
+  const auto s = parse("x-ratelimit-limit-requests-day: 14400\nx-ratelimit-remaining-requests-day: 14000\nx-ratelimit-reset-requests-day: 33011.38\n"
+                       "x-ratelimit-limit-tokens-minute: 60000\nx-ratelimit-remaining-tokens-minute: 0\nx-ratelimit-reset-tokens-minute: 11.38\n"
+                       "x-ratelimit-limit-tokens-month: 1000000000\nx-ratelimit-remaining-tokens-month: 999000000\n");
+  ASSERT_EQ(s.windows.size(), 3u);
+  EXPECT_EQ(s.windows[0].name, "tokens_per_minute");
+  EXPECT_EQ(s.windows[0].status, "rejected");
+  EXPECT_EQ(s.windows[1].name, "tokens_per_month");
+  EXPECT_EQ(*s.windows[1].window_minutes, 43200);
+  EXPECT_EQ(s.windows[2].name, "requests_per_day");
+  EXPECT_EQ(*s.windows[2].window_minutes, 1440);
+  EXPECT_NEAR(*s.windows[2].utilization, 400.0 / 14400, 1e-9);
+  EXPECT_EQ(*s.windows[2].reset_at, kNow + 33012 * 1000 - 620);
+}

@@ -295,11 +295,23 @@ CatalogParseResult parse_catalog(std::string_view text, std::string_view source_
     r.error = src + ": $: expected a JSON object with \"schema_version\" and \"packages\", got " + describe(doc);
     return r;
   }
+  // Every envelope the faigate format has produced is a 1.x version: 1, "1", "v1", "1.1", 1.1 ...
+  // Only another major version is refused, named (the file is written back with the version read).
   if (doc.contains("schema_version") && !doc["schema_version"].is_null()) {
     const Json& v = doc["schema_version"];
-    const bool is_one = (v.is_number() && v.get<double>() == 1) || (v.is_string() && (v == "1" || v == "1.0" || v == "v1"));
-    if (!is_one) {
-      r.error = src + ": $.schema_version: expected 1, got " + describe(v);
+    std::string text = v.is_string() ? v.get<std::string>() : v.is_number() ? v.dump() : "";
+    if (!text.empty() && (text[0] == 'v' || text[0] == 'V')) text = text.substr(1);
+    const size_t dot = text.find('.');
+    const std::string major = text.substr(0, dot);
+    const std::string minor = dot == std::string::npos ? "" : text.substr(dot + 1);
+    const bool digits = !major.empty() && major.find_first_not_of("0123456789") == std::string::npos &&
+                        minor.find_first_not_of("0123456789") == std::string::npos && (dot == std::string::npos || !minor.empty());
+    if (!digits) {
+      r.error = src + ": $.schema_version: expected a version such as 1 or \"1.1\", got " + describe(v);
+      return r;
+    }
+    if (major != "1") {
+      r.error = src + ": $.schema_version: major version " + major + " is not one this quotagate reads (it reads 1.x), got " + describe(v);
       return r;
     }
   }

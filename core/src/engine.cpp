@@ -356,7 +356,9 @@ ObserveResult Engine::observe(const std::string& provider, int status, const Hea
 
     // Learned limits: repeated 429s while our own count says there is room, and nothing in the
     // response blames a short (per-minute) limit.
-    const bool short_limit = attributed_elsewhere || (snap.requests.remaining && *snap.requests.remaining <= 0) ||
+    // A 429 that is not about our quota (the provider's own upstream, overload) teaches nothing.
+    const bool not_ours = snap.error_type == "upstream_rate_limited" || snap.error_type == "overloaded_error";
+    const bool short_limit = not_ours || attributed_elsewhere || (snap.requests.remaining && *snap.requests.remaining <= 0) ||
                              (snap.tokens.remaining && *snap.tokens.remaining <= 0) ||
                              (snap.retry_after_s && *snap.retry_after_s < 60);
     for (size_t i : pkgs) {

@@ -70,8 +70,8 @@ HeaderSnapshot parse_rate_limit_response(int status, const HeaderMap& headers, s
       const Json parsed = Json::parse(trimmed.begin(), trimmed.end(), nullptr, false);
       if (parsed.is_discarded()) {
         if (status >= 400) s.diagnostics.push_back("body: not JSON, ignored");
-      } else {
-        dialects::error_body(parsed, s, now);
+      } else if (!dialects::error_body(parsed, s, now) && status >= 400) {
+        s.diagnostics.push_back("body: JSON with no error this gateway reads (expected {\"error\": ...} or an array of them)");
       }
     }
   } catch (const std::exception& e) {

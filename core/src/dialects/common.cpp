@@ -1,4 +1,5 @@
 // Shared readers for the dialect parsers.
+#include <algorithm>
 #include <cmath>
 
 #include "dialects.hpp"
@@ -43,29 +44,80 @@ std::optional<int64_t> after_seconds(int64_t now, double seconds) {
   return sane_ms(static_cast<double>(now) + seconds * 1000);
 }
 
+namespace {
+
+// Seconds per unit word ("ms", "s", "sec", "seconds", "m", "min", "minutes", "h", "hours", "d",
+// "days", "w", "weeks"), or nullopt.
+std::optional<double> unit_seconds(std::string_view u) {
+  std::string w = to_lower(u);
+  while (!w.empty() && (w.back() == '.' || w.back() == ',')) w.pop_back();
+  if (w == "ms" || w == "msec" || w == "millisecond" || w == "milliseconds") return 0.001;
+  if (w == "s" || w == "sec" || w == "secs" || w == "second" || w == "seconds") return 1;
+  if (w == "m" || w == "min" || w == "mins" || w == "minute" || w == "minutes") return 60;
+  if (w == "h" || w == "hr" || w == "hrs" || w == "hour" || w == "hours") return 3600;
+  if (w == "d" || w == "day" || w == "days") return 86400;
+  if (w == "w" || w == "week" || w == "weeks") return 604800;
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<double> delay_in_message(std::string_view msg) {
   size_t at = ifind(msg, "try again in ");
   if (at == std::string_view::npos) at = ifind(msg, "retry in ");
   if (at == std::string_view::npos) at = ifind(msg, "retry after ");
   if (at == std::string_view::npos) return std::nullopt;
   std::string_view rest = msg.substr(at);
-  rest = rest.substr(rest.find(' ', rest.find("in") != std::string_view::npos ? 0 : 0));
-  // Skip the phrase words to the first digit.
   size_t i = 0;
   while (i < rest.size() && !(rest[i] >= '0' && rest[i] <= '9')) ++i;
-  size_t j = i;
+  rest = rest.substr(i);
+  // A compact Go-style duration ("644ms", "1m30s", "6m0s") as one token.
+  size_t j = 0;
   while (j < rest.size() && rest[j] != ' ' && rest[j] != ',' && rest[j] != ';' && rest[j] != ')') ++j;
-  std::string_view token = rest.substr(i, j - i);
+  std::string_view token = rest.substr(0, j);
   while (!token.empty() && token.back() == '.') token.remove_suffix(1);
   if (auto ms = parse_go_duration_ms(token)) return *ms / 1000.0;
-  // "20 seconds", "2 minutes"
-  const auto n = parse_number(token);
-  if (!n) return std::nullopt;
-  const std::string_view unit = trim(rest.substr(j));
-  if (istarts_with(unit, "ms") || istarts_with(unit, "millisecond")) return *n / 1000.0;
-  if (istarts_with(unit, "min")) return *n * 60;
-  if (istarts_with(unit, "hour")) return *n * 3600;
-  return *n;  // seconds by default
+  // Words: "20 seconds", "3 days 4 hours", "2 hours, 3 minutes and 4 seconds", "1.5 s".
+  double total = 0;
+  bool any = false;
+  size_t k = 0;
+  while (k < rest.size()) {
+    size_t n0 = k;
+    while (k < rest.size() && ((rest[k] >= '0' && rest[k] <= '9') || rest[k] == '.')) ++k;
+    if (k == n0) break;
+    std::string_view num = rest.substr(n0, k - n0);
+    while (!num.empty() && num.back() == '.') num.remove_suffix(1);
+    const auto n = parse_number(num);
+    if (!n) break;
+    while (k < rest.size() && rest[k] == ' ') ++k;
+    size_t u0 = k;
+    while (k < rest.size() && ((rest[k] >= 'a' && rest[k] <= 'z') || (rest[k] >= 'A' && rest[k] <= 'Z'))) ++k;
+    const auto per = unit_seconds(rest.substr(u0, k - u0));
+    if (!per) {
+      if (!any && u0 == k) return *n;  // a bare number: seconds
+      break;
+    }
+    total += *n * *per;
+    any = true;
+    // Separators between parts: spaces, commas, "and".
+    while (k < rest.size() && (rest[k] == ' ' || rest[k] == ',')) ++k;
+    if (rest.substr(k, 4) == "and ") k += 4;
+  }
+  if (any) return total;
+  return std::nullopt;
+}
+
+std::optional<int64_t> reset_instant(double v, int64_t now) {
+  if (!(v >= 0) || !std::isfinite(v)) return std::nullopt;
+  if (v >= 1e11) {  // epoch milliseconds (1e11 ms is 1973; no delta or epoch-seconds value is that large)
+    const auto at = epoch_to_ms(v);
+    return at ? std::optional<int64_t>(std::max(*at, now)) : std::nullopt;
+  }
+  if (v >= 1e9) {  // epoch seconds (2001 on); a delta of 31 years is no reset
+    const auto at = epoch_to_ms(v);
+    return at ? std::optional<int64_t>(std::max(*at, now)) : std::nullopt;
+  }
+  return after_seconds(now, v);  // delta seconds
 }
 
 }  // namespace qg::dialects

@@ -19,8 +19,9 @@ void codex_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now_ms);
 void openrouter_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now_ms);
 void ietf_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now_ms);
 void retry_after_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now_ms);
-// Error bodies (429 and friends): OpenAI, Anthropic, Gemini, Codex, OpenRouter.
-void error_body(const Json& body, HeaderSnapshot& s, int64_t now_ms);
+// Error bodies (429 and friends): OpenAI, Anthropic, Gemini, Codex, OpenRouter. Returns false
+// when the body says nothing this reader understands. depth: nested bodies read so far.
+bool error_body(const Json& body, HeaderSnapshot& s, int64_t now_ms, int depth = 0);
 
 // Shared readers. Each records a diagnostic naming the header when a value is unreadable.
 std::optional<double> read_number(const HeaderMap& h, const char* name, HeaderSnapshot& s);
@@ -31,7 +32,12 @@ std::string printable(std::string_view value, size_t max_len = 64);
 std::optional<int64_t> epoch_to_ms(double epoch);
 // now + seconds, or nullopt when that leaves 1970..9999 (a hostile header can say anything).
 std::optional<int64_t> after_seconds(int64_t now_ms, double seconds);
-// "in 644ms", "in 1.5s", "in 6m0s", "in 20 seconds" inside a message: the delay in seconds.
+// "in 644ms", "in 1.5s", "in 6m0s", "in 20 seconds", "in 3 days 4 hours" inside a message: the
+// delay in seconds (every unit and compound, read whole).
 std::optional<double> delay_in_message(std::string_view message);
+// A reset value whose unit the header does not say: epoch milliseconds, epoch seconds or delta
+// seconds, by magnitude against now; an epoch in the past is now. nullopt when it fits none
+// (negative, or an epoch beyond year 9999).
+std::optional<int64_t> reset_instant(double value, int64_t now_ms);
 
 }  // namespace qg::dialects

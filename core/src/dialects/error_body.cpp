@@ -5,7 +5,12 @@
 //  - Gemini: error.status RESOURCE_EXHAUSTED with details RetryInfo.retryDelay ("43s") and
 //    QuotaFailure.violations[].quotaId naming PerDay / PerMinute quotas.
 //  - Codex: error.type usage_limit_reached with resets_at (epoch s) / resets_in_seconds.
-//  - OpenRouter: error.metadata.headers holds X-RateLimit-* (reset in epoch ms).
+//  - OpenRouter: error.metadata.headers holds X-RateLimit-* (reset in epoch ms); a 429 that the
+//    provider's own upstream gave (error.metadata.provider_name / metadata.raw, "temporarily
+//    rate-limited upstream") is not about our quota: error_type "upstream_rate_limited", and the
+//    raw text, when it is JSON, is read as a body of its own (Gemini's RetryInfo inside it).
+// Wrappers providers really use are unwrapped first: a JSON array of errors (Gemini's
+// OpenAI-compatible endpoint and Code Assist), `error` as a plain string.
 #include <cmath>
 
 #include "dialects.hpp"
@@ -78,10 +83,18 @@ void openrouter_meta(const Json& headers, HeaderSnapshot& s) {
 
 }  // namespace
 
-void error_body(const Json& body, HeaderSnapshot& s, int64_t now) {
-  if (!body.is_object()) return;
+bool error_body(const Json& outer, HeaderSnapshot& s, int64_t now, int depth) {
+  const Json& body = outer.is_array() && !outer.empty() ? outer[0] : outer;
+  if (!body.is_object()) return false;
+  if (body.contains("error") && body["error"].is_string()) {
+    const std::string message = body["error"].get<std::string>();
+    s.error_type = "error";
+    if (auto d = delay_in_message(message); d && !s.retry_after_s) s.retry_after_s = d;
+    if (ifind(message, "rate limit") != std::string::npos) s.add_dialect("openai");
+    return true;
+  }
   const Json* err = (body.contains("error") && body["error"].is_object()) ? &body["error"] : nullptr;
-  if (!err) return;
+  if (!err) return false;
   const std::string type = str_at(*err, "type");
   const std::string code = err->contains("code") && (*err)["code"].is_string() ? (*err)["code"].get<std::string>() : "";
   const std::string status = str_at(*err, "status");
@@ -89,7 +102,7 @@ void error_body(const Json& body, HeaderSnapshot& s, int64_t now) {
 
   if (status == "RESOURCE_EXHAUSTED") {
     gemini(*err, s, now);
-    return;
+    return true;
   }
   if (type == "usage_limit_reached" || code == "usage_limit_reached") {
     s.add_dialect("codex");
@@ -102,12 +115,34 @@ void error_body(const Json& body, HeaderSnapshot& s, int64_t now) {
     else if (auto in = num_at(*err, "resets_in_seconds"); in && *in >= 0) w.reset_at = after_seconds(now, *in);
     if (w.reset_at && !s.retry_after_s) s.retry_after_s = static_cast<double>(std::max<int64_t>(0, *w.reset_at - now)) / 1000.0;
     s.windows.push_back(w);
-    return;
+    return true;
   }
   if (body.contains("type") && body["type"] == "error" && !type.empty()) {
     s.add_dialect("anthropic");
     s.error_type = type;
-    return;
+    return true;
+  }
+  const Json* meta = err->contains("metadata") && (*err)["metadata"].is_object() ? &(*err)["metadata"] : nullptr;
+  if (meta && !meta->contains("headers") && (meta->contains("provider_name") || meta->contains("raw"))) {
+    // OpenRouter relaying its provider's refusal: not our quota.
+    s.add_dialect("openrouter");
+    s.error_type = "upstream_rate_limited";
+    const std::string provider = str_at(*meta, "provider_name");
+    s.diagnostics.push_back("body: the provider's own upstream" + (provider.empty() ? std::string() : " (" + printable(provider, 60) + ")") +
+                            " refused the request; not a limit of this package");
+    const std::string raw = str_at(*meta, "raw");
+    const std::string_view t = trim(raw);
+    if (depth < 2 && !t.empty() && (t.front() == '{' || t.front() == '[') && t.size() <= (1u << 16) && !json_too_deep(t)) {
+      const Json inner = Json::parse(t.begin(), t.end(), nullptr, false);
+      if (!inner.is_discarded()) {
+        const std::string keep = s.error_type;
+        error_body(inner, s, now, depth + 1);
+        s.error_type = keep;
+      }
+    }
+    if (!s.retry_after_s)
+      if (auto d = delay_in_message(raw)) s.retry_after_s = d;
+    return true;
   }
   if (err->contains("metadata") && (*err)["metadata"].is_object() && (*err)["metadata"].contains("headers") &&
       (*err)["metadata"]["headers"].is_object()) {
@@ -117,7 +152,7 @@ void error_body(const Json& body, HeaderSnapshot& s, int64_t now) {
       WindowState w{"per_day", 1440.0, 1.0, s.requests.limit, "rejected", s.requests.reset_at};
       s.windows.push_back(w);
     }
-    return;
+    return true;
   }
   // OpenAI-shaped error.
   if (!message.empty() || !code.empty()) {
@@ -126,9 +161,13 @@ void error_body(const Json& body, HeaderSnapshot& s, int64_t now) {
       s.add_dialect("openai");
     s.error_type = !code.empty() ? code : type;
     if (ifind(message, "request too large") != std::string::npos) s.request_too_large = true;
+    // "temporarily rate-limited upstream", "overloaded": the provider's trouble, not our quota.
+    if (ifind(message, "temporarily") != std::string::npos || ifind(message, "upstream") != std::string::npos) s.error_type = "upstream_rate_limited";
     if (!s.retry_after_s)
       if (auto d = delay_in_message(message)) s.retry_after_s = d;
+    return true;
   }
+  return false;
 }
 
 }  // namespace qg::dialects

@@ -1,6 +1,12 @@
 // OpenAI / Azure OpenAI / Groq: x-ratelimit-{limit,remaining,reset}-{requests,tokens}.
 // Resets are Go durations relative to the response ("1s", "6m0s", "59.345ms"). Azure sends -1
 // for "unknown", which must never read as "exhausted".
+// Period families beside them, each a window of its own length: Cerebras
+// x-ratelimit-{limit,remaining,reset}-{requests-day,tokens-minute} (reset in seconds,
+// https://inference-docs.cerebras.ai/support/rate-limits), Mistral x-ratelimit-*-tokens-minute and
+// -tokens-month, and the same pattern for -hour. A request window comes after the token windows
+// of the same length, so a request package takes the request reading.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -44,6 +50,33 @@ void read_kind(const HeaderMap& h, HeaderSnapshot& s, int64_t now, const KindNam
   }
 }
 
+struct Period {
+  const char* suffix;
+  double minutes;
+};
+constexpr Period kPeriods[] = {{"minute", 1}, {"hour", 60}, {"day", 1440}, {"month", 43200}};
+
+// x-ratelimit-{limit,remaining,reset}-{kind}-{period} -> one window per (kind, period) present.
+void period_windows(const HeaderMap& h, HeaderSnapshot& s, int64_t now) {
+  for (const char* kind : {"tokens", "requests"}) {
+    for (const Period& p : kPeriods) {
+      const std::string tail = std::string(kind) + "-" + p.suffix;
+      const std::string ln = "x-ratelimit-limit-" + tail, rn = "x-ratelimit-remaining-" + tail, sn = "x-ratelimit-reset-" + tail;
+      LimitState st;
+      read_kind(h, s, now, KindNames{ln.c_str(), rn.c_str(), sn.c_str()}, st);
+      if (st.empty()) continue;
+      WindowState w;
+      w.name = std::string(kind) + "_per_" + p.suffix;
+      w.window_minutes = p.minutes;
+      w.limit = st.limit;
+      if (st.limit && st.remaining && *st.limit > 0) w.utilization = std::min(1.0, std::max(0.0, 1.0 - *st.remaining / *st.limit));
+      if (st.remaining && *st.remaining <= 0) w.status = "rejected";
+      w.reset_at = st.reset_at;
+      s.windows.push_back(w);
+    }
+  }
+}
+
 }  // namespace
 
 void openai_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now) {
@@ -51,6 +84,7 @@ void openai_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now) {
   s.add_dialect("openai");
   read_kind(h, s, now, kRequests, s.requests);
   read_kind(h, s, now, kTokens, s.tokens);
+  period_windows(h, s, now);
 }
 
 }  // namespace qg::dialects

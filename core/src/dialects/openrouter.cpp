@@ -1,10 +1,12 @@
-// OpenRouter: X-RateLimit-Limit / -Remaining / -Reset, the reset in epoch *milliseconds*.
-// The same three also arrive inside a 429 body's error.metadata.headers (see error_body).
+// The X-RateLimit-Limit / -Remaining / -Reset family: OpenRouter sends the reset in epoch
+// milliseconds (https://openrouter.ai/docs/api-reference/limits); several OpenAI-compatible
+// servers send delta seconds ("2") and others epoch seconds. reset_instant() tells them apart by
+// magnitude against now. The same three also arrive inside a 429 body's error.metadata.headers.
 #include "dialects.hpp"
 
 namespace qg::dialects {
 
-void openrouter_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t) {
+void openrouter_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now) {
   const auto limit = h.get("x-ratelimit-limit");
   const auto remaining = h.get("x-ratelimit-remaining");
   const auto reset = h.get("x-ratelimit-reset");
@@ -13,8 +15,8 @@ void openrouter_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t) {
   if (auto v = read_number(h, "x-ratelimit-limit", s)) s.requests.limit = *v;
   if (auto v = read_number(h, "x-ratelimit-remaining", s)) s.requests.remaining = *v;
   if (auto v = read_number(h, "x-ratelimit-reset", s)) {
-    if (*v > 0) s.requests.reset_at = epoch_to_ms(*v);
-    else diagnose(s, "x-ratelimit-reset", *reset, "epoch milliseconds");
+    if (auto at = reset_instant(*v, now)) s.requests.reset_at = at;
+    else diagnose(s, "x-ratelimit-reset", *reset, "delta seconds, epoch seconds or epoch milliseconds");
   }
 }
 
