@@ -153,7 +153,9 @@ function normalise(raw, file, env = process.env) {
   const providers = (doc.providers || []).map((p, i) => {
     const key = `providers[${i}]`;
     c.object(p, key);
-    c.keys(p, key, ['name', 'backend', 'base_url', 'api_key', 'models', 'price', 'timeout_ms', 'headers']);
+    c.keys(p, key, ['name', 'backend', 'base_url', 'api_key', 'models', 'price', 'timeout_ms', 'headers', 'quirks']);
+    const quirks = c.object(p.quirks, `${key}.quirks`);
+    c.keys(quirks, `${key}.quirks`, ['stream_usage', 'drop_fields']);
     const name = c.string(p.name, `${key}.name`, { required: true });
     if (names.has(name)) c.fail(`${key}.name`, 'a unique provider name', name);
     names.add(name);
@@ -185,6 +187,9 @@ function normalise(raw, file, env = process.env) {
       },
       timeout_ms: c.number(p.timeout_ms, `${key}.timeout_ms`, { fallback: 60000, min: 100 }),
       headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)])),
+      // What a provider does not accept: stream_usage false = never add stream_options.include_usage
+      // (older Azure api-versions refuse it); drop_fields = request fields removed before sending.
+      quirks: { stream_usage: c.bool(quirks.stream_usage, `${key}.quirks.stream_usage`, true), drop_fields: c.stringList(quirks.drop_fields, `${key}.quirks.drop_fields`) },
     };
   });
 
@@ -200,7 +205,12 @@ function normalise(raw, file, env = process.env) {
     env.QUOTAGATE_METADATA_DIR || env.FAIGATE_PROVIDER_METADATA_DIR || path.join(defaultConfigDir(), 'metadata'));
 
   const poll = c.object(doc.quota_poll, 'quota_poll');
-  c.keys(poll, 'quota_poll', ['enabled', 'on_startup', 'interval_seconds', 'fast_lane_interval_seconds', 'timeout_seconds', 'providers']);
+  c.keys(poll, 'quota_poll', ['enabled', 'on_startup', 'interval_seconds', 'fast_lane_interval_seconds', 'timeout_seconds', 'providers', 'exchange_rates']);
+  const rates = c.object(poll.exchange_rates, 'quota_poll.exchange_rates');
+  for (const [pair, rate] of Object.entries(rates)) {
+    if (!/^[A-Z]{3}\/[A-Z]{3}$/.test(pair)) c.fail(`quota_poll.exchange_rates.${pair}`, 'a currency pair such as "CNY/USD"', pair);
+    c.number(rate, `quota_poll.exchange_rates.${pair}`, { min: 1e-9 });
+  }
   const pollProviders = c.object(poll.providers, 'quota_poll.providers');
   for (const [name, p] of Object.entries(pollProviders)) {
     const key = `quota_poll.providers.${name}`;
@@ -217,6 +227,7 @@ function normalise(raw, file, env = process.env) {
     fast_lane_interval_seconds: c.number(poll.fast_lane_interval_seconds, 'quota_poll.fast_lane_interval_seconds', { fallback: 900, min: 1 }),
     timeout_seconds: c.number(poll.timeout_seconds, 'quota_poll.timeout_seconds', { fallback: 20, min: 0.1 }),
     providers: pollProviders,
+    exchange_rates: Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, Number(v)])),
   };
 
   return {

@@ -209,7 +209,7 @@ class Proxy {
     return new ClientError(404, `unknown model "${String(model).slice(0, 200)}"; available: auto, ${available.join(', ')}`, 'model_not_found', {}, { type: 'not_found_error', param: 'model' });
   }
 
-  async tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo }) {
+  async tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo, retried = false }) {
     let up;
     try {
       up = buildUpstreamRequest({ provider, endpoints: this.endpoints.get(provider.name), kind, body, model: decision.model, stream, neutral, client: clientInfo });
@@ -276,6 +276,13 @@ class Proxy {
       const obs = this.observe(provider.name, status, hdrs, text, latency);
       this.appendEvent({ requestId, provider, model: decision.model, status, usage: null, sentAt });
       if (FAILOVER_STATUSES.has(status)) return { done: false, status, reason: `HTTP ${status}${obs.retryable ? '' : ' (not retryable)'}` };
+      // A 400 that names a field the gateway added (stream_options, which some OpenAI-compatible
+      // upstreams refuse): retried once without it, and remembered for this provider.
+      if (status === 400 && !retried && up.added.some((f) => text.includes(f))) {
+        provider.learned = { ...(provider.learned || {}), noStreamUsage: true };
+        this.log.warn({ provider: provider.name, fields: up.added }, 'the provider refuses a field the gateway adds; retrying without it, and not sending it again');
+        return this.tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo, retried: true });
+      }
       // A client-side error (400, 404, 422 ...): the request itself is wrong; pass the provider's
       // word on, with its type, code and param, in the client's format (gateway.js writeError).
       const e = upstreamError(text, status);

@@ -36,7 +36,8 @@ function providerHeaders(provider, format, stream, client = {}) {
 // The upstream request for one attempt. kind: the client's format; body: its validated JSON;
 // neutral(): the neutral request, decoded once per client request when a translation needs it;
 // client: { anthropicVersion, anthropicBeta, betaQuery }.
-// Returns { format, translated, target, request: { headers, body, timeoutMs }, dropped }.
+// Returns { format, translated, target, request: { headers, body, timeoutMs }, dropped, added }
+// (added: request fields the gateway put there on its own, which a 400 may name).
 function buildUpstreamRequest({ provider, endpoints, kind, body, model, stream, neutral, client }) {
   const format = BACKEND_FORMAT[provider.backend] || 'chat';
   const translated = format !== kind;
@@ -50,10 +51,18 @@ function buildUpstreamRequest({ provider, endpoints, kind, body, model, stream, 
     dropped = [...req.dropped];
     payload = CODECS[format].encodeRequest(req, { model, stream, dropped });
   }
+  // Provider quirks: configured, or learned from a 400 that named a field the gateway added.
+  const quirks = provider.quirks || {};
+  const added = [];
+  if (format === 'chat' && stream && payload.stream_options) {
+    if (quirks.stream_usage === false || (provider.learned && provider.learned.noStreamUsage)) delete payload.stream_options;
+    else if (!(body.stream_options && body.stream_options.include_usage) || translated) added.push('stream_options');
+  }
+  for (const f of quirks.drop_fields || []) delete payload[f];
   const target = endpoints[format];
   const forwardBeta = format === 'messages' && kind === 'messages' && client.betaQuery;
   return {
-    format, translated, dropped,
+    format, translated, dropped, added,
     target: forwardBeta ? { origin: target.origin, path: withQuery(target.path, 'beta=true') } : target,
     request: { headers: providerHeaders(provider, format, stream, kind === 'messages' ? client : {}), body: JSON.stringify(payload), timeoutMs: provider.timeout_ms },
   };

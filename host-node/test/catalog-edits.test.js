@@ -127,3 +127,21 @@ test('an edit that lands while the poller writes is never lost (rename-save, in-
   assert.equal(onDisk.packages.ds.notes, 'late', 'the late in-place edit is back in the file');
   assert.deepEqual(fs.readdirSync(dir), ['catalog.v1.json'], 'no .replaced link left behind');
 });
+
+// Issue 15 case 0: a real faigate catalog says "schema_version": "1.1". It loads in status and
+// serve, and a write keeps the version that was read.
+test('a faigate "1.1" catalog envelope loads everywhere and is written back as read', async () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'catalog.v1.json');
+  fs.writeFileSync(file, JSON.stringify({ schema_version: '1.1', generated_at: '2026-11-28T00:00:00Z', packages: { ds: PKG } }, null, 2));
+  const s = spawnSync(process.execPath, [BIN, 'status', '--catalog', file, '--json'], { encoding: 'utf8' });
+  assert.equal(s.status, 0, s.stderr);
+  const { store } = await storeOn(file);
+  assert.equal(store.load(), null);
+  assert.equal(await store.update({ ds: { used_credits: 2 } }), null);
+  assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).schema_version, '1.1');
+  fs.writeFileSync(file, JSON.stringify({ schema_version: '2.0', packages: {} }));
+  const bad = spawnSync(process.execPath, [BIN, 'status', '--catalog', file], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /\$\.schema_version: major version 2 is not one this quotagate reads \(it reads 1\.x\)/);
+});

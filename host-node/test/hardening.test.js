@@ -367,3 +367,34 @@ test('probe findings: upper-case paths, UTF-16 bodies, a surrogate cut in a head
     await up.close();
   }
 });
+
+// Issue 15 case 3: an upstream that refuses the stream_options the gateway adds.
+test('a provider that refuses stream_options: retried once without it and remembered; quirks in config', async () => {
+  const seen = [];
+  const up = await rawUpstream((req, body, res) => {
+    seen.push(body);
+    if (body.stream_options) return sendJson(res, 400, { error: { message: 'Unrecognized request argument supplied: stream_options', type: 'invalid_request_error', param: null, code: null } });
+    if (body.seed !== undefined) return sendJson(res, 400, { error: { message: 'Unrecognized request argument supplied: seed' } });
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(sseChunk({ id: 'c', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: 'ok' }, finish_reason: 'stop' }] }));
+    res.end('data: [DONE]\n\n');
+  });
+  const gw = await startTestGateway({ extraProviders: [provider('az', up.url, { models: ['m'] }), provider('old', up.url, { models: ['o'], quirks: { stream_usage: false, drop_fields: ['seed'] } })],
+    catalog: { d: { provider_id: 'az', package_type: 'daily', limit_per_day: 100, models: ['*'] }, o: { provider_id: 'old', package_type: 'daily', limit_per_day: 100, models: ['*'] } } });
+  try {
+    const first = await postJson(`${gw.url}/v1/chat/completions`, chat('m', { stream: true }));
+    assert.equal(first.status, 200, first.text);
+    assert.match(first.text, /"content":"ok"/);
+    assert.deepEqual(seen.map((b) => !!b.stream_options), [true, false], 'retried once without it');
+    const second = await postJson(`${gw.url}/v1/chat/completions`, chat('m', { stream: true }));
+    assert.equal(second.status, 200);
+    assert.deepEqual(seen.map((b) => !!b.stream_options), [true, false, false], 'remembered for the provider');
+    seen.length = 0;
+    const configured = await postJson(`${gw.url}/v1/chat/completions`, chat('o', { stream: true, seed: 7 }));
+    assert.equal(configured.status, 200, configured.text);
+    assert.deepEqual(seen.map((b) => [!!b.stream_options, b.seed]), [[false, undefined]], 'quirks: stream_usage false, drop_fields seed');
+  } finally {
+    await gw.stop();
+    await up.close();
+  }
+});

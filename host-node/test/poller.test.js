@@ -271,3 +271,51 @@ test('a package that becomes a poll target after start() is polled without a res
     await srv.close();
   }
 });
+
+// Issue 15 case 4: a balance in another currency is never taken as the package's.
+test('DeepSeek: a CNY-only balance for a USD package is not 99.8 USD; a configured rate converts; a 0.00 USD row beside funds warns', async () => {
+  const srv = await balanceServer();
+  const cnyOnly = { is_available: true, balance_infos: [{ currency: 'CNY', total_balance: '99.80', granted_balance: '0.00', topped_up_balance: '99.80' }] };
+  srv.routes['/user/balance'] = { status: 200, body: cnyOnly };
+  const t = await setup({ deepseek: deepseekPkg({ used_credits: 1 }) });
+  try {
+    const plain = new BalancePoller({ settings: { enabled: true, providers: { deepseek: { base_url: srv.url, api_key: 'sk-ds-test' } } }, store: t.store, log: t.log });
+    const r = await plain.pollPackage('deepseek');
+    assert.match(r.error, /the balance is in CNY, the package in USD; set quota_poll\.exchange_rates\."CNY\/USD"/);
+    assert.equal(t.read().packages.deepseek.total_credits, 10, 'the last value is kept');
+    assert.equal(plain.statusFor('deepseek').last_poll_error, r.error);
+    const rated = new BalancePoller({ settings: { enabled: true, exchange_rates: { 'CNY/USD': 0.14 }, providers: { deepseek: { base_url: srv.url, api_key: 'sk-ds-test' } } }, store: t.store, log: t.log });
+    const c = await rated.pollPackage('deepseek');
+    assert.equal(c.error, null);
+    const e = t.read().packages.deepseek;
+    assert.ok(Math.abs(e.total_credits - e.used_credits - 99.8 * 0.14) < 1e-6, `remaining = 99.80 CNY x 0.14 (total ${e.total_credits}, used ${e.used_credits})`);
+    assert.match(rated.statusFor('deepseek').poll_warning, /converted from CNY 99\.80/);
+    srv.routes['/user/balance'] = { status: 200, body: { is_available: true, balance_infos: [{ currency: 'USD', total_balance: '0.00' }, ...cnyOnly.balance_infos] } };
+    await rated.pollPackage('deepseek');
+    assert.match(rated.statusFor('deepseek').poll_warning, /the USD balance is 0 while CNY 99\.80 is funded/);
+  } finally {
+    await srv.close();
+  }
+});
+
+// Issue 15 case 5: the count of failures in a row survives restarts (each `poll --once` is one).
+test('poll failures are counted across poller instances: the third in a row sets confidence low', async () => {
+  const srv = await balanceServer();
+  srv.routes['/user/balance'] = { status: 500, body: { error: 'down' } };
+  const t = await setup({ deepseek: deepseekPkg({ confidence: 'medium' }) });
+  try {
+    for (let run = 1; run <= 4; run++) {
+      const once = new BalancePoller({ settings: { enabled: true, providers: { deepseek: { base_url: srv.url, api_key: 'sk-ds-test' } } }, store: t.store, log: t.log });
+      await once.pollPackage('deepseek');
+      const entry = t.read().packages.deepseek;
+      assert.equal(entry._poll.failures, run);
+      assert.equal(entry.confidence, run >= 3 ? 'low' : 'medium', `run ${run}`);
+    }
+    srv.routes['/user/balance'] = { status: 200, body: balance('9.00') };
+    await new BalancePoller({ settings: { enabled: true, providers: { deepseek: { base_url: srv.url, api_key: 'sk-ds-test' } } }, store: t.store, log: t.log }).pollPackage('deepseek');
+    assert.equal(t.read().packages.deepseek._poll.failures, undefined, 'a success starts the count again');
+    assert.equal(t.read().packages.deepseek.confidence, 'high');
+  } finally {
+    await srv.close();
+  }
+});

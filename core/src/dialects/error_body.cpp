@@ -68,8 +68,11 @@ void gemini(const Json& err, HeaderSnapshot& s, int64_t now) {
     }
   }
   if (delay_s && !s.retry_after_s) s.retry_after_s = delay_s;
+  // RetryInfo is when to retry, not when a quota resets: it gives the reset of a short (per-minute)
+  // quota only. A per-day quota that is exhausted stays so until its own reset (the package's), even
+  // when Google suggests retrying in 31 s.
   for (auto& w : windows) {
-    if (delay_s) w.reset_at = after_seconds(now, std::ceil(*delay_s * 1000) / 1000);
+    if (delay_s && w.window_minutes && *w.window_minutes <= 60) w.reset_at = after_seconds(now, std::ceil(*delay_s * 1000) / 1000);
     s.windows.push_back(w);
   }
 }

@@ -25,6 +25,9 @@ function pollSettings(raw = {}) {
     fast_lane_s: n(raw.fast_lane_interval_seconds, 900),
     timeout_s: n(raw.timeout_seconds, 20),
     providers: raw.providers || {},
+    // "FROM/TO" -> how many TO one FROM is worth ("CNY/USD": 0.14); balances are converted only
+    // with a rate the user gave.
+    exchange_rates: raw.exchange_rates || {},
   };
 }
 
@@ -122,19 +125,24 @@ class BalancePoller {
     s.lastPolledAt = new Date(this.now()).toISOString();
     try {
       const r = await READERS[t.reader].read({ http: this.http, baseUrl: k.baseUrl, key: k.key, managementKey: k.managementKey,
-        endpoints: k.endpoints, pkg: t.pkg, timeoutMs: this.settings.timeout_s * 1000 });
+        endpoints: k.endpoints, pkg: t.pkg, timeoutMs: this.settings.timeout_s * 1000, exchangeRates: this.settings.exchange_rates });
       const fields = this.fieldsFrom(await loadCore(), t.pkg, r);
       const err = await this.store.update({ [id]: fields });
       if (err) throw new PollError(`catalog write: ${err}`);
       s.failures = 0;
       s.lastError = null;
+      if (r.warning && r.warning !== s.warning) this.log?.warn({ package: id, warning: r.warning }, 'balance poll warning');
+      s.warning = r.warning || null;
       s.endpoint = r.endpoint;
       return { package_id: id, before, after: { used_credits: fields.used_credits, total_credits: fields.total_credits }, endpoint: r.endpoint, error: null };
     } catch (err) {
-      s.failures += 1;
+      // The count of failures in a row lives in the entry's _poll bookkeeping, so that it survives
+      // restarts and `quotagate poll --once` runs (three in a row set confidence low).
+      const prev = t.pkg._poll && typeof t.pkg._poll === 'object' ? t.pkg._poll : {};
+      s.failures = (Number.isInteger(prev.failures) && prev.failures >= 0 ? prev.failures : 0) + 1;
       s.lastError = this.redact(err instanceof PollError ? err.message : `${err.code || err.name}: ${err.message}`);
       this.log?.warn({ package: id, failures: s.failures, error: s.lastError }, 'balance poll failed; keeping the last value');
-      if (s.failures >= 3) await this.store.update({ [id]: { confidence: 'low' } });
+      await this.store.update({ [id]: { _poll: { ...prev, failures: s.failures }, ...(s.failures >= 3 ? { confidence: 'low' } : {}) } });
       return { package_id: id, before, after: before, error: s.lastError };
     }
   }
@@ -166,7 +174,7 @@ class BalancePoller {
   statusFor(id) {
     const s = this.state.get(id);
     if (!s) return null;
-    return { last_polled_at: s.lastPolledAt, last_poll_error: s.lastError, poll_endpoint: s.endpoint };
+    return { last_polled_at: s.lastPolledAt, last_poll_error: s.lastError, poll_endpoint: s.endpoint, ...(s.warning ? { poll_warning: s.warning } : {}) };
   }
 
   // Schedules the packages that became poll targets after start(): a catalog that turned valid, an

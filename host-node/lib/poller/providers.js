@@ -22,16 +22,34 @@ async function getJson(http, url, key, timeoutMs) {
   }
 }
 
-// DeepSeek GET /user/balance: {is_available, balance_infos:[{currency, total_balance, granted_balance, topped_up_balance}]}.
-// total_balance already includes granted and topped-up money, so it is what remains.
-async function deepseek({ http, baseUrl, key, pkg, timeoutMs }) {
+// DeepSeek GET /user/balance: {is_available, balance_infos:[{currency, total_balance, granted_balance, topped_up_balance}]}
+// (https://api-docs.deepseek.com/api/get-user-balance). total_balance already includes granted and
+// topped-up money, so it is what remains. Currencies are never mixed: the row in the package's
+// currency is used; without one, another row is converted only with a rate the user configured
+// (quota_poll.exchange_rates, "CNY/USD": 0.14), else the poll fails naming the currencies.
+async function deepseek({ http, baseUrl, key, pkg, timeoutMs, exchangeRates = {} }) {
   const url = `${baseUrl}/user/balance`;
   const j = await getJson(http, url, key, timeoutMs);
-  const infos = Array.isArray(j.balance_infos) ? j.balance_infos : null;
+  const infos = Array.isArray(j.balance_infos) ? j.balance_infos.filter((b) => b && typeof b.currency === 'string') : null;
   if (!infos || !infos.length) throw new PollError(`${url}: no balance_infos in the answer`);
   const want = pkg.currency || 'USD';
-  const info = infos.find((b) => b.currency === want) || infos.find((b) => b.currency === 'USD') || infos[0];
-  return { remaining: num(info.total_balance, 'balance_infos[].total_balance'), currency: info.currency || want, endpoint: url };
+  const info = infos.find((b) => b.currency === want);
+  const funded = infos.filter((b) => b.currency !== want && num(b.total_balance, 'balance_infos[].total_balance') > 0);
+  if (info) {
+    const remaining = num(info.total_balance, 'balance_infos[].total_balance');
+    const warning = remaining === 0 && funded.length
+      ? `the ${want} balance is 0 while ${funded.map((b) => `${b.currency} ${b.total_balance}`).join(', ')} is funded; the package counts ${want} only` : null;
+    return { remaining, currency: want, endpoint: url, warning };
+  }
+  for (const b of infos) {
+    const rate = Number(exchangeRates[`${b.currency}/${want}`]);
+    if (Number.isFinite(rate) && rate > 0) {
+      return { remaining: num(b.total_balance, 'balance_infos[].total_balance') * rate, currency: want, endpoint: url,
+        warning: `converted from ${b.currency} ${b.total_balance} at the configured rate ${b.currency}/${want} ${rate}` };
+    }
+  }
+  throw new PollError(`${url}: the balance is in ${infos.map((b) => b.currency).join(', ')}, the package in ${want}; ` +
+    `set quota_poll.exchange_rates."${infos[0].currency}/${want}" to convert it (the last value is kept)`);
 }
 
 // OpenRouter GET /api/v1/key: {data:{limit, limit_remaining, usage, usage_daily, ...}}; with a
