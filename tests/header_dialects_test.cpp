@@ -421,3 +421,11 @@ TEST(OpenAiDialect, PeriodFamiliesAreWindowsOfTheirOwnLength) {
   EXPECT_NEAR(*s.windows[2].utilization, 400.0 / 14400, 1e-9);
   EXPECT_EQ(*s.windows[2].reset_at, kNow + 33012 * 1000 - 620);
 }
+
+// Issue 15, token limits under names of their own: Together AI's x-tokenlimit-*.
+TEST(OpenRouterDialect, TogetherTokenLimitsAreRead) {
+  const auto s = parse("x-ratelimit-limit: 10\nx-ratelimit-remaining: 9\nx-ratelimit-reset: 1\nx-tokenlimit-limit: 200000\nx-tokenlimit-remaining: 199850\n");
+  EXPECT_EQ(*s.tokens.limit, 200000);
+  EXPECT_EQ(*s.tokens.remaining, 199850);
+  EXPECT_EQ(*s.requests.reset_at, kNow + 1000);
+}

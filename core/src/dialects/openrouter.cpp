@@ -2,6 +2,8 @@
 // milliseconds (https://openrouter.ai/docs/api-reference/limits); several OpenAI-compatible
 // servers send delta seconds ("2") and others epoch seconds. reset_instant() tells them apart by
 // magnitude against now. The same three also arrive inside a 429 body's error.metadata.headers.
+// Together AI sends its token limit beside them under names of its own: x-tokenlimit-limit and
+// x-tokenlimit-remaining (https://docs.together.ai/docs/rate-limits).
 #include "dialects.hpp"
 
 namespace qg::dialects {
@@ -10,8 +12,11 @@ void openrouter_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now) {
   const auto limit = h.get("x-ratelimit-limit");
   const auto remaining = h.get("x-ratelimit-remaining");
   const auto reset = h.get("x-ratelimit-reset");
-  if (!limit && !remaining && !reset) return;
+  const bool tokens = h.get("x-tokenlimit-limit") || h.get("x-tokenlimit-remaining");
+  if (!limit && !remaining && !reset && !tokens) return;
   s.add_dialect("openrouter");
+  if (auto v = read_number(h, "x-tokenlimit-limit", s)) s.tokens.limit = *v;
+  if (auto v = read_number(h, "x-tokenlimit-remaining", s)) s.tokens.remaining = *v;
   if (auto v = read_number(h, "x-ratelimit-limit", s)) s.requests.limit = *v;
   if (auto v = read_number(h, "x-ratelimit-remaining", s)) s.requests.remaining = *v;
   if (auto v = read_number(h, "x-ratelimit-reset", s)) {
