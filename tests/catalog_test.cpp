@@ -146,7 +146,7 @@ TEST(Catalog, WindowHoursOutsideOneSecondToOneYearAreRejected) {
 // Issue 15 case 0: faigate writes "schema_version": "1.1"; every 1.x envelope is read as-is, only
 // another major version is refused, named.
 TEST(Catalog, EveryOneDotXEnvelopeIsReadAndAnotherMajorIsNamed) {
-  for (const char* v : {"1", "\"1\"", "\"v1\"", "\"1.1\"", "1.1", "\"1.12\"", "\"V1.0\""}) {
+  for (const char* v : {"1", "\"1\"", "\"v1\"", "\"1.1\"", "1.1", "\"1.12\"", "\"V1.0\"", "\"1.1.0\"", "\"v1.2.3\"", "\"01\""}) {
     const auto r = parse_catalog(std::string(R"({"schema_version":)") + v + R"(,"packages":{}})", "c.json");
     EXPECT_TRUE(r.error.empty()) << v << ": " << r.error;
   }

@@ -429,3 +429,51 @@ TEST(OpenRouterDialect, TogetherTokenLimitsAreRead) {
   EXPECT_EQ(*s.tokens.remaining, 199850);
   EXPECT_EQ(*s.requests.reset_at, kNow + 1000);
 }
+
+// Found by a probe of the issue-15 fixes: more of the same kinds.
+TEST(ErrorBodies, RelayedQuotasCapacityAndWaitsAreReadAsWhatTheyAre) {
+  // OpenRouter relaying Gemini's per-day QuotaFailure: the provider's quota, not ours; its wait is kept.
+  const auto relayed = parse("HTTP/1.1 429 X\n\n"
+      R"({"error":{"message":"Provider returned error","code":429,"metadata":{"provider_name":"Google AI Studio","raw":"{\"error\":{\"code\":429,\"status\":\"RESOURCE_EXHAUSTED\",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.QuotaFailure\",\"violations\":[{\"quotaId\":\"GenerateRequestsPerDayPerProjectPerModel-FreeTier\"}]},{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":\"31s\"}]}}"}}})");
+  EXPECT_EQ(relayed.error_type, "upstream_rate_limited");
+  EXPECT_TRUE(relayed.windows.empty());
+  EXPECT_EQ(*relayed.retry_after_s, 31.0);
+  // OpenRouter's own per-day limit (provider_name null) is ours, not a relayed refusal.
+  const auto own = parse("HTTP/1.1 429 X\n\n{\"error\":{\"message\":\"Rate limit exceeded: free-models-per-day\",\"code\":429,\"metadata\":{\"provider_name\":null}}}");
+  EXPECT_NE(own.error_type, "upstream_rate_limited");
+  // Mistral capacity, Vertex shared capacity, Cerebras' top-level body.
+  EXPECT_EQ(parse("HTTP/1.1 429 X\n\n{\"object\":\"error\",\"message\":\"Service tier capacity exceeded for this model.\",\"type\":\"service_tier_capacity_exceeded\",\"param\":null,\"code\":\"3505\"}").error_type,
+            "upstream_rate_limited");
+  EXPECT_EQ(parse("HTTP/1.1 429 X\n\n[{\"error\":{\"code\":429,\"message\":\"Resource exhausted. Please try again later.\",\"status\":\"RESOURCE_EXHAUSTED\"}}]").error_type,
+            "upstream_rate_limited");
+  const auto cerebras = parse("HTTP/1.1 429 X\n\n{\"message\":\"Requests per minute limit exceeded\",\"type\":\"too_many_requests_error\",\"param\":\"quota\",\"code\":\"request_quota_exceeded\"}");
+  EXPECT_EQ(cerebras.error_type, "request_quota_exceeded");
+  EXPECT_TRUE(cerebras.diagnostics.empty());
+  // Waits: spaced compounds, grouped digits, other phrases, Gemini and Anthropic messages.
+  const auto wait = [](const std::string& m) {
+    return parse("HTTP/1.1 429 X\n\n{\"error\":{\"message\":\"" + m + "\",\"code\":\"rate_limit_exceeded\"}}").retry_after_s.value_or(-1);
+  };
+  EXPECT_EQ(wait("Please try again in 1h 30m."), 5400);
+  EXPECT_EQ(wait("Please try again in 1m 30s."), 90);
+  EXPECT_EQ(wait("Please try again in 1h 30m 10s."), 5410);
+  EXPECT_EQ(wait("Please try again in 1,500ms."), 1.5);
+  EXPECT_EQ(wait("Please wait 60 seconds before retrying."), 60);
+  EXPECT_EQ(wait("Your quota resets in 2 hours."), 7200);
+  EXPECT_EQ(*parse("HTTP/1.1 429 X\n\n{\"error\":{\"code\":429,\"status\":\"RESOURCE_EXHAUSTED\",\"message\":\"Quota exceeded. Please retry in 31.5s.\",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.QuotaFailure\",\"violations\":[{\"quotaId\":\"GenerateRequestsPerMinutePerProject\"}]}]}}").retry_after_s, 31.5);
+  EXPECT_EQ(*parse("HTTP/1.1 429 X\n\n{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"Please try again in 20s.\"}}").retry_after_s, 20);
+}
+
+TEST(OpenAiDialect, ResetsAreReadByMagnitudeAndMoreFamiliesAreRead) {
+  EXPECT_EQ(parse("x-ratelimit-limit-requests: 10\nx-ratelimit-reset-requests: 1795867260\n").requests.reset_at, T("2026-11-28T12:01:00Z"));
+  EXPECT_EQ(parse("x-ratelimit-limit-requests: 10\nx-ratelimit-reset-requests: 1795867260000\n").requests.reset_at, T("2026-11-28T12:01:00Z"));
+  const auto past = parse("x-ratelimit-limit: 10\nx-ratelimit-reset: 1764331200\n");
+  EXPECT_EQ(past.requests.reset_at, kNow);
+  ASSERT_FALSE(past.diagnostics.empty());
+  EXPECT_NE(past.diagnostics[0].find("is in the past, read as now"), std::string::npos);
+  const auto mistral = parse("x-ratelimit-limit-req-minute: 720\nx-ratelimit-remaining-req-minute: 717\n");
+  ASSERT_EQ(mistral.windows.size(), 1u);
+  EXPECT_EQ(mistral.windows[0].name, "requests_per_minute");
+  const auto fireworks = parse("x-ratelimit-limit-tokens-prompt: 60000\nx-ratelimit-remaining-tokens-prompt: 59000\nx-ratelimit-limit-tokens-generated: 6000\nx-ratelimit-remaining-tokens-generated: 0\n");
+  EXPECT_EQ(*fireworks.input_tokens.remaining, 59000);
+  EXPECT_EQ(*fireworks.output_tokens.remaining, 0);
+}

@@ -302,10 +302,11 @@ CatalogParseResult parse_catalog(std::string_view text, std::string_view source_
     std::string text = v.is_string() ? v.get<std::string>() : v.is_number() ? v.dump() : "";
     if (!text.empty() && (text[0] == 'v' || text[0] == 'V')) text = text.substr(1);
     const size_t dot = text.find('.');
-    const std::string major = text.substr(0, dot);
-    const std::string minor = dot == std::string::npos ? "" : text.substr(dot + 1);
-    const bool digits = !major.empty() && major.find_first_not_of("0123456789") == std::string::npos &&
-                        minor.find_first_not_of("0123456789") == std::string::npos && (dot == std::string::npos || !minor.empty());
+    std::string major = text.substr(0, dot);
+    const std::string minor = dot == std::string::npos ? "" : text.substr(dot + 1);  // "1", "12", "1.0"
+    const bool digits = !major.empty() && major.size() <= 9 && major.find_first_not_of("0123456789") == std::string::npos &&
+                        minor.find_first_not_of("0123456789.") == std::string::npos && (dot == std::string::npos || !minor.empty());
+    while (major.size() > 1 && major[0] == '0') major.erase(0, 1);  // "01" is 1
     if (!digits) {
       r.error = src + ": $.schema_version: expected a version such as 1 or \"1.1\", got " + describe(v);
       return r;

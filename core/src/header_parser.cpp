@@ -43,7 +43,7 @@ HeaderSnapshot parse_rate_limit_response(int status, const HeaderMap& headers, s
       const std::string& k = entry.first;  // already lower-case
       if (k.compare(0, 12, "x-ratelimit-") == 0) {
         if (k == "x-ratelimit-limit" || k == "x-ratelimit-remaining" || k == "x-ratelimit-reset") openrouter = true;
-        else if (k.find("-requests") != std::string::npos || k.find("-tokens") != std::string::npos) openai = true;
+        else if (k.find("-requests") != std::string::npos || k.find("-tokens") != std::string::npos || k.find("-req-") != std::string::npos) openai = true;
       } else if (k.compare(0, 13, "x-tokenlimit-") == 0) {
         openrouter = true;  // Together AI's token limit, beside the x-ratelimit-limit family
       } else if (k.compare(0, 28, "anthropic-ratelimit-unified-") == 0) {

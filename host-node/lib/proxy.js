@@ -276,9 +276,9 @@ class Proxy {
       const obs = this.observe(provider.name, status, hdrs, text, latency);
       this.appendEvent({ requestId, provider, model: decision.model, status, usage: null, sentAt });
       if (FAILOVER_STATUSES.has(status)) return { done: false, status, reason: `HTTP ${status}${obs.retryable ? '' : ' (not retryable)'}` };
-      // A 400 that names a field the gateway added (stream_options, which some OpenAI-compatible
+      // A 400 or 422 that names a field the gateway added (stream_options, which some OpenAI-compatible
       // upstreams refuse): retried once without it, and remembered for this provider.
-      if (status === 400 && !retried && up.added.some((f) => text.includes(f))) {
+      if ((status === 400 || status === 422) && !retried && up.added.some((f) => text.includes(f))) {
         provider.learned = { ...(provider.learned || {}), noStreamUsage: true };
         this.log.warn({ provider: provider.name, fields: up.added }, 'the provider refuses a field the gateway adds; retrying without it, and not sending it again');
         return this.tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo, retried: true });

@@ -54,9 +54,9 @@ function buildUpstreamRequest({ provider, endpoints, kind, body, model, stream, 
   // Provider quirks: configured, or learned from a 400 that named a field the gateway added.
   const quirks = provider.quirks || {};
   const added = [];
-  if (format === 'chat' && stream && payload.stream_options) {
+  if (format === 'chat' && payload.stream_options) {
     if (quirks.stream_usage === false || (provider.learned && provider.learned.noStreamUsage)) delete payload.stream_options;
-    else if (!(body.stream_options && body.stream_options.include_usage) || translated) added.push('stream_options');
+    else if (stream && (!(body.stream_options && body.stream_options.include_usage) || translated)) added.push('stream_options');
   }
   for (const f of quirks.drop_fields || []) delete payload[f];
   const target = endpoints[format];

@@ -63,21 +63,25 @@ std::optional<double> unit_seconds(std::string_view u) {
 }  // namespace
 
 std::optional<double> delay_in_message(std::string_view msg) {
-  size_t at = ifind(msg, "try again in ");
-  if (at == std::string_view::npos) at = ifind(msg, "retry in ");
-  if (at == std::string_view::npos) at = ifind(msg, "retry after ");
+  size_t at = std::string_view::npos;
+  for (const char* phrase : {"try again in ", "retry in ", "retry after ", "retrying in ", "resets in ", "reset in ", "wait "}) {
+    at = ifind(msg, phrase);
+    if (at != std::string_view::npos) break;
+  }
   if (at == std::string_view::npos) return std::nullopt;
   std::string_view rest = msg.substr(at);
   size_t i = 0;
   while (i < rest.size() && !(rest[i] >= '0' && rest[i] <= '9')) ++i;
-  rest = rest.substr(i);
-  // A compact Go-style duration ("644ms", "1m30s", "6m0s") as one token.
-  size_t j = 0;
-  while (j < rest.size() && rest[j] != ' ' && rest[j] != ',' && rest[j] != ';' && rest[j] != ')') ++j;
-  std::string_view token = rest.substr(0, j);
-  while (!token.empty() && token.back() == '.') token.remove_suffix(1);
-  if (auto ms = parse_go_duration_ms(token)) return *ms / 1000.0;
-  // Words: "20 seconds", "3 days 4 hours", "2 hours, 3 minutes and 4 seconds", "1.5 s".
+  if (i > 16) return std::nullopt;  // the number must follow the phrase
+  // Digits grouped with commas ("1,500ms") are one number.
+  std::string joined;
+  for (size_t p = i; p < rest.size(); ++p) {
+    if (rest[p] == ',' && p > i && p + 1 < rest.size() && rest[p - 1] >= '0' && rest[p - 1] <= '9' && rest[p + 1] >= '0' && rest[p + 1] <= '9') continue;
+    joined.push_back(rest[p]);
+  }
+  rest = joined;
+  // Number-unit pairs, compact or in words: "644ms", "1m30s", "1h 30m", "20 seconds",
+  // "3 days 4 hours", "2 hours, 3 minutes and 4 seconds", "1.5 s".
   double total = 0;
   bool any = false;
   size_t k = 0;

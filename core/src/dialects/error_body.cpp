@@ -67,6 +67,10 @@ void gemini(const Json& err, HeaderSnapshot& s, int64_t now) {
       }
     }
   }
+  if (!delay_s) delay_s = delay_in_message(str_at(err, "message"));
+  // Without a QuotaFailure naming one of our quotas, RESOURCE_EXHAUSTED is shared capacity
+  // (Vertex AI's dynamic shared quota): not a limit of this package.
+  if (windows.empty()) s.error_type = "upstream_rate_limited";
   if (delay_s && !s.retry_after_s) s.retry_after_s = delay_s;
   // RetryInfo is when to retry, not when a quota resets: it gives the reset of a short (per-minute)
   // quota only. A per-day quota that is exhausted stays so until its own reset (the package's), even
@@ -77,11 +81,17 @@ void gemini(const Json& err, HeaderSnapshot& s, int64_t now) {
   }
 }
 
-void openrouter_meta(const Json& headers, HeaderSnapshot& s) {
+void openrouter_meta(const Json& headers, HeaderSnapshot& s, int64_t now) {
   HeaderMap h;
   for (auto it = headers.begin(); it != headers.end(); ++it)
     h.add(it.key(), it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
-  openrouter_headers(h, s, 0);
+  openrouter_headers(h, s, now);
+}
+
+// Capacity refusals, not quotas: "capacity exceeded", "overloaded", "temporarily".
+bool capacity_words(std::string_view text) {
+  return ifind(text, "capacity") != std::string_view::npos || ifind(text, "overloaded") != std::string_view::npos ||
+         ifind(text, "temporarily") != std::string_view::npos;
 }
 
 }  // namespace
@@ -97,6 +107,16 @@ bool error_body(const Json& outer, HeaderSnapshot& s, int64_t now, int depth) {
     return true;
   }
   const Json* err = (body.contains("error") && body["error"].is_object()) ? &body["error"] : nullptr;
+  if (!err && body.contains("message") && body["message"].is_string() && (body.contains("type") || body.contains("code"))) {
+    // Mistral {"object":"error","message","type","code"} and Cerebras {"message","type","code"}.
+    const std::string message = str_at(body, "message");
+    const std::string t = str_at(body, "type"), c = str_at(body, "code");
+    s.error_type = capacity_words(message) || capacity_words(t) ? "upstream_rate_limited" : !c.empty() ? c : t;
+    if (ifind(message, "rate limit") != std::string::npos || ifind(t, "too_many_requests") != std::string::npos) s.add_dialect("openai");
+    if (!s.retry_after_s)
+      if (auto d = delay_in_message(message)) s.retry_after_s = d;
+    return true;
+  }
   if (!err) return false;
   const std::string type = str_at(*err, "type");
   const std::string code = err->contains("code") && (*err)["code"].is_string() ? (*err)["code"].get<std::string>() : "";
@@ -123,24 +143,33 @@ bool error_body(const Json& outer, HeaderSnapshot& s, int64_t now, int depth) {
   if (body.contains("type") && body["type"] == "error" && !type.empty()) {
     s.add_dialect("anthropic");
     s.error_type = type;
+    if (!s.retry_after_s)
+      if (auto d = delay_in_message(message)) s.retry_after_s = d;
     return true;
   }
   const Json* meta = err->contains("metadata") && (*err)["metadata"].is_object() ? &(*err)["metadata"] : nullptr;
-  if (meta && !meta->contains("headers") && (meta->contains("provider_name") || meta->contains("raw"))) {
+  const bool relayed = meta && !meta->contains("headers") &&
+                      ((meta->contains("provider_name") && (*meta)["provider_name"].is_string() && !(*meta)["provider_name"].get<std::string>().empty()) ||
+                       meta->contains("raw"));
+  if (relayed) {
     // OpenRouter relaying its provider's refusal: not our quota.
     s.add_dialect("openrouter");
     s.error_type = "upstream_rate_limited";
     const std::string provider = str_at(*meta, "provider_name");
     s.diagnostics.push_back("body: the provider's own upstream" + (provider.empty() ? std::string() : " (" + printable(provider, 60) + ")") +
                             " refused the request; not a limit of this package");
-    const std::string raw = str_at(*meta, "raw");
+    // The provider's own quotas (a Gemini per-day QuotaFailure inside raw) are not ours: only the
+    // wait it suggests is taken.
+    const Json& rawv = (*meta)["raw"];
+    const std::string raw = rawv.is_string() ? rawv.get<std::string>() : (meta->contains("raw") ? rawv.dump() : std::string());
     const std::string_view t = trim(raw);
     if (depth < 2 && !t.empty() && (t.front() == '{' || t.front() == '[') && t.size() <= (1u << 16) && !json_too_deep(t)) {
       const Json inner = Json::parse(t.begin(), t.end(), nullptr, false);
       if (!inner.is_discarded()) {
-        const std::string keep = s.error_type;
-        error_body(inner, s, now, depth + 1);
-        s.error_type = keep;
+        HeaderSnapshot scratch;
+        scratch.observed_at = now;
+        error_body(inner, scratch, now, depth + 1);
+        if (scratch.retry_after_s && !s.retry_after_s) s.retry_after_s = scratch.retry_after_s;
       }
     }
     if (!s.retry_after_s)
@@ -149,7 +178,7 @@ bool error_body(const Json& outer, HeaderSnapshot& s, int64_t now, int depth) {
   }
   if (err->contains("metadata") && (*err)["metadata"].is_object() && (*err)["metadata"].contains("headers") &&
       (*err)["metadata"]["headers"].is_object()) {
-    openrouter_meta((*err)["metadata"]["headers"], s);
+    openrouter_meta((*err)["metadata"]["headers"], s, now);
     s.error_type = "rate_limit";
     if (ifind(message, "per-day") != std::string::npos || ifind(message, "per day") != std::string::npos) {
       WindowState w{"per_day", 1440.0, 1.0, s.requests.limit, "rejected", s.requests.reset_at};
@@ -165,7 +194,7 @@ bool error_body(const Json& outer, HeaderSnapshot& s, int64_t now, int depth) {
     s.error_type = !code.empty() ? code : type;
     if (ifind(message, "request too large") != std::string::npos) s.request_too_large = true;
     // "temporarily rate-limited upstream", "overloaded": the provider's trouble, not our quota.
-    if (ifind(message, "temporarily") != std::string::npos || ifind(message, "upstream") != std::string::npos) s.error_type = "upstream_rate_limited";
+    if (capacity_words(message) || capacity_words(type) || ifind(message, "upstream") != std::string::npos) s.error_type = "upstream_rate_limited";
     if (!s.retry_after_s)
       if (auto d = delay_in_message(message)) s.retry_after_s = d;
     return true;

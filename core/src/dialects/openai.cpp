@@ -36,17 +36,24 @@ struct KindNames {
 };
 constexpr KindNames kRequests{"x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"};
 constexpr KindNames kTokens{"x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"};
+// Fireworks: prompt and generated tokens on their own (https://docs.fireworks.ai/guides/quotas_usage/rate-limits).
+constexpr KindNames kPromptTokens{"x-ratelimit-limit-tokens-prompt", "x-ratelimit-remaining-tokens-prompt", "x-ratelimit-reset-tokens-prompt"};
+constexpr KindNames kGeneratedTokens{"x-ratelimit-limit-tokens-generated", "x-ratelimit-remaining-tokens-generated", "x-ratelimit-reset-tokens-generated"};
 
 void read_kind(const HeaderMap& h, HeaderSnapshot& s, int64_t now, const KindNames& names, LimitState& out) {
   if (auto v = count(h, names.limit, s)) out.limit = v;
   if (auto v = count(h, names.remaining, s)) out.remaining = v;
   const char* reset_name = names.reset;
   if (auto reset = h.get(reset_name)) {
-    std::optional<double> ms = parse_go_duration_ms(*reset);
-    if (!ms)
-      if (auto secs = parse_number(*reset); secs && *secs >= 0) ms = *secs * 1000;  // bare seconds
-    if (ms) out.reset_at = after_seconds(now, std::ceil(*ms) / 1000);
-    else diagnose(s, reset_name, *reset, "a Go duration such as \"6m0s\"");
+    if (auto ms = parse_go_duration_ms(*reset)) {
+      out.reset_at = after_seconds(now, std::ceil(*ms) / 1000);
+    } else if (auto n = parse_number(*reset); n && *n >= 0) {
+      // A bare number: delta seconds, or an epoch in seconds or milliseconds (by magnitude).
+      out.reset_at = reset_instant(*n, now);
+      if (*n >= 1e9 && out.reset_at && *out.reset_at == now) s.diagnostics.push_back(std::string(reset_name) + ": " + printable(*reset) + " is in the past, read as now");
+    } else {
+      diagnose(s, reset_name, *reset, "a Go duration such as \"6m0s\", seconds or an epoch");
+    }
   }
 }
 
@@ -58,7 +65,8 @@ constexpr Period kPeriods[] = {{"minute", 1}, {"hour", 60}, {"day", 1440}, {"mon
 
 // x-ratelimit-{limit,remaining,reset}-{kind}-{period} -> one window per (kind, period) present.
 void period_windows(const HeaderMap& h, HeaderSnapshot& s, int64_t now) {
-  for (const char* kind : {"tokens", "requests"}) {
+  // "req" is Mistral's spelling of requests (x-ratelimit-limit-req-minute).
+  for (const char* kind : {"tokens", "requests", "req"}) {
     for (const Period& p : kPeriods) {
       const std::string tail = std::string(kind) + "-" + p.suffix;
       const std::string ln = "x-ratelimit-limit-" + tail, rn = "x-ratelimit-remaining-" + tail, sn = "x-ratelimit-reset-" + tail;
@@ -66,7 +74,7 @@ void period_windows(const HeaderMap& h, HeaderSnapshot& s, int64_t now) {
       read_kind(h, s, now, KindNames{ln.c_str(), rn.c_str(), sn.c_str()}, st);
       if (st.empty()) continue;
       WindowState w;
-      w.name = std::string(kind) + "_per_" + p.suffix;
+      w.name = std::string(kind[2] == 'q' && kind[3] == '\0' ? "requests" : kind) + "_per_" + p.suffix;
       w.window_minutes = p.minutes;
       w.limit = st.limit;
       if (st.limit && st.remaining && *st.limit > 0) w.utilization = std::min(1.0, std::max(0.0, 1.0 - *st.remaining / *st.limit));
@@ -84,6 +92,8 @@ void openai_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now) {
   s.add_dialect("openai");
   read_kind(h, s, now, kRequests, s.requests);
   read_kind(h, s, now, kTokens, s.tokens);
+  read_kind(h, s, now, kPromptTokens, s.input_tokens);
+  read_kind(h, s, now, kGeneratedTokens, s.output_tokens);
   period_windows(h, s, now);
 }
 

@@ -20,8 +20,12 @@ void openrouter_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t now) {
   if (auto v = read_number(h, "x-ratelimit-limit", s)) s.requests.limit = *v;
   if (auto v = read_number(h, "x-ratelimit-remaining", s)) s.requests.remaining = *v;
   if (auto v = read_number(h, "x-ratelimit-reset", s)) {
-    if (auto at = reset_instant(*v, now)) s.requests.reset_at = at;
-    else diagnose(s, "x-ratelimit-reset", *reset, "delta seconds, epoch seconds or epoch milliseconds");
+    if (auto at = reset_instant(*v, now)) {
+      s.requests.reset_at = at;
+      if (*v >= 1e9 && *at == now) s.diagnostics.push_back("x-ratelimit-reset: " + printable(*reset) + " is in the past, read as now");
+    } else {
+      diagnose(s, "x-ratelimit-reset", *reset, "delta seconds, epoch seconds or epoch milliseconds");
+    }
   }
 }
 

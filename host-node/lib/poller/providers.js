@@ -32,9 +32,10 @@ async function deepseek({ http, baseUrl, key, pkg, timeoutMs, exchangeRates = {}
   const j = await getJson(http, url, key, timeoutMs);
   const infos = Array.isArray(j.balance_infos) ? j.balance_infos.filter((b) => b && typeof b.currency === 'string') : null;
   if (!infos || !infos.length) throw new PollError(`${url}: no balance_infos in the answer`);
-  const want = pkg.currency || 'USD';
-  const info = infos.find((b) => b.currency === want);
-  const funded = infos.filter((b) => b.currency !== want && num(b.total_balance, 'balance_infos[].total_balance') > 0);
+  const want = String(pkg.currency || 'USD').toUpperCase();  // ISO 4217 codes, whatever their case
+  const same = (b) => b.currency.toUpperCase() === want;
+  const info = infos.find(same);
+  const funded = infos.filter((b) => !same(b) && num(b.total_balance, 'balance_infos[].total_balance') > 0);
   if (info) {
     const remaining = num(info.total_balance, 'balance_infos[].total_balance');
     const warning = remaining === 0 && funded.length
@@ -42,14 +43,14 @@ async function deepseek({ http, baseUrl, key, pkg, timeoutMs, exchangeRates = {}
     return { remaining, currency: want, endpoint: url, warning };
   }
   for (const b of infos) {
-    const rate = Number(exchangeRates[`${b.currency}/${want}`]);
+    const rate = Number(exchangeRates[`${b.currency.toUpperCase()}/${want}`]);
     if (Number.isFinite(rate) && rate > 0) {
       return { remaining: num(b.total_balance, 'balance_infos[].total_balance') * rate, currency: want, endpoint: url,
         warning: `converted from ${b.currency} ${b.total_balance} at the configured rate ${b.currency}/${want} ${rate}` };
     }
   }
   throw new PollError(`${url}: the balance is in ${infos.map((b) => b.currency).join(', ')}, the package in ${want}; ` +
-    `set quota_poll.exchange_rates."${infos[0].currency}/${want}" to convert it (the last value is kept)`);
+    `set quota_poll.exchange_rates."${infos[0].currency.toUpperCase()}/${want}" to convert it (the last value is kept)`);
 }
 
 // OpenRouter GET /api/v1/key: {data:{limit, limit_remaining, usage, usage_daily, ...}}; with a
