@@ -319,3 +319,16 @@ test('poll failures are counted across poller instances: the third in a row sets
     await srv.close();
   }
 });
+
+test('DeepSeek: currency codes match whatever their case', async () => {
+  const srv = await balanceServer();
+  srv.routes['/user/balance'] = { status: 200, body: { is_available: true, balance_infos: [{ currency: 'USD', total_balance: '7.00' }] } };
+  const t = await setup({ deepseek: deepseekPkg({ currency: 'usd' }) });
+  try {
+    const r = await new BalancePoller({ settings: { enabled: true, providers: { deepseek: { base_url: srv.url, api_key: 'sk-ds-test' } } }, store: t.store, log: t.log }).pollPackage('deepseek');
+    assert.equal(r.error, null);
+    assert.equal(t.read().packages.deepseek.used_credits, 3);
+  } finally {
+    await srv.close();
+  }
+});
