@@ -477,3 +477,12 @@ TEST(OpenAiDialect, ResetsAreReadByMagnitudeAndMoreFamiliesAreRead) {
   EXPECT_EQ(*fireworks.input_tokens.remaining, 59000);
   EXPECT_EQ(*fireworks.output_tokens.remaining, 0);
 }
+
+// Fuzz finding (header_parser, ASan, CI's first 30 s after the relayed-provider reader): a
+// metadata object with provider_name and no raw was read with const operator[] (undefined
+// behaviour for a missing key). Its input is in tests/fuzz-regressions/.
+TEST(ErrorBodies, ARelayedRefusalWithoutRawIsRead) {
+  const auto s = parse("HTTP/1.1 429 X\n\n{\"error\":{\"message\":\"Provider returned error\",\"code\":429,\"metadata\":{\"provider_name\":\"P\"}}}");
+  EXPECT_EQ(s.error_type, "upstream_rate_limited");
+  EXPECT_FALSE(s.retry_after_s.has_value());
+}

@@ -160,8 +160,9 @@ bool error_body(const Json& outer, HeaderSnapshot& s, int64_t now, int depth) {
                             " refused the request; not a limit of this package");
     // The provider's own quotas (a Gemini per-day QuotaFailure inside raw) are not ours: only the
     // wait it suggests is taken.
-    const Json& rawv = (*meta)["raw"];
-    const std::string raw = rawv.is_string() ? rawv.get<std::string>() : (meta->contains("raw") ? rawv.dump() : std::string());
+    // (find, never operator[] on a const object: a missing key there is undefined behaviour.)
+    const auto rit = meta->find("raw");
+    const std::string raw = rit == meta->end() ? std::string() : rit->is_string() ? rit->get<std::string>() : rit->dump();
     const std::string_view t = trim(raw);
     if (depth < 2 && !t.empty() && (t.front() == '{' || t.front() == '[') && t.size() <= (1u << 16) && !json_too_deep(t)) {
       const Json inner = Json::parse(t.begin(), t.end(), nullptr, false);
