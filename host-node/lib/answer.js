@@ -22,31 +22,38 @@ function ledgerUnavailable(proxy, err) {
   return new proxy.ClientError(503, `usage ledger unavailable: ${err.code || err.message}`, 'ledger_unavailable', { 'retry-after': '5' });
 }
 
-async function answerWhole(ctx) {
-  const { proxy, provider, decision, kind, body, res, client, requestId, sentAt, exchange, status, learn, up } = ctx;
-  let text;
-  try {
-    text = await exchange.readAll(MAX_UPSTREAM_BODY);
-  } catch (err) {
+// The upstream's whole JSON body: { json, text }, or { outcome } for the proxy when it could not be
+// read (a failure to fail over from) or the client left meanwhile (usage unknown, still counted).
+async function readUpstreamJson(ctx) {
+  const { proxy, provider, decision, client, requestId, sentAt, exchange, status, learn } = ctx;
+  const failed = (reason) => {
     learn();
     if (client.gone) {  // read until the drain limit and still not whole: usage unknown
       proxy.appendEvent({ requestId, provider, model: decision.model, status, usage: null, sentAt });
-      return { done: true, status: 499, reason: 'client went away' };
+      return { outcome: { done: true, status: 499, reason: 'client went away' } };
     }
-    proxy.recordFailure(provider.name, 'body read failed');
+    proxy.recordFailure(provider.name, reason);
     proxy.appendEvent({ requestId, provider, model: decision.model, status: 502, usage: null, sentAt });
-    return { done: false, status: 502, reason: 'body read failed' };
-  }
-  let json;
+    return { outcome: { done: false, status: 502, reason } };
+  };
+  let text;
   try {
-    json = JSON.parse(text);
-    if (!json || typeof json !== 'object') throw new Error('not an object');
+    text = await exchange.readAll(MAX_UPSTREAM_BODY);
   } catch {
-    learn();
-    proxy.recordFailure(provider.name, 'malformed JSON');
-    proxy.appendEvent({ requestId, provider, model: decision.model, status: 502, usage: null, sentAt });
-    return { done: false, status: 502, reason: 'malformed upstream JSON' };
+    return failed('body read failed');
   }
+  try {
+    const json = JSON.parse(text);
+    if (json && typeof json === 'object') return { json, text };
+  } catch { /* below */ }
+  return failed('malformed upstream JSON');
+}
+
+async function answerWhole(ctx) {
+  const { proxy, provider, decision, kind, body, res, requestId, sentAt, status, learn, up } = ctx;
+  const read = await readUpstreamJson(ctx);
+  if (read.outcome) return read.outcome;
+  const { json, text } = read;
   const { usage, invalid } = usageFromJson(up.format, json);
   const event = proxy.ledgerEvent({ requestId, provider, model: decision.model, status, usage, sentAt, invalid });
   let out = text;
@@ -175,21 +182,10 @@ async function finishStream(ctx, event, terminal, encoder, outcome) {
 // A streamed request answered with one JSON body (a provider that ignores `stream`): the usage is
 // read from it and the client still gets a stream, in its own format.
 async function answerJsonAsStream(ctx) {
-  const { proxy, provider, decision, kind, body, client, requestId, sentAt, exchange, status, learn, up } = ctx;
-  let json;
-  try {
-    json = JSON.parse(await exchange.readAll(MAX_UPSTREAM_BODY));
-    if (!json || typeof json !== 'object') throw new Error('not an object');
-  } catch {
-    learn();
-    if (client.gone) {
-      proxy.appendEvent({ requestId, provider, model: decision.model, status, usage: null, sentAt });
-      return { done: true, status: 499, reason: 'client went away' };
-    }
-    proxy.recordFailure(provider.name, 'malformed JSON');
-    proxy.appendEvent({ requestId, provider, model: decision.model, status: 502, usage: null, sentAt });
-    return { done: false, status: 502, reason: 'malformed upstream JSON' };
-  }
+  const { proxy, provider, decision, kind, body, client, requestId, sentAt, status, learn, up } = ctx;
+  const read = await readUpstreamJson(ctx);
+  if (read.outcome) return read.outcome;
+  const { json } = read;
   const { usage, invalid } = usageFromJson(up.format, json);
   const event = proxy.ledgerEvent({ requestId, provider, model: decision.model, status, usage, sentAt, invalid });
   const encoder = new CODECS[kind].StreamEncoder({ model: body.model, includeUsage: !!(body.stream_options && body.stream_options.include_usage) });

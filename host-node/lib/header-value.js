@@ -11,7 +11,9 @@ const MAX = 512;  // characters of one value
 // is ASCII, reversible with decodeURIComponent, and cannot split or inject a header.
 // Lone surrogates (a name cut mid-character) become U+FFFD first: encodeURIComponent throws on them.
 function headerValue(value) {
-  const s = Array.from(String(value).toWellFormed()).slice(0, MAX).join('');
+  const v = String(value);
+  if (v.length <= MAX && PLAIN.test(v)) return v;  // the common case, once per header per request
+  const s = Array.from(v.toWellFormed()).slice(0, MAX).join('');
   return PLAIN.test(s) ? s : encodeURIComponent(s);
 }
 

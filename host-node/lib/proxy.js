@@ -13,6 +13,7 @@ const { answerWhole, answerStream } = require('./answer');
 const { upstreamError } = require('./upstream-error');
 const { CODECS } = require('./wire');
 const { WireError } = require('./wire/neutral');
+const { previousResponseRefused } = require('./wire/openai-responses');
 const { recordUsageEvent } = require('./engine-session');
 
 const MAX_UPSTREAM_ERROR_BODY = 64 * 1024;  // bytes of a 4xx/5xx body read for its hints
@@ -128,13 +129,11 @@ class Proxy {
         try {
           neutralReq = CODECS[kind].decodeRequest(body);
         } catch (err) {
-          if (err instanceof WireError) throw new ClientError(err.status, err.message, err.code, {}, { type: err.type, param: err.param });
-          throw err;
+          throw asClientError(err);
         }
       }
       return neutralReq;
     };
-    if (kind === 'responses') neutral();  // previous_response_id and other stateless checks, for every provider
     // Nothing is served that the ledger could not keep: asked before any upstream is called.
     const unwritable = this.ledger.writable();
     if (unwritable) throw new ClientError(503, `usage ledger unavailable: ${unwritable}`, 'ledger_unavailable', { 'retry-after': '5' });
@@ -214,11 +213,12 @@ class Proxy {
     try {
       up = buildUpstreamRequest({ provider, endpoints: this.endpoints.get(provider.name), kind, body, model: decision.model, stream, neutral, client: clientInfo });
     } catch (err) {
-      if (err instanceof WireError) throw new ClientError(err.status, err.message, err.code, {}, { type: err.type, param: err.param });
-      throw err;
+      throw asClientError(err);
     }
     if (up.dropped.length) {
-      this.log.info({ request_id: requestId, provider: provider.name, format: up.format, dropped: [...new Set(up.dropped)].slice(0, 20) },
+      // Names come from the client's body: bounded before they reach the log.
+      const names = [...new Set(up.dropped.map((d) => String(d).slice(0, 80)))].slice(0, 20);
+      this.log.info({ request_id: requestId, provider: provider.name, format: up.format, dropped: names },
         'what the provider\'s format cannot carry was dropped');
     }
     const exchange = new UpstreamExchange(up.target, up.request);
@@ -334,6 +334,11 @@ class Proxy {
   }
 }
 
+// A request the neutral form cannot carry (WireError) is the client's 4xx; anything else is ours.
+function asClientError(err) {
+  return err instanceof WireError ? new ClientError(err.status, err.message, err.code, {}, { type: err.type, param: err.param }) : err;
+}
+
 // Marks an error whose request line the proxy already wrote (gateway.js writeError skips its own).
 function logged(err) {
   err.logged = true;
@@ -352,6 +357,8 @@ function validateBody(body, kind) {
   if (!SAFE_MODEL.test(body.model)) throw new ClientError(400, '"model" must be printable ASCII without control characters (at most 256)', 'invalid_request', {}, { param: 'model' });
   if (kind === 'responses') {
     if (typeof body.input !== 'string' && !Array.isArray(body.input)) throw new ClientError(400, '"input" must be a string or an array of items', 'invalid_request', {}, { param: 'input' });
+    // Stateless for every provider, a Responses one included: nothing is stored to continue from.
+    if (body.previous_response_id) throw asClientError(previousResponseRefused());
   } else if (!Array.isArray(body.messages)) throw new ClientError(400, '"messages" must be an array', 'invalid_request', {}, { param: 'messages' });
   if (body.stream !== undefined && typeof body.stream !== 'boolean') throw new ClientError(400, '"stream" must be true or false', 'invalid_request');
   if (kind === 'messages' && body.max_tokens !== undefined && !Number.isInteger(body.max_tokens)) throw new ClientError(400, '"max_tokens" must be an integer', 'invalid_request', {}, { param: 'max_tokens' });

@@ -30,7 +30,8 @@ async function getJson(http, url, key, timeoutMs) {
 async function deepseek({ http, baseUrl, key, pkg, timeoutMs, exchangeRates = {} }) {
   const url = `${baseUrl}/user/balance`;
   const j = await getJson(http, url, key, timeoutMs);
-  const infos = Array.isArray(j.balance_infos) ? j.balance_infos.filter((b) => b && typeof b.currency === 'string') : null;
+  // A currency is an ISO 4217 code: anything else in a row is not a balance we can place.
+  const infos = Array.isArray(j.balance_infos) ? j.balance_infos.filter((b) => b && typeof b.currency === 'string' && /^[A-Za-z]{3}$/.test(b.currency)) : null;
   if (!infos || !infos.length) throw new PollError(`${url}: no balance_infos in the answer`);
   const want = String(pkg.currency || 'USD').toUpperCase();  // ISO 4217 codes, whatever their case
   const same = (b) => b.currency.toUpperCase() === want;

@@ -36,12 +36,14 @@ function partsIn(content, where) {
   return out;
 }
 
+function previousResponseRefused() {
+  return new WireError(400, 'previous_response_id is not supported: quotagate keeps no responses; send the whole conversation in `input` (store: false)',
+    { param: 'previous_response_id', code: 'previous_response_not_found' });
+}
+
 // body (the client's JSON) -> neutral request. Throws WireError.
 function decodeRequest(body) {
-  if (body.previous_response_id) {
-    throw new WireError(400, 'previous_response_id is not supported: quotagate keeps no responses; send the whole conversation in `input` (store: false)',
-      { param: 'previous_response_id', code: 'previous_response_not_found' });
-  }
+  if (body.previous_response_id) throw previousResponseRefused();
   const req = { model: body.model, system: [], messages: [], tools: [], tool_choice: null, max_tokens: null, temperature: null, top_p: null,
     stop: [], stream: body.stream === true, user: typeof body.user === 'string' ? body.user : null, reasoning: null,
     parallel_tool_calls: typeof body.parallel_tool_calls === 'boolean' ? body.parallel_tool_calls : null, dropped: [] };
@@ -409,4 +411,4 @@ function encodeStreamError(err, encoder = null) {
   return e.start() + e.failed(err);
 }
 
-module.exports = { format: 'responses', decodeRequest, encodeRequest, decodeResponse, encodeResponse, StreamDecoder, StreamEncoder, encodeError, encodeStreamError, usageIn };
+module.exports = { previousResponseRefused, format: 'responses', decodeRequest, encodeRequest, decodeResponse, encodeResponse, StreamDecoder, StreamEncoder, encodeError, encodeStreamError, usageIn };
