@@ -33,7 +33,7 @@ function engineWith(core, n) {
   const providers = n === 11 ? ['kilo', 'deepseek', 'claude-pro', 'gemini', 'qwen'] : null;
   for (let i = 0; i < 20000; i++) {
     const provider = providers ? providers[i % providers.length] : `p${i % n}`;
-    e.recordUsage(NOW - 7 * 86400000 + i * 30000, provider, 'm', 200, 0.01, 100, 50);
+    e.recordUsage(NOW - 7 * 86400000 + i * 30000, provider, 'm', 200, 0.01, 100, 50, '');
   }
   return e;
 }
@@ -56,13 +56,13 @@ async function runWasmBench() {
   const parse = measure((i) => core.parseResponseJson(`HTTP/1.1 200 OK\n${OPENAI_HEADERS}\n`, NOW + i), 20000);
   rows.push({ name: 'header parse -> JSON (wasm)', ...parse });
   const observer = engineWith(core, 11);
-  const observe = measure((i) => observer.observe('deepseek', 200, OPENAI_HEADERS, '', 120, NOW + i), 20000);
+  const observe = measure((i) => observer.observe('deepseek', '', 'm', 200, OPENAI_HEADERS, '', 120, NOW + i), 20000);
   rows.push({ name: 'observe response (wasm)', ...observe });
   for (const n of [11, 1000]) {
     const e = engineWith(core, n);
     const status = measure((i) => e.quotasJson(NOW + i * 1000), n === 11 ? 5000 : 300);
     rows.push({ name: `statuses of ${n} packages as JSON (wasm)`, ...status });
-    const route = measure((i) => e.route('auto', NOW + i, ''), n === 11 ? 50000 : 5000);
+    const route = measure((i) => e.route('auto', NOW + i, '', ''), n === 11 ? 50000 : 5000);
     rows.push({ name: `route auto, ${n} packages (wasm)`, ...route });
     e.delete();
   }

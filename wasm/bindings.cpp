@@ -39,11 +39,12 @@ struct ObserveSummary {
   bool retryable = false;
   double cooldown_until = -1;  // ms, -1 when none
   double retry_at = -1;        // ms, -1 when the response names none
+  std::string cooldown_scope;  // "account", "family:<name>" or ""
 };
 
 struct RouteSummary {
   bool ok = false;
-  std::string provider, package_id, model, reason;
+  std::string provider, package_id, model, reason, account;
   bool all_excluded = false;
   double retry_at = -1;  // ms, -1 when unknown
 };
@@ -74,8 +75,9 @@ class WasmEngine {
     }
   }
 
+  // account: the provider account that served it ("" for a provider's only key; never a credential).
   std::string recordUsage(double ts_ms, const std::string& provider, const std::string& model, int status, double cost,
-                          double tokens_in, double tokens_out) {
+                          double tokens_in, double tokens_out, const std::string& account) {
     try {
       qg::UsageEvent e;
       e.ts_ms = to_ms(ts_ms);
@@ -85,6 +87,7 @@ class WasmEngine {
       e.cost = std::isfinite(cost) ? cost : 0;
       e.tokens_in = to_ms(tokens_in);
       e.tokens_out = to_ms(tokens_out);
+      e.account = account;
       engine_.record_usage(e);
       return "";
     } catch (const std::exception& e) {
@@ -92,13 +95,22 @@ class WasmEngine {
     }
   }
 
-  // headers_text: "Name: value" lines.
-  ObserveSummary observe(const std::string& provider, int status, const std::string& headers_text, const std::string& body,
-                         double latency_ms, double now) {
+  bool addAccount(const std::string& provider, const std::string& account) {
+    try {
+      return engine_.add_account(provider, account);
+    } catch (...) {
+      return false;
+    }
+  }
+
+  // headers_text: "Name: value" lines. account: as in recordUsage; model: what the upstream was asked for.
+  ObserveSummary observe(const std::string& provider, const std::string& account, const std::string& model, int status,
+                         const std::string& headers_text, const std::string& body, double latency_ms, double now) {
     ObserveSummary s;
     try {
-      const qg::ObserveResult r =
-          engine_.observe(provider, status, qg::parse_header_lines(headers_text), body, latency_ms, to_ms(now));
+      const qg::ObserveResult r = engine_.observe(provider, account, model, status, qg::parse_header_lines(headers_text),
+                                                  body, latency_ms, to_ms(now));
+      s.cooldown_scope = r.cooldown_scope;
       s.dialect = r.snapshot.dialect;
       s.retryable = r.snapshot.retryable;
       if (r.cooldown_until) s.cooldown_until = static_cast<double>(*r.cooldown_until);
@@ -118,8 +130,9 @@ class WasmEngine {
     }
   }
 
-  // skip: provider ids already tried for this request, separated by '\n' ("" for none).
-  RouteSummary route(const std::string& model, double now, const std::string& skip) {
+  // skip: what was already tried for this request, separated by '\n' ("" for none): provider
+  // ids, or "provider\taccount". caller: the request's own account id ("" none, "*" any).
+  RouteSummary route(const std::string& model, double now, const std::string& skip, const std::string& caller) {
     RouteSummary s;
     try {
       std::vector<std::string> skip_list;
@@ -130,8 +143,9 @@ class WasmEngine {
         if (end > start) skip_list.push_back(skip.substr(start, end - start));
         start = end + 1;
       }
-      const qg::RouteDecision d = engine_.route(model, to_ms(now), /*explain=*/false, skip_list);
+      const qg::RouteDecision d = engine_.route(model, to_ms(now), /*explain=*/false, skip_list, caller);
       s.ok = d.ok;
+      s.account = d.account;
       s.provider = d.provider_id;
       s.package_id = d.package_id;
       s.model = d.model;
@@ -144,9 +158,9 @@ class WasmEngine {
     return s;
   }
 
-  std::string routeJson(const std::string& model, double now) {
+  std::string routeJson(const std::string& model, double now, const std::string& caller) {
     try {
-      return qg::dump_json(qg::decision_to_json(engine_.route(model, to_ms(now))));
+      return qg::dump_json(qg::decision_to_json(engine_.route(model, to_ms(now), true, {}, caller)));
     } catch (const std::exception& e) {
       return error_json("routeJson", e.what());
     }
@@ -165,9 +179,10 @@ class WasmEngine {
       return error_json("stateJson", e.what());
     }
   }
-  std::string usageJson(const std::string& package_id, double now, int days) {
+  // account: "*" = the package's first account.
+  std::string usageJson(const std::string& package_id, double now, int days, const std::string& account) {
     try {
-      return qg::dump_json(engine_.usage_document(package_id, to_ms(now), days));
+      return qg::dump_json(engine_.usage_document(package_id, to_ms(now), days, account));
     } catch (const std::exception& e) {
       return error_json("usageJson", e.what());
     }
@@ -230,11 +245,13 @@ EMSCRIPTEN_BINDINGS(quotagate) {
       .field("dialect", &ObserveSummary::dialect)
       .field("retryable", &ObserveSummary::retryable)
       .field("cooldownUntil", &ObserveSummary::cooldown_until)
-      .field("retryAt", &ObserveSummary::retry_at);
+      .field("retryAt", &ObserveSummary::retry_at)
+      .field("cooldownScope", &ObserveSummary::cooldown_scope);
   value_object<RouteSummary>("RouteSummary")
       .field("ok", &RouteSummary::ok)
       .field("provider", &RouteSummary::provider)
       .field("packageId", &RouteSummary::package_id)
+      .field("account", &RouteSummary::account)
       .field("model", &RouteSummary::model)
       .field("reason", &RouteSummary::reason)
       .field("allExcluded", &RouteSummary::all_excluded)
@@ -245,6 +262,7 @@ EMSCRIPTEN_BINDINGS(quotagate) {
       .function("configure", &WasmEngine::configure)
       .function("recordUsage", &WasmEngine::recordUsage)
       .function("observe", &WasmEngine::observe)
+      .function("addAccount", &WasmEngine::addAccount)
       .function("recordFailure", &WasmEngine::recordFailure)
       .function("route", &WasmEngine::route)
       .function("routeJson", &WasmEngine::routeJson)

@@ -248,7 +248,62 @@ std::optional<std::string> parse_package(const std::string& id, const Json& e, P
       p.secondary_windows.push_back(s);
     }
   }
+  if (e.contains("model_windows") && !e["model_windows"].is_null()) {
+    const Json& mw = e["model_windows"];
+    if (!mw.is_array()) return path_of(id, "model_windows") + ": expected an array of {family, window_hours, limit?, models?}, got " + describe(mw);
+    for (size_t i = 0; i < mw.size(); ++i) {
+      const std::string where = path_of(id, "model_windows") + "[" + std::to_string(i) + "]";
+      const Json& w = mw[i];
+      if (!w.is_object()) return where + ": expected an object {family, window_hours, limit?, models?}, got " + describe(w);
+      ModelWindow m;
+      if (!w.contains("family") || !w["family"].is_string() || w["family"].get<std::string>().empty() ||
+          w["family"].get<std::string>().size() > 64)
+        return where + ".family: expected a model family name such as \"opus\" (1..64 characters)";
+      m.family = to_lower(w["family"].get<std::string>());
+      if (!w.contains("window_hours") || !w["window_hours"].is_number() || !(w["window_hours"].get<double>() > 0))
+        return where + ".window_hours: expected a positive number of hours";
+      m.window_hours = w["window_hours"].get<double>();
+      if (auto err = check_window_hours(where + ".window_hours", m.window_hours)) return err;
+      if (w.contains("limit") && !w["limit"].is_null()) {
+        if (!w["limit"].is_number() || !(w["limit"].get<double>() > 0) || !(w["limit"].get<double>() <= 1e12))
+          return where + ".limit: expected a positive number (weighted requests per window)";
+        m.limit = w["limit"].get<double>();
+      }
+      if (w.contains("models") && !w["models"].is_null()) {
+        if (!w["models"].is_array()) return where + ".models: expected an array of model names or patterns";
+        for (const auto& x : w["models"]) {
+          if (!x.is_string() || x.get<std::string>().empty()) return where + ".models: expected non-empty strings";
+          m.models.push_back(x.get<std::string>());
+        }
+      }
+      for (const auto& other : p.model_windows)
+        if (other.family == m.family) return where + ".family: \"" + m.family + "\" is declared twice";
+      p.model_windows.push_back(m);
+    }
+  }
   return std::nullopt;
+}
+
+bool model_in_family(std::string_view family, std::string_view model, const std::vector<std::string>& patterns) {
+  for (const auto& pat : patterns)
+    if (model_pattern_matches(pat, model)) return true;
+  if (family.empty()) return false;
+  size_t start = 0;
+  for (size_t i = 0; i <= model.size(); ++i) {
+    const bool sep = i == model.size() || model[i] == '-' || model[i] == '_' || model[i] == '.' || model[i] == '/' || model[i] == ':';
+    if (!sep) continue;
+    if (i - start == family.size()) {
+      bool eq = true;
+      for (size_t k = 0; k < family.size() && eq; ++k) {
+        char c = model[start + k];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        eq = c == family[k];
+      }
+      if (eq) return true;
+    }
+    start = i + 1;
+  }
+  return false;
 }
 
 namespace {

@@ -20,6 +20,13 @@ void HeaderSnapshot::add_dialect(const std::string& d) {
   dialect += "+" + d;
 }
 
+bool OverageState::available() const {
+  if (status == "rejected") return false;
+  if (status == "allowed" || status == "allowed_warning" || (in_use && *in_use)) return true;
+  if (unlimited && *unlimited) return true;
+  return has_credits && *has_credits && (!credits_balance || *credits_balance > 0);
+}
+
 std::optional<int64_t> HeaderSnapshot::earliest_retry_at() const {
   std::optional<int64_t> best;
   auto take = [&](std::optional<int64_t> t) {
@@ -66,6 +73,7 @@ Json snapshot_to_json(const HeaderSnapshot& s) {
     wj["limit"] = num_or_null(w.limit);
     wj["status"] = str_or_null(w.status);
     wj["reset_at"] = iso_or_null(w.reset_at);
+    if (!w.scope.empty()) wj["scope"] = w.scope;
     windows.push_back(wj);
   }
   j["windows"] = windows;
@@ -73,6 +81,17 @@ Json snapshot_to_json(const HeaderSnapshot& s) {
   j["retryable"] = s.retryable;
   j["request_too_large"] = s.request_too_large;
   j["representative_claim"] = str_or_null(s.representative_claim);
+  if (!s.overage.empty()) {
+    Json o = Json::object();
+    o["status"] = str_or_null(s.overage.status);
+    o["in_use"] = s.overage.in_use ? Json(*s.overage.in_use) : Json(nullptr);
+    o["disabled_reason"] = str_or_null(s.overage.disabled_reason);
+    o["has_credits"] = s.overage.has_credits ? Json(*s.overage.has_credits) : Json(nullptr);
+    o["unlimited"] = s.overage.unlimited ? Json(*s.overage.unlimited) : Json(nullptr);
+    o["credits_balance"] = num_or_null(s.overage.credits_balance);
+    o["available"] = s.overage.available();
+    j["overage"] = o;
+  }
   j["error_type"] = str_or_null(s.error_type);
   const auto retry_at = s.earliest_retry_at();
   j["retry_at"] = iso_or_null(retry_at);

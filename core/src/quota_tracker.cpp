@@ -9,6 +9,7 @@
 #include "quotagate/civil_time.hpp"
 #include "quotagate/det_math.hpp"
 #include "json_fields.hpp"
+#include "quotagate/model_windows.hpp"
 
 namespace qg {
 
@@ -282,6 +283,8 @@ QuotaStatus compute_status(const Package& p, const PackageUsage& u, const Packag
     else s.alert = "ok";
   }
   s.used = finite_or_zero(s.used);
+  s.model_windows = model_window_statuses(p, u, live, now);
+  s.overage = live.overage;
   return s;
 }
 
@@ -340,6 +343,26 @@ Json status_to_json(const QuotaStatus& s) {
     j["learned_limit"] = nullptr;
   }
   j["notes"] = s.notes;
+  // Only where they apply, so documents of packages without accounts or families keep their shape.
+  if (!s.account.empty()) {
+    j["account"] = s.account_name.empty() ? s.account : s.account_name;
+    j["account_id"] = s.account;
+  }
+  if (!s.model_windows.empty()) {
+    Json mw = Json::array();
+    for (const auto& w : s.model_windows) mw.push_back(model_window_to_json(w));
+    j["model_windows"] = mw;
+  }
+  if (s.overage) {
+    Json o = Json::object();
+    o["available"] = s.overage->available;
+    o["in_use"] = s.overage->in_use;
+    o["status"] = str_or_null(s.overage->status);
+    o["disabled_reason"] = str_or_null(s.overage->disabled_reason);
+    o["credits_balance"] = num_or_null(s.overage->credits_balance);
+    o["observed_at"] = format_iso_utc(s.overage->observed_at);
+    j["overage"] = o;
+  }
   return j;
 }
 

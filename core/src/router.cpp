@@ -21,6 +21,7 @@ RouteView route_view_of(const QuotaStatus& s, const std::string* package_id) {
   v.expiring_capacity = s.expiring_capacity;
   v.days_until_expiry = s.days_until_expiry;
   v.reset_at = s.reset_at;
+  v.overage_serves = s.overage && s.overage->available;
   return v;
 }
 
@@ -79,7 +80,13 @@ Scored score(const RouteCandidateInput& in, const RouterWeights& w, int64_t now)
   c.score = round_to(total, 6);  // equal-looking scores compare equal, so the configured order breaks ties
   c.cooling = h.cooldown_until && *h.cooldown_until > now;
   if (c.cooling) c.available_at = h.cooldown_until;
-  c.quota_blocked = s && w.quota_aware && (s->alert == kExhausted || s->alert == kExpired);
+  if (in.block && (!in.block->until || *in.block->until > now)) {
+    // Available again only once both the provider and the scoped block have cleared.
+    if (!in.block->until) c.available_at.reset();
+    else if (!c.cooling || (c.available_at && *in.block->until > *c.available_at)) c.available_at = in.block->until;
+    c.cooling = true;
+  }
+  c.quota_blocked = s && w.quota_aware && ((s->alert == kExhausted && !s->overage_serves) || s->alert == kExpired);
   if (c.quota_blocked) {
     const std::optional<int64_t> back = s->alert == kExhausted ? s->reset_at : std::nullopt;
     // Available again only when every blocking condition has cleared.
@@ -102,11 +109,15 @@ bool better(const Scored& a, size_t ia, const Scored& b, size_t ib) {
   return ia < ib;
 }
 
-std::string exclusion_text(const RouteCandidateInput& in, const Scored& c) {
+std::string exclusion_text(const RouteCandidateInput& in, const Scored& c, int64_t now) {
   std::string out;
-  if (c.cooling) {
+  if (c.cooling && in.health && in.health->cooldown_until && *in.health->cooldown_until > now) {
     const ProviderHealth& h = *in.health;
     out = "cooldown until " + format_iso_utc(*h.cooldown_until) + (h.cooldown_reason.empty() ? "" : " (" + h.cooldown_reason + ")");
+  }
+  if (c.cooling && in.block && (!in.block->until || *in.block->until > now)) {
+    if (!out.empty()) out += "; ";
+    out += in.block->reason + (in.block->until ? " until " + format_iso_utc(*in.block->until) : "");
   }
   if (c.quota_blocked) {
     if (!out.empty()) out += "; ";
@@ -116,14 +127,15 @@ std::string exclusion_text(const RouteCandidateInput& in, const Scored& c) {
   return out;
 }
 
-RankedCandidate explain_one(const RouteCandidateInput& in, const Scored& c, const std::string& model) {
+RankedCandidate explain_one(const RouteCandidateInput& in, const Scored& c, const std::string& model, int64_t now) {
   RankedCandidate r;
   r.provider_id = *in.provider_id;
+  if (in.account) r.account = *in.account;
   if (in.status) r.package_id = *in.status->package_id;
   r.model = model;
   r.score = c.score;
   r.excluded = c.excluded;
-  r.exclusion = exclusion_text(in, c);
+  r.exclusion = exclusion_text(in, c, now);
   r.available_at = c.available_at;
   for (int t = 0; t < kTermCount; ++t) r.terms.emplace_back(kTermNames[t], round_to(c.terms[t], 6));
   return r;
@@ -157,6 +169,7 @@ RouteDecision decide_route(const std::string& requested, const std::vector<Route
   d.winner = best;
   d.provider_id = *winner.provider_id;
   if (winner.status) d.package_id = *winner.status->package_id;
+  if (winner.account) d.account = *winner.account;
   if (models && best < models->size()) d.model = (*models)[best];
   if (!top.excluded) {
     d.reason = "highest score " + format_score(top.score) +
@@ -168,7 +181,7 @@ RouteDecision decide_route(const std::string& requested, const std::vector<Route
     for (const Scored& c : scored)
       if (c.available_at && (!d.retry_at || *c.available_at < *d.retry_at)) d.retry_at = c.available_at;
     d.reason = "all " + std::to_string(inputs.size()) + " candidates excluded; least bad: " + d.provider_id + " (" +
-               exclusion_text(winner, top) + ")";
+               exclusion_text(winner, top, now) + ")";
   }
   if (explain) {
     std::vector<size_t> order(inputs.size());
@@ -176,7 +189,7 @@ RouteDecision decide_route(const std::string& requested, const std::vector<Route
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return better(scored[a], a, scored[b], b); });
     d.ranked.reserve(order.size());
     static const std::string kNoModel;
-    for (size_t i : order) d.ranked.push_back(explain_one(inputs[i], scored[i], models && i < models->size() ? (*models)[i] : kNoModel));
+    for (size_t i : order) d.ranked.push_back(explain_one(inputs[i], scored[i], models && i < models->size() ? (*models)[i] : kNoModel, now));
   }
   return d;
 }
@@ -186,6 +199,7 @@ Json decision_to_json(const RouteDecision& d) {
   j["ok"] = d.ok;
   j["provider"] = d.ok ? Json(d.provider_id) : Json(nullptr);
   j["package_id"] = d.package_id.empty() ? Json(nullptr) : Json(d.package_id);
+  if (!d.account.empty()) j["account_id"] = d.account;
   j["model"] = d.ok ? Json(d.model) : Json(nullptr);
   j["reason"] = d.ok ? Json(d.reason) : Json(d.error);
   j["all_excluded"] = d.all_excluded;
@@ -195,6 +209,7 @@ Json decision_to_json(const RouteDecision& d) {
     Json cj = Json::object();
     cj["provider"] = c.provider_id;
     cj["package_id"] = c.package_id.empty() ? Json(nullptr) : Json(c.package_id);
+    if (!c.account.empty()) cj["account_id"] = c.account;
     cj["model"] = c.model;
     cj["score"] = c.score;
     cj["excluded"] = c.excluded;

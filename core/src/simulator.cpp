@@ -153,15 +153,17 @@ Json run_policy(const Json& state, const Json& catalog, const Scenario& sc, cons
         return e[k].is_number_integer() && e[k].get<double>() >= lo && e[k].get<double>() <= hi;
       };
       const auto finite = [&](size_t k) { return e[k].is_number() && std::isfinite(e[k].get<double>()); };
-      const bool ok = e.is_array() && (e.size() == 7 || e.size() == 8) &&
+      const bool ok = e.is_array() && e.size() >= 7 && e.size() <= 9 &&
                       whole(0, -static_cast<double>(kMaxInstantMs), static_cast<double>(kMaxInstantMs)) && e[1].is_string() &&
                       e[2].is_string() && whole(3, 0, 999) && finite(4) && whole(5, 0, 1e15) && whole(6, 0, 1e15) &&
-                      (e.size() == 7 || (finite(7) && e[7].get<double>() > 0));
+                      (e.size() == 7 || (finite(7) && e[7].get<double>() > 0)) &&
+                      (e.size() < 9 || (e[8].is_string() && e[8].get<std::string>().size() <= 64));
       if (!ok)
         throw bad("state.recent_events[" + std::to_string(i) +
-                  "]: expected [ts_ms, provider, model, status 0..999, cost, tokens_in, tokens_out, count?]");
+                  "]: expected [ts_ms, provider, model, status 0..999, cost, tokens_in, tokens_out, count?, account?]");
       UsageEvent ev{e[0].get<int64_t>(), e[1].get<std::string>(), e[2].get<std::string>(), e[3].get<int>(), e[4].get<double>(),
-                    e[5].get<int64_t>(), e[6].get<int64_t>(), e.size() > 7 ? e[7].get<double>() : 1.0};
+                    e[5].get<int64_t>(), e[6].get<int64_t>(), e.size() > 7 ? e[7].get<double>() : 1.0,
+                    e.size() > 8 ? e[8].get<std::string>() : std::string()};
       if (ev.ts_ms <= sc.start) engine.record_usage(ev);
     }
   }
@@ -231,7 +233,8 @@ Json run_policy(const Json& state, const Json& catalog, const Scenario& sc, cons
       requests += n;
       std::vector<std::string> skip = skip_base;
       while (n > 0) {
-        const RouteDecision d = engine.route(tr.model, t, false, skip);
+        // The operator's what-if: every account, whoever's credential it is.
+        const RouteDecision d = engine.route(tr.model, t, false, skip, kAnyAccount);
         if (!d.ok || d.all_excluded) {
           unserved += n;
           break;
@@ -240,7 +243,7 @@ Json run_policy(const Json& state, const Json& catalog, const Scenario& sc, cons
         std::optional<QuotaStatus> st;
         double per_request = 1;
         if (!d.package_id.empty()) {
-          st = engine.status_of(d.package_id, t);
+          st = engine.status_of(d.package_id, t, d.account);
           if (st) {
             const Package* pkg = &engine.catalog().packages[track_of[d.package_id]];
             per_request = st->package_type == PackageType::kCredits ? tr.cost_per_request : (pkg ? pkg->weight_for(d.model) : 1);
@@ -256,6 +259,7 @@ Json run_policy(const Json& state, const Json& catalog, const Scenario& sc, cons
           ev.model = d.model;
           ev.cost = tr.cost_per_request;  // per request; the event stands for `take` of them
           ev.count = take;
+          ev.account = d.account;
           engine.record_usage(ev);
           share[d.provider_id] += take;
           served += take;
@@ -268,9 +272,9 @@ Json run_policy(const Json& state, const Json& catalog, const Scenario& sc, cons
           const int64_t back = st && st->reset_at && *st->reset_at > t ? *st->reset_at : sc.end + kMsPerDay;
           char header[64];
           std::snprintf(header, sizeof header, "retry-after: %lld", static_cast<long long>((back - t + 999) / 1000));
-          engine.observe(d.provider_id, 429, parse_header_lines(header), "", -1, t);
+          engine.observe(d.provider_id, d.account, d.model, 429, parse_header_lines(header), "", -1, t);
           failed_attempts += 1;
-          skip.push_back(d.provider_id);
+          skip.push_back(d.account.empty() ? d.provider_id : d.provider_id + "\t" + d.account);
         }
       }
     }

@@ -41,6 +41,7 @@ UsageEvent event_of(const Json& e) {
   ev.cost = e.value("cost", 0.0);
   ev.tokens_in = e.value("tokens_in", 0);
   ev.tokens_out = e.value("tokens_out", 0);
+  ev.account = e.value("account", "");
   return ev;
 }
 
@@ -73,17 +74,21 @@ std::string run_vector(std::string_view text) {
         out["events"] = step["events"].size();
       } else if (op == "observe") {
         const HeaderMap h = step.contains("raw") ? parse_raw_response(step["raw"].get<std::string>()).headers : headers_of(step);
-        const ObserveResult r = engine.observe(step.value("provider", ""), step.value("status", 200), h, step.value("body", ""),
+        const ObserveResult r = engine.observe(step.value("provider", ""), step.value("account", ""), step.value("model", ""),
+                                               step.value("status", 200), h, step.value("body", ""),
                                                step.value("latency_ms", -1.0), at_of(step));
         out["snapshot"] = snapshot_to_json(r.snapshot);
         out["cooldown_until"] = r.cooldown_until ? Json(format_iso_utc(*r.cooldown_until)) : Json(nullptr);
+        if (!r.cooldown_scope.empty()) out["cooldown_scope"] = r.cooldown_scope;
         out["updated_packages"] = r.updated_packages;
       } else if (op == "failure") {
         engine.record_failure(step.value("provider", ""), step.value("reason", "connection error"), at_of(step));
       } else if (op == "quotas") {
         out["document"] = engine.quotas_document(at_of(step));
+      } else if (op == "account") {
+        out["added"] = engine.add_account(step.value("provider", ""), step.value("account", ""));
       } else if (op == "route") {
-        out["decision"] = decision_to_json(engine.route(step.value("model", "auto"), at_of(step)));
+        out["decision"] = decision_to_json(engine.route(step.value("model", "auto"), at_of(step), true, {}, step.value("caller", "")));
       } else if (op == "simulate") {
         const std::string result = simulate_json(engine.state_document(at_of(step)).dump(), step["scenario"].dump());
         out["result"] = Json::parse(result);

@@ -29,11 +29,11 @@ async function readUpstreamJson(ctx) {
   const failed = (reason) => {
     learn();
     if (client.gone) {  // read until the drain limit and still not whole: usage unknown
-      proxy.appendEvent({ requestId, provider, model: decision.model, status, usage: null, sentAt });
+      proxy.appendEvent({ requestId, provider, model: decision.model, account: decision.account, status, usage: null, sentAt });
       return { outcome: { done: true, status: 499, reason: 'client went away' } };
     }
     proxy.recordFailure(provider.name, reason);
-    proxy.appendEvent({ requestId, provider, model: decision.model, status: 502, usage: null, sentAt });
+    proxy.appendEvent({ requestId, provider, model: decision.model, account: decision.account, status: 502, usage: null, sentAt });
     return { outcome: { done: false, status: 502, reason } };
   };
   let text;
@@ -55,7 +55,7 @@ async function answerWhole(ctx) {
   if (read.outcome) return read.outcome;
   const { json, text } = read;
   const { usage, invalid } = usageFromJson(up.format, json);
-  const event = proxy.ledgerEvent({ requestId, provider, model: decision.model, status, usage, sentAt, invalid });
+  const event = proxy.ledgerEvent({ requestId, provider, model: decision.model, account: decision.account, status, usage, sentAt, invalid });
   let out = text;
   if (up.translated) {
     const neutral = CODECS[up.format].decodeResponse(json);
@@ -139,7 +139,9 @@ async function answerStream(ctx) {
   if (client.gone) outcome = 499;
   else if (broke) outcome = 502;
   // The upstream answered 200 and served what it served: the request counts with the usage seen.
-  const event = proxy.ledgerEvent({ requestId, provider, model: decision.model, status, usage: tap.usage, sentAt, invalid: tap.invalidUsage });
+  const event = proxy.ledgerEvent({ requestId, provider, model: decision.model, account: decision.account, status, usage: tap.usage, sentAt, invalid: tap.invalidUsage });
+  // A Codex backend's in-stream reading (codex.rate_limits) is newer than the response headers.
+  if (tap.rateLimits) proxy.observe(provider.name, 200, tap.rateLimits, '', -1, decision.account, decision.model);
   const encoder = up.translated ? tap.encoder : null;
   if (broke && !client.gone) {
     const tooLarge = broke.code === 'QG_SSE_EVENT_TOO_LARGE';
@@ -187,7 +189,7 @@ async function answerJsonAsStream(ctx) {
   if (read.outcome) return read.outcome;
   const { json } = read;
   const { usage, invalid } = usageFromJson(up.format, json);
-  const event = proxy.ledgerEvent({ requestId, provider, model: decision.model, status, usage, sentAt, invalid });
+  const event = proxy.ledgerEvent({ requestId, provider, model: decision.model, account: decision.account, status, usage, sentAt, invalid });
   const encoder = new CODECS[kind].StreamEncoder({ model: body.model, includeUsage: !!(body.stream_options && body.stream_options.include_usage) });
   let text = '';
   let terminal = '';

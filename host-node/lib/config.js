@@ -117,6 +117,39 @@ function isLoopback(host) {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
+// Headers an auth: client provider receives from the client by default, beside its credential:
+// what Codex CLI (ChatGPT login) and Claude Code (OAuth) send that their backends need.
+const CLIENT_FORWARD_DEFAULT = ['chatgpt-account-id', 'openai-organization', 'openai-project', 'openai-beta', 'originator', 'session_id'];
+// Never forwarded from a client: hop-by-hop and framing headers, and the gateway's own key.
+const FORWARD_NEVER = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'x-quotagate-key', 'cookie', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-authorization']);
+const ACCOUNT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+// providers[].accounts. auth: key: [{name, api_key | headers}], one credential each; auth: client:
+// [{name, fingerprint}], names for callers' credentials (`quotagate accounts fingerprint`).
+function accountsOf(c, raw, key, auth) {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) c.fail(`${key}.accounts`, 'a list of accounts', raw);
+  const seen = new Set();
+  return raw.map((a, i) => {
+    const k = `${key}.accounts[${i}]`;
+    c.object(a, k);
+    c.keys(a, k, auth === 'client' ? ['name', 'fingerprint'] : ['name', 'api_key', 'headers']);
+    const name = c.string(a.name, `${k}.name`, { required: true });
+    if (!ACCOUNT_NAME.test(name)) c.fail(`${k}.name`, 'letters, digits and . _ - (at most 64)', name);
+    if (seen.has(name)) c.fail(`${k}.name`, 'a name unique within the provider', name);
+    seen.add(name);
+    if (auth === 'client') {
+      const fp = c.string(a.fingerprint, `${k}.fingerprint`, { required: true });
+      if (!/^[0-9a-f]{12}$/.test(fp)) c.fail(`${k}.fingerprint`, '12 lowercase hex digits (from `quotagate accounts fingerprint`)', fp);
+      return { name, fingerprint: fp };
+    }
+    const headers = c.object(a.headers, `${k}.headers`);
+    const apiKey = c.string(a.api_key, `${k}.api_key`, { fallback: '' });
+    if (!apiKey && !Object.keys(headers).length) c.fail(`${k}`, 'an api_key or headers (the account\'s credential)', undefined);
+    return { name, api_key: apiKey, headers: Object.fromEntries(Object.entries(headers).map(([h, v]) => [h, String(v)])) };
+  });
+}
+
 // Validates a parsed (already interpolated) config object; returns the normalised config.
 function normalise(raw, file, env = process.env) {
   const c = checker(file);
@@ -153,7 +186,8 @@ function normalise(raw, file, env = process.env) {
   const providers = (doc.providers || []).map((p, i) => {
     const key = `providers[${i}]`;
     c.object(p, key);
-    c.keys(p, key, ['name', 'backend', 'base_url', 'api_key', 'models', 'price', 'timeout_ms', 'headers', 'quirks']);
+    c.keys(p, key, ['name', 'backend', 'base_url', 'api_key', 'models', 'price', 'timeout_ms', 'headers', 'quirks', 'auth', 'accounts',
+      'overage', 'forward_headers']);
     const quirks = c.object(p.quirks, `${key}.quirks`);
     c.keys(quirks, `${key}.quirks`, ['stream_usage', 'drop_fields']);
     const name = c.string(p.name, `${key}.name`, { required: true });
@@ -172,6 +206,13 @@ function normalise(raw, file, env = process.env) {
     const price = c.object(p.price, `${key}.price`);
     c.keys(price, `${key}.price`, ['input_per_1m', 'output_per_1m', 'cached_input_per_1m', 'cache_write_per_1m']);
     const headers = c.object(p.headers, `${key}.headers`);
+    const auth = c.string(p.auth, `${key}.auth`, { fallback: 'key' });
+    if (!['key', 'client'].includes(auth)) c.fail(`${key}.auth`, 'key or client', auth);
+    const overage = c.string(p.overage, `${key}.overage`, { fallback: 'allow' });
+    if (!['allow', 'avoid'].includes(overage)) c.fail(`${key}.overage`, 'allow or avoid', overage);
+    if (auth === 'client' && p.api_key) c.fail(`${key}.api_key`, 'nothing with auth: client (each caller\'s own credential is forwarded)', p.api_key);
+    const forward = c.stringList(p.forward_headers, `${key}.forward_headers`).map((h) => h.toLowerCase());
+    for (const h of forward) if (!/^[a-z0-9-]{1,64}$/.test(h) || FORWARD_NEVER.has(h)) c.fail(`${key}.forward_headers`, `header names other than ${[...FORWARD_NEVER].join(', ')}`, h);
     return {
       name,
       backend,
@@ -190,6 +231,11 @@ function normalise(raw, file, env = process.env) {
       // What a provider does not accept: stream_usage false = never add stream_options.include_usage
       // (older Azure api-versions refuse it); drop_fields = request fields removed before sending.
       quirks: { stream_usage: c.bool(quirks.stream_usage, `${key}.quirks.stream_usage`, true), drop_fields: c.stringList(quirks.drop_fields, `${key}.quirks.drop_fields`) },
+      auth,
+      overage,
+      // Client headers sent on to an auth: client provider beside the credential (docs/accounts.md).
+      forward_headers: auth === 'client' ? [...new Set([...CLIENT_FORWARD_DEFAULT, ...forward])] : forward,
+      accounts: accountsOf(c, p.accounts, key, auth),
     };
   });
 

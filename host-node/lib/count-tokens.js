@@ -50,7 +50,7 @@ async function countTokens(proxy, req, res) {
   if (!body || typeof body !== 'object' || typeof body.model !== 'string' || !Array.isArray(body.messages)) {
     throw new proxy.ClientError(400, 'expected {model, messages[, system, tools]}', 'invalid_request', {}, { param: 'messages' });
   }
-  const decision = proxy.engine.route(body.model, proxy.now(), '');
+  const decision = proxy.engine.route(body.model, proxy.now(), '', '*');
   const provider = decision.ok ? proxy.providers.get(decision.provider) : null;
   if (provider && provider.backend === 'anthropic') {
     const target = proxy.endpoints.get(provider.name).count_tokens;

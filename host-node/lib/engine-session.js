@@ -43,9 +43,11 @@ async function engineFromFiles({ catalog, ledger, engineConfig }) {
   return { core, engine, skipped: JSON.parse(loaded.skippedJson) };
 }
 
-// One ledger event ({ts, provider_id, model, status, cost, tokens_in, tokens_out}) into the engine.
+// One ledger event ({ts, provider_id, model, status, cost, tokens_in, tokens_out, account?}) into
+// the engine. account: the provider account's id (a fingerprint or a configured name), never a
+// credential; absent in events written before accounts existed.
 function recordUsageEvent(engine, e) {
-  engine.recordUsage(e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out);
+  engine.recordUsage(e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out, typeof e.account === 'string' ? e.account : '');
 }
 
 // ISO-8601 -> ms using the engine's own parser (same rules as the catalog); null when invalid.

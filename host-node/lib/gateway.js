@@ -25,6 +25,14 @@ function keyMatches(candidate, digests) {
   return ok;
 }
 
+// The gateway key a client presents: x-quotagate-key when present (its Authorization is then its
+// own credential, for auth: client providers), else Authorization: Bearer or x-api-key.
+function gatewayKey(req) {
+  const own = req.headers['x-quotagate-key'];
+  if (typeof own === 'string') return own.trim();
+  return bearer(req) || req.headers['x-api-key'];
+}
+
 function bearer(req) {
   const h = req.headers.authorization;
   return typeof h === 'string' && /^Bearer\s+/i.test(h) ? h.replace(/^Bearer\s+/i, '').trim() : null;
@@ -144,8 +152,7 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
 
   const requireClientKey = (req, res, next) => {
     if (!clientKeyDigests.length) return next();
-    const key = bearer(req) || req.headers['x-api-key'];
-    if (keyMatches(key, clientKeyDigests)) return next();
+    if (keyMatches(gatewayKey(req), clientKeyDigests)) return next();
     throw new ClientError(401, 'invalid or missing API key', 'invalid_api_key');
   };
   const requireAdmin = (req, res, next) => {
@@ -230,14 +237,17 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
     if (!pkg || !m || Number(m[1]) < 1 || Number(m[1]) > 35) {
       return openAiError(res, 400, 'expected ?package=ID&range=Nd (N = 1..35)', 'invalid_request');
     }
-    const text = engine.usageJson(pkg, now(), Number(m[1]));
+    // ?account=ID: one of the package's accounts (its id or fingerprint); default: the first.
+    const account = typeof req.query.account === 'string' && req.query.account.length <= 64 ? req.query.account : '*';
+    const text = engine.usageJson(pkg, now(), Number(m[1]), account);
     const doc = JSON.parse(text);
     if (doc.error) return openAiError(res, 404, doc.error, 'not_found');
     res.type('application/json').send(text);
   });
   app.post('/api/route', requireAdmin, json, (req, res) => {
     const model = req.body && typeof req.body.model === 'string' && req.body.model ? req.body.model : 'auto';
-    res.type('application/json').send(engine.routeJson(model, now()));
+    // The operator's view: every account is a candidate, whoever's credential it is.
+    res.type('application/json').send(engine.routeJson(model, now(), '*'));
   });
   app.get('/metrics', requireAdmin, async (req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

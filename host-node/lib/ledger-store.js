@@ -26,19 +26,22 @@ const { JournalWriter } = require('./journal-writer');
 const initSqlJs = require('sql.js');
 
 const DAY_MS = 86400000;
-// tokens_cached (cached input tokens, inside tokens_in) arrived after the first segments were
-// written: a segment without the column gets it (default 0) when it is opened.
+// tokens_cached (cached input tokens, inside tokens_in) and account (the provider account that
+// served the request: a credential fingerprint or a configured account name, never a credential)
+// arrived after the first segments were written: a segment without them gets them (default 0,
+// '') when it is opened.
 const SCHEMA = `CREATE TABLE IF NOT EXISTS events (
   id TEXT PRIMARY KEY, ts INTEGER NOT NULL, provider_id TEXT NOT NULL, model TEXT NOT NULL,
   status INTEGER NOT NULL, cost REAL NOT NULL, tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL,
-  tokens_cached INTEGER NOT NULL DEFAULT 0);`;
-const COLUMNS = 'id, ts, provider_id, model, status, cost, tokens_in, tokens_out, tokens_cached';
+  tokens_cached INTEGER NOT NULL DEFAULT 0, account TEXT NOT NULL DEFAULT '');`;
+const COLUMNS = 'id, ts, provider_id, model, status, cost, tokens_in, tokens_out, tokens_cached, account';
 
 // Brings an opened segment to the current schema.
 function migrate(db) {
   db.run(SCHEMA);
   const cols = db.exec('PRAGMA table_info(events)')[0].values.map((r) => r[1]);
   if (!cols.includes('tokens_cached')) db.run('ALTER TABLE events ADD COLUMN tokens_cached INTEGER NOT NULL DEFAULT 0');
+  if (!cols.includes('account')) db.run("ALTER TABLE events ADD COLUMN account TEXT NOT NULL DEFAULT ''");
 }
 const SEGMENT_RE = /^segment-(\d{10})\.sqlite$/;
 
@@ -47,7 +50,8 @@ const loadSql = () => (sqlPromise ??= initSqlJs());
 
 const MAX_ID = 200;
 const MAX_TEXT = 1024;
-const MAX_COUNT = 1e12;  // tokens or USD: far beyond any real request, well inside a double's integers
+const MAX_COUNT = 1e12;
+const ACCOUNT_ID = /^[A-Za-z0-9._:-]{1,64}$/;  // a fingerprint (12 hex digits) or a configured account name  // tokens or USD: far beyond any real request, well inside a double's integers
 
 // A copy of `e` that SQLite can bind and the engine can count, or null with `why` filled when the
 // event cannot be kept (no id, no time, no provider). Numbers that are not finite and
@@ -70,7 +74,17 @@ function validEvent(e, why = []) {
   };
   const status = Number.isInteger(e.status) && e.status >= 0 && e.status <= 999 ? e.status : (why.push('status'), 0);
   return { id: e.id, ts: Math.round(e.ts), provider_id: e.provider_id, model: typeof e.model === 'string' ? e.model.slice(0, MAX_TEXT) : '',
-    status, cost: num('cost', false), tokens_in: num('tokens_in', true), tokens_out: num('tokens_out', true), tokens_cached: num('tokens_cached', true) };
+    status, cost: num('cost', false), tokens_in: num('tokens_in', true), tokens_out: num('tokens_out', true), tokens_cached: num('tokens_cached', true),
+    account: accountOf(e, why) };
+}
+
+// The event's account id: '' when absent; anything that is not an account id (a credential that
+// found its way here would be) is dropped and named in `why`.
+function accountOf(e, why) {
+  if (e.account === undefined || e.account === null || e.account === '') return '';
+  if (typeof e.account === 'string' && ACCOUNT_ID.test(e.account)) return e.account;
+  why.push('account');
+  return '';
 }
 
 
@@ -198,7 +212,7 @@ class LedgerStore {
   }
 
   wrap(seq, db, count) {
-    return { seq, db, insert: db.prepare(`INSERT OR IGNORE INTO events (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), count, dirty: false };
+    return { seq, db, insert: db.prepare(`INSERT OR IGNORE INTO events (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), count, dirty: false };
   }
 
   replayJournal(known, events) {
@@ -274,7 +288,7 @@ class LedgerStore {
         try {
           for (let k = 0; k < take; k++) {
             const e = this.pending[i + k];
-            seg.insert.run([e.id, e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out, e.tokens_cached]);
+            seg.insert.run([e.id, e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out, e.tokens_cached, e.account || '']);
             added += seg.db.getRowsModified();
           }
           seg.db.run('COMMIT');
@@ -386,7 +400,7 @@ class LedgerStore {
 }
 
 function rowToEvent(r) {
-  return { id: r[0], ts: r[1], provider_id: r[2], model: r[3], status: r[4], cost: r[5], tokens_in: r[6], tokens_out: r[7], tokens_cached: r[8] };
+  return { id: r[0], ts: r[1], provider_id: r[2], model: r[3], status: r[4], cost: r[5], tokens_in: r[6], tokens_out: r[7], tokens_cached: r[8], account: r[9] || '' };
 }
 
 module.exports = { LedgerStore, validEvent };

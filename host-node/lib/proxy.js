@@ -11,15 +11,19 @@ const { UpstreamExchange, headerOf } = require('./upstream-exchange');
 const { providerEndpoints, buildUpstreamRequest } = require('./upstream-request');
 const { answerWhole, answerStream } = require('./answer');
 const { upstreamError } = require('./upstream-error');
-const { CODECS } = require('./wire');
+const { CODECS, BACKEND_FORMAT } = require('./wire');
 const { WireError } = require('./wire/neutral');
 const { previousResponseRefused } = require('./wire/openai-responses');
 const { recordUsageEvent } = require('./engine-session');
+const { clientCredential } = require('./accounts');
 
 const MAX_UPSTREAM_ERROR_BODY = 64 * 1024;  // bytes of a 4xx/5xx body read for its hints
 const SHARE_READING_EVERY_MS = 200;
 const SHARED_BODY_LIMIT = 4096;  // a 429 body's hints fit; nothing else of a body is shared
 const FAILOVER_STATUSES = new Set([401, 403, 408, 409, 429, 500, 502, 503, 504, 529]);
+// Accounts of auth: client providers a gateway creates from callers' credentials, per provider:
+// past this, new credentials are served by other providers (and a warning says so).
+const MAX_CLIENT_ACCOUNTS = 200;
 // After the client goes away, the upstream is still read (its output discarded) for at most this
 // long, so that an answer it completes meanwhile is counted (see serve()).
 const DRAIN_AFTER_CLOSE_MS = 5000;
@@ -47,8 +51,15 @@ function costOf(provider, usage) {
 
 class Proxy {
   // maxSseEventBytes: the largest single SSE event accepted from an upstream (characters).
-  constructor({ engine, providers, ledger, metrics, log, requestLog = log, redactor, maxAttempts = 4, now = Date.now, maxSseEventBytes = 1024 * 1024 }) {
-    Object.assign(this, { engine, ledger, metrics, log, requestLog, redactor, maxAttempts, now, maxSseEventBytes });
+  // fingerprints: a FingerprintCache (accounts.js) when a provider has auth: client; gatewayKeys:
+  // the gateway has client keys (then a client's own credential comes with x-quotagate-key).
+  constructor({ engine, providers, ledger, metrics, log, requestLog = log, redactor, maxAttempts = 4, now = Date.now, maxSseEventBytes = 1024 * 1024,
+    fingerprints = null, gatewayKeys = false }) {
+    Object.assign(this, { engine, ledger, metrics, log, requestLog, redactor, maxAttempts, now, maxSseEventBytes, fingerprints, gatewayKeys });
+    this.clientProviders = providers.filter((p) => p.auth === 'client');
+    this.clientAccounts = new Map(this.clientProviders.map((p) => [p.name, new Set((p.accounts || []).map((a) => a.fingerprint))]));
+    // Account id -> what a key account sends (its api_key / headers), per provider.
+    this.keyAccounts = new Map(providers.map((p) => [p.name, new Map((p.accounts || []).filter(() => p.auth !== 'client').map((a) => [a.name, a]))]));
     this.providers = new Map(providers.map((p) => [p.name, p]));
     // Each provider's endpoints as undici dispatches them (origin + path), resolved once.
     this.endpoints = new Map(providers.map((p) => [p.name, providerEndpoints(p)]));
@@ -63,7 +74,7 @@ class Proxy {
   // SHARE_READING_EVERY_MS per provider (each one carries the provider's whole count), and the
   // first success after a failure so that the others reset their failure counts too.
   // headers: the header lines as text or as a Buffer of them.
-  share(kind, provider, { status = 0, headers = '', body = '', latency = -1, reason = '', dialect = 'none' } = {}) {
+  share(kind, provider, { status = 0, headers = '', body = '', latency = -1, reason = '', dialect = 'none', account = '', model = '' } = {}) {
     if (!this.sharing) return;
     const ts = this.now();
     const last = this.lastShared.get(provider);
@@ -73,7 +84,7 @@ class Proxy {
       if (!due && !(last && last.failure)) return;
     }
     this.lastShared.set(provider, { at: ts, failure });
-    this.ledger.shareSignal({ kind, provider_id: provider, ts, status, latency_ms: latency, reason: this.redactor.text(reason),
+    this.ledger.shareSignal({ kind, provider_id: provider, account, model, ts, status, latency_ms: latency, reason: this.redactor.text(reason),
       headers: this.redactor.text(String(headers).replace(/^set-cookie:.*\n/gim, '')), body: this.redactor.text(body.slice(0, SHARED_BODY_LIMIT)) });
   }
 
@@ -84,12 +95,47 @@ class Proxy {
 
   // hdrs: header lines (Buffer or text); body: text. Secrets an upstream echoes (a key in a
   // header value or an error message) are replaced before anything reaches the engine's state.
-  observe(provider, status, hdrs, body, latency) {
+  // account: the decision's account id; model: what the upstream was asked for.
+  observe(provider, status, hdrs, body, latency, account = '', model = '') {
     hdrs = this.redactor.bytes(hdrs);
     body = this.redactor.text(body);
-    const obs = this.engine.observe(provider, status, hdrs, body, latency, this.now());
-    this.share('observe', provider, { status, headers: hdrs, body, latency, dialect: obs.dialect });
+    const obs = this.engine.observe(provider, account, model, status, hdrs, body, latency, this.now());
+    this.share('observe', provider, { status, headers: hdrs, body, latency, dialect: obs.dialect, account, model });
+    this.readings?.note({ provider, account, model, status, headers: hdrs, body, dialect: obs.dialect, ts: this.now() });
     return obs;
+  }
+
+  // The caller's own credential and its account for this request, or null. A credential is a
+  // candidate only at auth: client providers that speak the client's wire format (it was issued
+  // for that API); each new one becomes an account of those providers (at most
+  // MAX_CLIENT_ACCOUNTS each).
+  callerOf(req, kind) {
+    if (!this.clientProviders.length || !this.fingerprints) return null;
+    const credential = clientCredential(req.headers, { gatewayKeys: this.gatewayKeys });
+    if (!credential) return null;
+    this.redactor.addClient(credential.token);
+    const account = this.fingerprints.of(credential.token);
+    for (const p of this.clientProviders) {
+      if ((BACKEND_FORMAT[p.backend] || 'chat') !== kind) continue;
+      const known = this.clientAccounts.get(p.name);
+      if (known.has(account)) continue;
+      if (known.size >= MAX_CLIENT_ACCOUNTS) {
+        this.log.warn({ provider: p.name, accounts: known.size }, 'too many client accounts on this provider; a new credential is served elsewhere');
+        continue;
+      }
+      known.add(account);
+      if (this.engine.addAccount(p.name, account)) this.log.info({ provider: p.name, account }, 'new client account');
+    }
+    return { credential, account };
+  }
+
+  // What tried candidates the router must not offer again, before the first attempt: auth: client
+  // providers whose format is not the client's, and those the caller has no account at.
+  initialSkip(kind, caller) {
+    const skip = [];
+    for (const p of this.clientProviders)
+      if ((BACKEND_FORMAT[p.backend] || 'chat') !== kind || !caller || !this.clientAccounts.get(p.name).has(caller.account)) skip.push(p.name);
+    return skip;
   }
 
   // kind: the client's wire format: 'chat' (/v1/chat/completions), 'messages' (/v1/messages) or
@@ -139,7 +185,9 @@ class Proxy {
     if (unwritable) throw new ClientError(503, `usage ledger unavailable: ${unwritable}`, 'ledger_unavailable', { 'retry-after': '5' });
     const clientInfo = { anthropicVersion: stringHeader(req.headers['anthropic-version']), anthropicBeta: stringHeader(req.headers['anthropic-beta']),
       betaQuery: /[?&]beta=true(&|$)/.test(req.url || '') };
-    const skip = [];
+    const caller = this.callerOf(req, kind);
+    const skip = this.initialSkip(kind, caller);
+    const callerAccount = caller ? caller.account : '';
     const attempts = [];
     // The upstream exchange in flight. When the client goes away, the exchange is not aborted at
     // once: it is read on for at most DRAIN_AFTER_CLOSE_MS (output discarded), so that an answer
@@ -161,7 +209,7 @@ class Proxy {
     });
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       const now = this.now();
-      const decision = this.engine.route(model, now, skip.join('\n'));
+      const decision = this.engine.route(model, now, skip.join('\n'), callerAccount);
       if (!decision.ok) break;
       if (decision.allExcluded && attempt === 0) {
         this.logRequest({ requestId, kind, model, decision, attempts, started, status: decision.retryAt > 0 ? 429 : 503 });
@@ -174,24 +222,33 @@ class Proxy {
         attempt--;
         continue;
       }
-      const outcome = await this.tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo });
-      attempts.push({ provider: provider.name, package: decision.packageId, status: outcome.status, reason: outcome.reason });
+      const outcome = await this.tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo,
+        credential: provider.auth === 'client' ? caller.credential : null, clientHeaders: req.headers });
+      attempts.push({ provider: provider.name, package: decision.packageId, ...(decision.account ? { account: decision.account } : {}),
+        status: outcome.status, reason: outcome.reason });
       if (outcome.done) {
         this.logRequest({ requestId, kind, model, decision, attempts, started, status: outcome.status });
         return;
       }
       this.metrics.failovers.inc({ provider: provider.name, reason: outcome.reason });
-      skip.push(provider.name);
+      // A refused account (429, 401, 403) leaves the provider's other accounts to try.
+      const accountLevel = decision.account && [401, 403, 429].includes(outcome.status);
+      skip.push(accountLevel ? `${provider.name}\t${decision.account}` : provider.name);
       if (client.gone) return;
     }
     // Nothing left to try: capacity-based answer if every candidate is blocked, else 502.
     const now = this.now();
-    const final = this.engine.route(model, now, '');
+    const final = this.engine.route(model, now, this.initialSkip(kind, caller).join('\n'), callerAccount);
     const finalStatus = !final.ok && attempts.length === 0 ? 404 : final.allExcluded ? (final.retryAt > 0 ? 429 : 503) : 503;
     this.logRequest({ requestId, kind, model, decision: final, attempts, started, status: finalStatus });
     if (!final.ok && attempts.length === 0) throw logged(this.unknownModel(model));
     if (final.allExcluded) throw logged(this.noCapacity(final, now, model));
     const last = attempts[attempts.length - 1];
+    // The caller's own credential was refused (expired login): say so, so the client can renew it.
+    if (last && (last.status === 401 || last.status === 403) && this.providers.get(last.provider)?.auth === 'client') {
+      throw logged(new ClientError(last.status, `${last.provider} refused the credential this client sent (HTTP ${last.status}); log in again`,
+        last.status === 401 ? 'invalid_api_key' : 'permission_denied', {}, { type: last.status === 401 ? 'authentication_error' : 'permission_error' }));
+    }
     // Every candidate failed transiently (5xx, timeouts, resets): say so, and when to try again.
     throw logged(new ClientError(503, `all ${attempts.length} upstream attempts failed (last: ${last ? `${last.provider} ${last.reason}` : 'none'})`,
       'upstream_unavailable', { 'retry-after': '1' }));
@@ -208,10 +265,12 @@ class Proxy {
     return new ClientError(404, `unknown model "${String(model).slice(0, 200)}"; available: auto, ${available.join(', ')}`, 'model_not_found', {}, { type: 'not_found_error', param: 'model' });
   }
 
-  async tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo, retried = false }) {
+  async tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo, credential = null, clientHeaders = {}, retried = false }) {
     let up;
     try {
-      up = buildUpstreamRequest({ provider, endpoints: this.endpoints.get(provider.name), kind, body, model: decision.model, stream, neutral, client: clientInfo });
+      const auth = credential ? { credential, forward: forwardedHeaders(provider, clientHeaders) }
+        : { account: decision.account ? this.keyAccounts.get(provider.name).get(decision.account) : null };
+      up = buildUpstreamRequest({ provider, endpoints: this.endpoints.get(provider.name), kind, body, model: decision.model, stream, neutral, client: clientInfo, auth });
     } catch (err) {
       throw asClientError(err);
     }
@@ -231,7 +290,7 @@ class Proxy {
     } catch (err) {
       if (client.gone) {
         // The client went away: nothing wrong with the provider, and nobody to answer.
-        this.appendEvent({ requestId, provider, model: decision.model, status: 499, usage: null, sentAt });
+        this.appendEvent({ requestId, provider, model: decision.model, account: decision.account, status: 499, usage: null, sentAt });
         return { done: true, status: 499, reason: 'client went away' };
       }
       const code = err && err.code;
@@ -239,7 +298,7 @@ class Proxy {
         : code || (err && err.cause && err.cause.code) || (err && err.message) || 'connection error';
       this.recordFailure(provider.name, reason);
       this.metrics.upstream.observe({ provider: provider.name, status: 'error' }, (Date.now() - t0) / 1000);
-      this.appendEvent({ requestId, provider, model: decision.model, status: 0, usage: null, sentAt });
+      this.appendEvent({ requestId, provider, model: decision.model, account: decision.account, status: 0, usage: null, sentAt });
       return { done: false, status: 0, reason };
     }
     const { status, headers: hdrs } = head;
@@ -249,7 +308,7 @@ class Proxy {
     const timeToHead = () => this.metrics.upstream.observe({ provider: provider.name, status: String(status) }, latency / 1000);
     const learn = () => {
       timeToHead();
-      this.observe(provider.name, status, hdrs, '', latency);
+      this.observe(provider.name, status, hdrs, '', latency, decision.account, decision.model);
     };
 
     if (status >= 300 && status < 400) {
@@ -262,9 +321,9 @@ class Proxy {
       // carry anything the upstream chose to put in it, a key included.
       const reason = `HTTP ${status} redirect`;
       this.log.warn({ provider: provider.name, status, location: location ? this.redactor.text(location.slice(0, 200)) : null }, 'upstream answered with a redirect; failing over');
-      this.observe(provider.name, status, hdrs, '', latency);
+      this.observe(provider.name, status, hdrs, '', latency, decision.account, decision.model);
       this.recordFailure(provider.name, reason);
-      this.appendEvent({ requestId, provider, model: decision.model, status, usage: null, sentAt });
+      this.appendEvent({ requestId, provider, model: decision.model, account: decision.account, status, usage: null, sentAt });
       return { done: false, status, reason };
     }
     if (status >= 400) {
@@ -273,15 +332,15 @@ class Proxy {
       try {
         text = await exchange.readAll(MAX_UPSTREAM_ERROR_BODY, { truncate: true });
       } catch { /* the body is a hint only */ }
-      const obs = this.observe(provider.name, status, hdrs, text, latency);
-      this.appendEvent({ requestId, provider, model: decision.model, status, usage: null, sentAt });
+      const obs = this.observe(provider.name, status, hdrs, text, latency, decision.account, decision.model);
+      this.appendEvent({ requestId, provider, model: decision.model, account: decision.account, status, usage: null, sentAt });
       if (FAILOVER_STATUSES.has(status)) return { done: false, status, reason: `HTTP ${status}${obs.retryable ? '' : ' (not retryable)'}` };
       // A 400 or 422 that names a field the gateway added (stream_options, which some OpenAI-compatible
       // upstreams refuse): retried once without it, and remembered for this provider.
       if ((status === 400 || status === 422) && !retried && up.added.some((f) => text.includes(f))) {
         provider.learned = { ...(provider.learned || {}), noStreamUsage: true };
         this.log.warn({ provider: provider.name, fields: up.added }, 'the provider refuses a field the gateway adds; retrying without it, and not sending it again');
-        return this.tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo, retried: true });
+        return this.tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo, credential, clientHeaders, retried: true });
       }
       // A client-side error (400, 404, 422 ...): the request itself is wrong; pass the provider's
       // word on, with its type, code and param, in the client's format (gateway.js writeError).
@@ -292,10 +351,17 @@ class Proxy {
     // Names from the config and the catalog may be any Unicode: encoded, never thrown on.
     res.setHeader('x-quotagate-provider', headerValue(provider.name));
     if (decision.packageId) res.setHeader('x-quotagate-package', headerValue(decision.packageId));
+    if (decision.account) res.setHeader('x-quotagate-account', headerValue(this.accountLabel(provider, decision.account)));
     res.setHeader('x-quotagate-model', headerValue(decision.model));
 
     const ctx = { proxy: this, provider, decision, kind, body, stream, res, client, requestId, sentAt, exchange, status, headers: hdrs, learn, up };
     return stream ? answerStream(ctx) : answerWhole(ctx);
+  }
+
+  // An account's name for people (config), else its id (a fingerprint or a key account's name).
+  accountLabel(provider, account) {
+    const named = (provider.accounts || []).find((a) => a.fingerprint === account);
+    return named ? named.name : account;
   }
 
   invalidUsage(provider, invalid) {
@@ -312,11 +378,11 @@ class Proxy {
   // Queues the event in the ledger (the response completes only after ledger.durable()). Its ts is
   // when the request was sent upstream: a provider reading taken from this response already
   // includes it, and the engine adds only events after a reading.
-  ledgerEvent({ requestId, provider, model, status, usage, sentAt, invalid = null }) {
+  ledgerEvent({ requestId, provider, model, account = '', status, usage, sentAt, invalid = null }) {
     if (invalid && invalid.length) this.invalidUsage(provider, invalid);
     const u = usage || { tokens_in: 0, tokens_out: 0, tokens_cached: 0, cost: null };
     const event = { id: `${requestId}:${provider.name}`, ts: sentAt, provider_id: provider.name, model, status,
-      cost: usage ? costOf(provider, u) : 0, tokens_in: u.tokens_in, tokens_out: u.tokens_out, tokens_cached: u.tokens_cached || 0 };
+      cost: usage ? costOf(provider, u) : 0, tokens_in: u.tokens_in, tokens_out: u.tokens_out, tokens_cached: u.tokens_cached || 0, ...(account ? { account } : {}) };
     this.ledger.append(event);
     return event;
   }
@@ -327,7 +393,7 @@ class Proxy {
     this.requestLog.info({
       request_id: requestId, endpoint: kind, model, status,
       provider: attempts.length ? attempts[attempts.length - 1].provider : null,
-      route: decision ? { provider: decision.provider, package: decision.packageId, reason: decision.reason } : null,
+      route: decision ? { provider: decision.provider, package: decision.packageId, ...(decision.account ? { account: decision.account } : {}), reason: decision.reason } : null,
       failovers: Math.max(0, attempts.length - 1), ...(attempts.length > 1 || status >= 400 ? { attempts } : {}),
       latency_ms: Number(process.hrtime.bigint() - started) / 1e6,
     }, 'request');
@@ -343,6 +409,17 @@ function asClientError(err) {
 function logged(err) {
   err.logged = true;
   return err;
+}
+
+// The client headers an auth: client provider receives beside the credential (config
+// forward_headers), bounded and printable; anthropic-version / -beta travel as before.
+function forwardedHeaders(provider, headers) {
+  const out = {};
+  for (const name of provider.forward_headers || []) {
+    const v = headers[name];
+    if (typeof v === 'string' && v.length <= 1024 && /^[\x20-\x7e]*$/.test(v)) out[name] = v;
+  }
+  return out;
 }
 
 function stringHeader(v) {

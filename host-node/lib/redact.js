@@ -14,14 +14,22 @@ const REDACT_PATHS = [
 
 // Header names whose values are credentials (Azure `api-key`, `x-goog-api-key`, bearer tokens ...).
 const CREDENTIAL_HEADER = /(^|-)(authorization|api-?key|key|token|secret|password|cookie)$|^x-.*-(key|token|secret)$/i;
-const MIN_SECRET = 4;  // shorter strings would redact ordinary text
+const MIN_SECRET = 4;
+const MAX_CLIENT_CREDENTIALS = 256;  // shorter strings would redact ordinary text
 
 // Every secret in a normalised config (config.js normalise()).
 function configSecrets(config) {
   const out = [];
+  const headerSecrets = (headers) => {
+    for (const [k, v] of Object.entries(headers || {})) if (CREDENTIAL_HEADER.test(k)) out.push(v, String(v).replace(/^(Bearer|Basic)\s+/i, ''));
+  };
   for (const p of config.providers || []) {
     out.push(p.api_key);
-    for (const [k, v] of Object.entries(p.headers || {})) if (CREDENTIAL_HEADER.test(k)) out.push(v, String(v).replace(/^(Bearer|Basic)\s+/i, ''));
+    headerSecrets(p.headers);
+    for (const a of p.accounts || []) {
+      out.push(a.api_key);
+      headerSecrets(a.headers);
+    }
   }
   for (const p of Object.values((config.quota_poll && config.quota_poll.providers) || {})) out.push(p.api_key, p.management_key);
   if (config.server) out.push(config.server.admin_token, ...(config.server.client_keys || []));
@@ -35,6 +43,7 @@ class Redactor {
     this.secrets = [];
     this.buffers = [];
     this.add(...secrets);
+    this.config = new Set(this.secrets);  // never forgotten
   }
 
   // Adds secrets (a client's forwarded credential, say); strings shorter than 4 are ignored.
@@ -49,6 +58,23 @@ class Redactor {
     }
     this.secrets = [...all].sort((a, b) => b.length - a.length);
     this.buffers = this.secrets.map((s) => Buffer.from(s, 'utf8'));
+  }
+
+  // A client's own credential, forwarded for one request (auth: client providers). The most recent
+  // MAX_CLIENT_CREDENTIALS are known; an older one is forgotten (its requests are long over).
+  addClient(credential) {
+    if (typeof credential !== 'string' || credential.length < MIN_SECRET) return;
+    this.clients ??= new Set();
+    if (this.clients.has(credential)) return;
+    if (this.clients.size >= MAX_CLIENT_CREDENTIALS) {
+      const oldest = this.clients.values().next().value;
+      this.clients.delete(oldest);
+      const drop = new Set([oldest, JSON.stringify(oldest).slice(1, -1), encodeURIComponent(oldest)]);
+      this.secrets = this.secrets.filter((s) => !drop.has(s) || this.config.has(s));
+      this.buffers = this.secrets.map((s) => Buffer.from(s, 'utf8'));
+    }
+    this.clients.add(credential);
+    this.add(credential);
   }
 
   text(value) {

@@ -18,6 +18,8 @@ const { isLoopback } = require('./config');
 const { CatalogStore } = require('./catalog-store');
 const { BalancePoller } = require('./poller/poller');
 const { catalogValidator, recordUsageEvent } = require('./engine-session');
+const { loadAccountSecret, loadSharedAccountSecret, FingerprintCache } = require('./accounts');
+const { ReadingsStore } = require('./readings');
 
 const CHECKPOINT_EVENTS = 10000;  // events waiting that bring the next checkpoint forward
 
@@ -48,7 +50,11 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
 
   const core = await loadCore();
   const engine = new core.Engine();
-  const engineConfig = { ...config.routing.engine, providers: providers.map((p) => ({ id: p.name, models: p.models })) };
+  // Accounts: auth: key accounts by their configured name, auth: client ones by fingerprint (the
+  // name is the operator's label); callers' other credentials join as they arrive.
+  const engineConfig = { ...config.routing.engine, providers: providers.map((p) => ({ id: p.name, models: p.models,
+    ...(p.auth === 'client' ? { auth: 'client' } : {}), ...(p.overage === 'avoid' ? { overage: 'avoid' } : {}),
+    ...((p.accounts || []).length ? { accounts: p.accounts.map((a) => (p.auth === 'client' ? { id: a.fingerprint, name: a.name } : { id: a.name })) } : {}) })) };
   const configError = engine.configure(JSON.stringify(engineConfig));
   if (configError) throw new Error(`${config.file || 'config'}: routing: ${configError}`);
 
@@ -80,9 +86,31 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
   for (const e of events) recordEvent(e);
   log.info({ events: events.length, ms: Date.now() - t0, dir: ledgerDir, backend: ledger.backend }, 'ledger loaded');
 
+  // What providers last said (windows, overage, cooldowns) per account, from before the restart.
+  const readings = new ReadingsStore({ dir: ledgerDir, log, now });
+  const restored = readings.load();
+  for (const r of restored) engine.observe(r.provider, r.account, r.model, r.status, r.headers, r.body, -1, r.ts);
+  if (restored.length) log.info({ readings: restored.length }, 'provider readings restored');
+
+  // Callers' own credentials become accounts by fingerprint: one secret per data dir (per fleet
+  // with PostgreSQL, so that every instance names a credential alike).
+  let fingerprints = null;
+  if (providers.some((p) => p.auth === 'client')) {
+    let secret = null;
+    if (pgSettings) {
+      try {
+        secret = await loadSharedAccountSecret(ledger.pool);
+      } catch (err) {
+        log.warn({ err: err.message }, 'the fleet account secret is unavailable; this instance uses its own (fingerprints differ from the others\' until restart)');
+      }
+    }
+    fingerprints = new FingerprintCache(secret || loadAccountSecret(ledgerDir));
+  }
+
   const metrics = createMetrics({ quotasDocument: () => app.locals.quotas(), ledgerHealth: () => ledger.health() });
   const proxy = new Proxy({ engine, providers, ledger, metrics, log, requestLog, redactor, maxAttempts: config.routing.max_attempts, now,
-    maxSseEventBytes: config.server.max_sse_event_bytes });
+    maxSseEventBytes: config.server.max_sse_event_bytes, fingerprints, gatewayKeys: config.server.client_keys.length > 0 });
+  proxy.readings = readings;
   const poller = new BalancePoller({ settings: config.quota_poll, store: publishingStore(store, ledger, now), providers, log, redact: (t) => redactor.text(t) });
   redactor.add(...poller.knownSecrets());
   onCatalogChange = () => poller.refresh();
@@ -143,6 +171,7 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
     clearInterval(pruneTimer);
     await fleet.stop();
     store.close();
+    readings.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(() => resolve()));
     await ledger.close();

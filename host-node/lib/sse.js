@@ -9,6 +9,7 @@
 // it), and one event larger than maxEventBytes (characters) raises SseEventTooLarge instead of
 // being buffered without limit.
 'use strict';
+const { codexRateLimitLines } = require('./codex-rate-limits');
 const { UsageReading } = require('./usage');
 
 // A blank line ends an event; lines end in CRLF, LF or a lone CR (the SSE spec's three forms).
@@ -152,6 +153,7 @@ class SseUsageTap {
       return event;
     }
     if (this.dialect === 'responses') {
+      if (obj.type === 'codex.rate_limits') this.rateLimits = codexRateLimitLines(obj) || this.rateLimits;
       if (obj.type === 'response.completed' || obj.type === 'response.incomplete') {
         if (obj.response && obj.response.usage !== undefined) this.reading.read('responses', obj.response.usage);
         this.sawDone = true;

@@ -21,14 +21,26 @@ const withQuery = (path, q) => (q ? `${path}${path.includes('?') ? '&' : '?'}${q
 
 // Headers for a provider, by the format its backend speaks. client: { anthropicVersion,
 // anthropicBeta } from the client's request (forwarded to Messages backends only).
-function providerHeaders(provider, format, stream, client = {}) {
-  const headers = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json', ...provider.headers };
+// auth: { credential: {header, value, token}, forward: {name: value} } for an auth: client
+// provider (the caller's own credential, in the header it came in, and the client headers the
+// provider needs); { account: {api_key, headers} } for one of an auth: key provider's accounts;
+// {} for the provider's own key.
+function providerHeaders(provider, format, stream, client = {}, auth = {}) {
+  const account = auth.account || null;
+  const headers = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json', ...provider.headers,
+    ...(account ? account.headers : {}) };
+  const apiKey = account ? account.api_key : provider.api_key;
+  if (auth.credential) {
+    Object.assign(headers, auth.forward || {});
+    if (auth.credential.header === 'x-api-key' && format === 'messages') headers['x-api-key'] = auth.credential.token;
+    else headers.authorization = `Bearer ${auth.credential.token}`;
+  }
   if (format === 'messages') {
-    if (provider.api_key) headers['x-api-key'] = provider.api_key;
+    if (apiKey && !auth.credential) headers['x-api-key'] = apiKey;
     headers['anthropic-version'] = client.anthropicVersion || provider.headers['anthropic-version'] || '2023-06-01';
     if (client.anthropicBeta) headers['anthropic-beta'] = client.anthropicBeta;
-  } else if (provider.api_key) {
-    headers.authorization = `Bearer ${provider.api_key}`;
+  } else if (apiKey && !auth.credential) {
+    headers.authorization = `Bearer ${apiKey}`;
   }
   return headers;
 }
@@ -38,7 +50,7 @@ function providerHeaders(provider, format, stream, client = {}) {
 // client: { anthropicVersion, anthropicBeta, betaQuery }.
 // Returns { format, translated, target, request: { headers, body, timeoutMs }, dropped, added }
 // (added: request fields the gateway put there on its own, which a 400 may name).
-function buildUpstreamRequest({ provider, endpoints, kind, body, model, stream, neutral, client }) {
+function buildUpstreamRequest({ provider, endpoints, kind, body, model, stream, neutral, client, auth = {} }) {
   const format = BACKEND_FORMAT[provider.backend] || 'chat';
   const translated = format !== kind;
   let payload;
@@ -64,7 +76,7 @@ function buildUpstreamRequest({ provider, endpoints, kind, body, model, stream, 
   return {
     format, translated, dropped, added,
     target: forwardBeta ? { origin: target.origin, path: withQuery(target.path, 'beta=true') } : target,
-    request: { headers: providerHeaders(provider, format, stream, kind === 'messages' ? client : {}), body: JSON.stringify(payload), timeoutMs: provider.timeout_ms },
+    request: { headers: providerHeaders(provider, format, stream, kind === 'messages' ? client : {}, auth), body: JSON.stringify(payload), timeoutMs: provider.timeout_ms },
   };
 }
 

@@ -48,11 +48,11 @@ test('no C++ exception escapes: garbage in every entry point comes back as a val
   try {
     assert.match(e.configure('{{{'), /expected a JSON object/);
     assert.match(e.configure('{"weights": {"health": "lots"}}'), /weights\.health/);
-    assert.equal(e.recordUsage(NaN, '', '', -5, Infinity, NaN, -1), '');
-    const obs = e.observe('x', 429, 'retry-after: soon\n\u0000\u00ff: \n', '{"error": [', -1, NOW);
+    assert.equal(e.recordUsage(NaN, '', '', -5, Infinity, NaN, -1, ''), '');
+    const obs = e.observe('x', '', '', 429, 'retry-after: soon\n\u0000\u00ff: \n', '{"error": [', -1, NOW);
     assert.equal(obs.error, '');
     assert.equal(obs.retryable, true);
-    const r = e.route('no-such-model', NOW, '');
+    const r = e.route('no-such-model', NOW, '', '');
     assert.equal(r.ok, false);
     assert.match(r.reason, /no provider serves model "no-such-model"/);
     assert.equal(JSON.parse(core.runVector('not json')).error.startsWith('vector:'), true);
@@ -73,15 +73,15 @@ test('hot path: observe, recordUsage and route take plain values and move the st
         b: { provider_id: 'b', package_type: 'daily', limit_per_day: 100, models: ['m'] },
       },
     }), 'c.json');
-    assert.equal(e.route('m', NOW, '').provider, 'a');
-    e.recordUsage(NOW - 1000, 'a', 'm', 200, 0, 10, 10);
-    e.recordUsage(NOW - 500, 'a', 'm', 200, 0, 10, 10);
-    const r = e.route('m', NOW, '');
+    assert.equal(e.route('m', NOW, '', '').provider, 'a');
+    e.recordUsage(NOW - 1000, 'a', 'm', 200, 0, 10, 10, '');
+    e.recordUsage(NOW - 500, 'a', 'm', 200, 0, 10, 10, '');
+    const r = e.route('m', NOW, '', '');
     assert.equal(r.provider, 'b', 'a is exhausted after two requests');
-    const obs = e.observe('b', 429, 'retry-after: 30', '', 120, NOW);
+    const obs = e.observe('b', '', 'm', 429, 'retry-after: 30', '', 120, NOW);
     assert.equal(obs.cooldownUntil, NOW + 30000);
-    const all = e.route('m', NOW + 1000, '');
-    assert.equal(e.route('m', NOW, 'b').provider, 'a', 'skipped providers are not candidates');
+    const all = e.route('m', NOW + 1000, '', '');
+    assert.equal(e.route('m', NOW, 'b', '').provider, 'a', 'skipped providers are not candidates');
     assert.equal(all.allExcluded, true);
     assert.equal(all.retryAt, NOW + 30000, 'b returns first: the cooldown ends before midnight');
   } finally {

@@ -35,8 +35,8 @@ test('upstream faults: 429 storms, 5xx, resets, slow first byte, malformed JSON 
   };
   const reset = () => {
     for (const f of Object.values(gw.fakes)) f.mode = 'ok';
-    gw.engine.observe('a', 200, '', '', 1, Date.now() + 3600000);
-    gw.engine.observe('b', 200, '', '', 1, Date.now() + 3600000);
+    gw.engine.observe('a', '', '', 200, '', '', 1, Date.now() + 3600000);
+    gw.engine.observe('b', '', '', 200, '', '', 1, Date.now() + 3600000);
   };
   try {
     await storm('warm-up', 5);

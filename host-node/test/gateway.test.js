@@ -111,7 +111,7 @@ test('failover on 429, 500, timeout and connection refused; the client gets the 
       assert.equal(r.status, 200, `${mode}: ${r.text}`);
       assert.equal(r.json.choices[0].message.content, 'Hello from second.', mode);
       gw.fakes.first.mode = 'ok';
-      gw.engine.observe('first', 200, '', '', 1, Date.now() + 120000);  // clear health for the next case
+      gw.engine.observe('first', '', '', 200, '', '', 1, Date.now() + 120000);  // clear health for the next case
     }
     const log = gw.logs.text();
     assert.match(log, /"attempts":\[\{"provider":"first","package":"one","status":429,"reason":"HTTP 429"\},\{"provider":"second"/);

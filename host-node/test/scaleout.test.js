@@ -385,15 +385,15 @@ test('quotagate db migrate and db status: idempotent, versioned, and they name w
   const run = (args, env = {}) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, QG_TEST_PG_URL: url, ...env } });
   let r = run(['db', 'status', '--config', config]);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /schema: v0 .*pending: v1 events, signals, balances, instances, v2 cached input tokens per event \(run "quotagate db migrate"\)/);
+  assert.match(r.stdout, /schema: v0 .*pending: v1 events, signals, balances, instances, v2 cached input tokens per event, v3 accounts of events and signals, the fleet account secret \(run "quotagate db migrate"\)/);
   r = run(['db', 'migrate', '--config', config]);
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stdout, 'applied v1, v2; schema at v2\n');
+  assert.equal(r.stdout, 'applied v1, v2, v3; schema at v3\n');
   r = run(['db', 'migrate', '--config', config]);
-  assert.equal(r.stdout, 'schema already at v2; nothing to apply\n');
+  assert.equal(r.stdout, 'schema already at v3; nothing to apply\n');
   r = run(['db', 'status', '--config', config, '--json']);
   const status = JSON.parse(r.stdout);
-  assert.equal(status.version, 2);
+  assert.equal(status.version, 3);
   assert.deepEqual(status.pending, []);
   // Unreachable: exit 2, one line, no password.
   r = run(['db', 'status', '--config', config], { QG_TEST_PG_URL: 'postgres://qg:PLANTED-cli-pass@127.0.0.1:1/x' });
@@ -401,7 +401,7 @@ test('quotagate db migrate and db status: idempotent, versioned, and they name w
   assert.match(r.stderr, /^quotagate: postgres: .*ECONNREFUSED/);
   assert.doesNotMatch(r.stderr, /PLANTED-cli-pass/);
   r = spawnSync(process.execPath, [BIN, 'doctor', '--config', config], { encoding: 'utf8', env: { ...process.env, QG_TEST_PG_URL: url } });
-  assert.match(r.stdout, /ok {4}shared ledger reachable, schema v2, 0 instance\(s\) registered/);
+  assert.match(r.stdout, /ok {4}shared ledger reachable, schema v3, 0 instance\(s\) registered/);
   // The wrong backend is named.
   fs.writeFileSync(config, 'ledger:\n  backend: sqljs\n');
   r = run(['db', 'status', '--config', config]);

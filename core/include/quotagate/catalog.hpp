@@ -27,6 +27,20 @@ struct SecondaryWindow {
   WindowMode mode = WindowMode::kSliding;
 };
 
+// A limit that covers only one model family of an account (Anthropic's 7d_opus, 7d_sonnet, 7d_oi
+// claims; any 7d_<family>). Declared in the catalog when the user knows it; header readings fill
+// the utilization either way.
+struct ModelWindow {
+  std::string family;               // lowercase, e.g. "opus"
+  double window_hours = 0;          // > 0
+  double limit = 0;                 // weighted requests per window; 0 = not known
+  std::vector<std::string> models;  // patterns; empty = models whose name has the family as a word
+};
+
+// True if `model` belongs to `family`: it matches one of `patterns`, or one of its words (split at
+// - _ . / :) is the family, case-insensitively ("claude-opus-4-8" is in "opus").
+bool model_in_family(std::string_view family, std::string_view model, const std::vector<std::string>& patterns);
+
 struct Package {
   std::string id;
   std::string provider_id;
@@ -42,6 +56,7 @@ struct Package {
   double limit_per_day = 0;
   WindowMode window_mode = WindowMode::kSliding;
   std::vector<SecondaryWindow> secondary_windows;
+  std::vector<ModelWindow> model_windows;
   // shared
   std::vector<std::pair<std::string, double>> model_weights;  // in file order
   // Extension: models this package serves, exact names or "prefix*" patterns ("*" = any). When set,

@@ -31,10 +31,28 @@ struct EngineConfig {
   int64_t max_upstream_wait_ms = kDefaultMaxUpstreamWaitMs;  // cap on any retry-after / reset (header_parser.hpp)
 };
 
+// One credential of a provider. id: for auth: key, the configured account name; for auth: client,
+// the credential's fingerprint (12 hex digits, computed by the host). name: what the operator
+// calls it ("" = show the id).
+struct AccountConfig {
+  std::string id, name;
+};
+
 struct ProviderConfig {
   std::string id;
   std::vector<std::string> models;  // served models or prefixes ("*" = any); first is the default
+  // auth: client: accounts are the callers' own credentials; a request may use only its caller's
+  // account (Engine::route `caller`). auth: key (false): accounts are configured credentials, and
+  // a provider without any has one account, "".
+  bool client_auth = false;
+  // overage: avoid: a rejected plan window is exhausted even when the provider would serve the
+  // request as billed overage (or from Codex credits).
+  bool overage_avoid = false;
+  std::vector<AccountConfig> accounts;
 };
+
+// Route `caller` that may use every account (the simulator, the operator's what-if view).
+inline constexpr const char* kAnyAccount = "*";
 
 struct CatalogLoadResult {
   bool ok = false;
@@ -46,6 +64,7 @@ struct CatalogLoadResult {
 struct ObserveResult {
   HeaderSnapshot snapshot;
   std::optional<int64_t> cooldown_until;
+  std::string cooldown_scope;  // "account", "family:<name>" or "" (no cooldown)
   std::vector<std::string> updated_packages;
 };
 
@@ -57,56 +76,91 @@ class Engine {
   std::string configure(std::string_view json_text);
 
   void record_usage(const UsageEvent& e);
-  // Feeds one upstream response (any status) to the header parser and the live state.
+  // Makes `account` known for a provider (auth: client: a caller's fingerprint seen for the first
+  // time), with one state per package of the provider. Returns true when it was new. An auth: key
+  // provider accepts only its configured accounts.
+  bool add_account(const std::string& provider_id, const std::string& account);
+  // Feeds one upstream response (any status) to the header parser and the live state of the
+  // provider's `account` ("" = its only key). model: what the request asked the upstream for (a
+  // rejection of a family window teaches that the model belongs to the family).
+  ObserveResult observe(const std::string& provider_id, const std::string& account, const std::string& model, int status,
+                        const HeaderMap& headers, std::string_view body, double latency_ms, int64_t now_ms);
   ObserveResult observe(const std::string& provider_id, int status, const HeaderMap& headers, std::string_view body,
-                        double latency_ms, int64_t now_ms);
+                        double latency_ms, int64_t now_ms) {
+    return observe(provider_id, "", "", status, headers, body, latency_ms, now_ms);
+  }
   // A request that never got a response (connection refused, timeout).
   void record_failure(const std::string& provider_id, const std::string& reason, int64_t now_ms);
 
+  // One status per (package, account).
   std::vector<QuotaStatus> statuses(int64_t now_ms) const;
-  // One package's status; nullopt for an unknown id.
-  std::optional<QuotaStatus> status_of(const std::string& package_id, int64_t now_ms) const;
+  // One package's status for `account` (kAnyAccount: its first account); nullopt when unknown.
+  std::optional<QuotaStatus> status_of(const std::string& package_id, int64_t now_ms,
+                                       const std::string& account = kAnyAccount) const;
   Json quotas_document(int64_t now_ms) const;
   // Routing evaluates quota state at 1-second resolution (now rounded up to the second, cached per
   // package until its state changes), so a decision costs O(candidates) on the hot path. It is
   // still a pure function of the engine's inputs and `now`. explain=false skips the ranked list.
-  // `skip` names providers already tried for this request (failover): they are not candidates.
+  // `skip` names what was already tried for this request (failover): "provider" (every account)
+  // or "provider\taccount". `caller`: the account id (fingerprint) of the request's own
+  // credential: the only account of auth: client providers it may use ("" = none; kAnyAccount =
+  // all, for what-if views). Accounts of auth: key providers are open to every caller.
   RouteDecision route(const std::string& model, int64_t now_ms, bool explain = true,
-                      const std::vector<std::string>& skip = {}) const;
+                      const std::vector<std::string>& skip = {}, const std::string& caller = "") const;
   Json state_document(int64_t now_ms) const;
   // The last `days` local days of one package: weighted usage per day (from the day buckets, kept
   // 40 days) and remaining capacity every 6 hours up to now. Remaining is exact for credits and for
   // the current window; earlier window samples only see events still kept for the window.
   // {"error": ...} for an unknown package.
-  Json usage_document(const std::string& package_id, int64_t now_ms, int days) const;
+  Json usage_document(const std::string& package_id, int64_t now_ms, int days,
+                      const std::string& account = kAnyAccount) const;
 
   const Catalog& catalog() const { return catalog_; }
   const EngineConfig& config() const { return config_; }
   EngineConfig& mutable_config() { return config_; }
   size_t event_count() const { return events_.size(); }
+  // The operator's name for an account ("" when none).
+  std::string account_name(const std::string& provider_id, const std::string& account) const;
 
  private:
   // Raw events, kept event_retention_ms to rebuild usage on a catalog reload. One entry per
   // (second, provider, model, status): ts_ms is second-aligned and the rest are sums.
   struct StoredEvent {
     int64_t ts_ms;
-    uint32_t provider, model;  // interned
+    uint32_t provider, model, account;  // interned
     int status;
     double cost;  // total over the `count` requests (UsageEvent::cost is per request)
     int64_t tokens_in, tokens_out;
     double count;
   };
+  // One state: a catalog package on one account of its provider. Everything per state
+  // (usage_, live_, versions, caches) is parallel to slots_.
+  struct Slot {
+    size_t package;
+    std::string account;
+  };
   uint32_t intern(const std::string& s);
   bool counts(const Package& p, int status) const;
-  void apply_event(size_t package_index, const StoredEvent& e);
-  void rebuild_usage();
+  void apply_event(size_t slot, const StoredEvent& e);
+  // Rebuilds states (accounts x packages) and replays events_; `carry`: live observations by
+  // "package\nprovider\naccount" (live_by_key()) to keep.
+  void rebuild_usage(const std::map<std::string, PackageLive>& carry);
+  std::map<std::string, PackageLive> live_by_key() const;
+  void add_slots(const std::string& provider_id, const std::string& account);
+  const ProviderConfig* provider_config(const std::string& provider_id) const;
+  // May events of this (unknown) account create it? auth: client and unconfigured providers.
+  bool discoverable(const std::string& provider_id, const std::string& account) const;
+  bool has_account(const std::string& provider_id, const std::string& account) const;
   ProviderHealth& health_of(const std::string& provider_id);
   std::vector<RouteCandidateInput> candidates_for(const std::string& model, int64_t second_ms,
-                                                  const std::vector<std::string>& skip) const;
-  const RouteView& route_status(size_t package_index, int64_t second_ms) const;
+                                                  const std::vector<std::string>& skip, const std::string& caller) const;
+  const RouteView& route_status(size_t slot, int64_t second_ms) const;
   const ProviderHealth* health_ptr(const std::string& provider_id) const;
-  void refresh_package_health() const;
-  void touch(size_t package_index) { ++package_version_[package_index]; }
+  const ScopedBlock* block_for(size_t slot, const std::string& model, int64_t second_ms) const;
+  QuotaStatus slot_status(size_t slot, int64_t now_ms) const;
+  void refresh_slot_health() const;
+  void touch(size_t slot) { ++package_version_[slot]; }
+  std::string scope_label(const std::string& provider_id, const std::string& account) const;
 
   struct CachedStatus {
     int64_t second_ms = INT64_MIN;
@@ -117,18 +171,24 @@ class Engine {
   EngineConfig config_;
   Catalog catalog_;
   std::vector<ProviderConfig> providers_;
-  std::vector<PackageUsage> usage_;  // parallel to catalog_.packages
-  std::vector<PackageLive> live_;    // parallel to catalog_.packages
+  std::vector<Slot> slots_;
+  std::vector<PackageUsage> usage_;  // parallel to slots_
+  std::vector<PackageLive> live_;    // parallel to slots_
   std::map<std::string, ProviderHealth> health_;
-  std::map<std::string, HeaderSnapshot> snapshots_;  // latest per provider
+  std::map<std::string, std::vector<std::string>> accounts_;  // provider -> account ids (config order, then first seen)
+  std::map<std::string, ScopedBlock> account_blocks_;  // "provider\taccount" -> 429 cooldown of that account
+  std::map<std::string, ScopedBlock> family_blocks_;   // "provider\taccount\tfamily" -> 429 on a family window
+  std::vector<std::pair<std::string, std::string>> learned_families_;  // (family, model) from rejections, bounded
+  std::map<std::string, HeaderSnapshot> snapshots_;  // latest per "provider" or "provider\taccount"
   std::vector<StoredEvent> events_;                  // recent raw events, time-ordered
   std::vector<std::string> strings_;
   std::map<std::string, uint32_t> string_ids_;
-  std::map<std::string, std::vector<size_t>> packages_by_provider_;
-  std::vector<uint64_t> package_version_;          // bumped whenever a package's inputs change
-  mutable std::vector<CachedStatus> route_cache_;  // parallel to catalog_.packages
-  mutable std::vector<const ProviderHealth*> package_health_;  // parallel to catalog_.packages
-  mutable size_t package_health_epoch_ = 0;                    // health_.size() when built
+  std::map<std::string, std::vector<size_t>> slots_by_provider_;
+  std::vector<uint64_t> package_version_;          // bumped whenever a state's inputs change
+  mutable std::vector<CachedStatus> route_cache_;  // parallel to slots_
+  mutable std::vector<ScopedBlock> scratch_blocks_;  // blocks of one route() call (family + account)
+  mutable std::vector<const ProviderHealth*> slot_health_;  // parallel to slots_
+  mutable size_t slot_health_epoch_ = 0;                    // health_.size() when built
 };
 
 // Parses an ISO-8601 instant or epoch milliseconds given as a JSON value (used by vectors/CLI).

@@ -3,6 +3,7 @@
 // observations taken from response headers. Pure: `now` (ms) is a parameter.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,8 +33,19 @@ struct ObservedWindow {
   double used = 0;  // in the package's units (utilization x limit)
   std::optional<int64_t> reset_at;
   bool rejected = false;
+  std::optional<double> utilization;  // 0..1 as reported (a family window may have no known limit)
   std::string dialect;
   std::string source_window;  // the provider's window name ("5h", "per_day" ...)
+  std::optional<double> window_minutes;
+};
+
+// The latest word on paid capacity beyond the plan windows (header_snapshot.hpp OverageState).
+struct ObservedOverage {
+  int64_t observed_at = 0;
+  bool available = false;  // a request beyond the plan would still be served (and billed)
+  bool in_use = false;
+  std::string status, disabled_reason;
+  std::optional<double> credits_balance;
 };
 
 // Learned from repeated 429s while the local count said there was room.
@@ -49,6 +61,9 @@ struct PackageLive {
   std::optional<ObservedWindow> primary;
   std::vector<std::optional<ObservedWindow>> secondary;  // parallel to Package::secondary_windows
   std::optional<LearnedLimit> learned;
+  // Family windows the provider reported (scope -> latest reading), e.g. "opus" for 7d_opus.
+  std::map<std::string, ObservedWindow> families;
+  std::optional<ObservedOverage> overage;
   int rejections_below_limit = 0;  // consecutive 429s while local used < limit
   // ms since epoch. Signals from other instances arrive out of order: a success resets the run
   // only if newer than the last rejection (and a rejection older than the provider's last success,
@@ -64,8 +79,24 @@ struct SecondaryStatus {
   bool observed = false;
 };
 
+// One model family's window (catalog model_windows, or reported by the provider only).
+struct ModelWindowStatus {
+  std::string family;
+  double window_hours = 0;
+  std::optional<double> limit, used, remaining, utilization;
+  std::optional<int64_t> reset_at;
+  std::string status;  // the provider's: allowed | allowed_warning | rejected, or ""
+  bool observed = false;
+  bool exhausted = false;  // requests of this family get no more from the plan until reset_at
+  std::vector<std::string> models;  // declared patterns
+};
+
 struct QuotaStatus {
   std::string provider_id, package_id;
+  // The account this state belongs to: its id (a credential fingerprint for auth: client
+  // providers, the configured name for auth: key accounts; "" for a provider's only key) and
+  // the name the operator gave it ("" when none).
+  std::string account, account_name;
   PackageType package_type = PackageType::kCredits;
   std::string currency, unit;  // unit: the currency for credits, "requests" for windows
   double total = 0, used = 0, remaining = 0, remaining_ratio = 0;
@@ -86,6 +117,8 @@ struct QuotaStatus {
   std::vector<SecondaryStatus> secondary_windows;
   std::string binding_window;  // the window whose ratio drives the alert ("" = primary)
   std::optional<LearnedLimit> learned_limit;
+  std::vector<ModelWindowStatus> model_windows;
+  std::optional<ObservedOverage> overage;
 };
 
 // Ledger bookkeeping the tracker owns: how an event lands in a package's aggregates.

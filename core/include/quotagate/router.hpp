@@ -49,6 +49,16 @@ struct RouteView {
   double total = 0, remaining = 0, remaining_ratio = 0, expiring_capacity = 0;
   std::optional<double> days_until_expiry;
   std::optional<int64_t> reset_at;
+  // Exhausted plan windows do not exclude: the provider serves beyond them (overage, credits)
+  // and the operator allows it (provider `overage: allow`).
+  bool overage_serves = false;
+};
+
+// A cooldown or block narrower than the provider: one account (a 429 on that account's window)
+// or one model family of an account (a rejected 7d_opus window).
+struct ScopedBlock {
+  std::optional<int64_t> until;  // nullopt: unknown (blocks until a reading says otherwise)
+  std::string reason;
 };
 RouteView route_view_of(const QuotaStatus& s, const std::string* package_id);
 const char* alert_name(int rank);
@@ -58,6 +68,8 @@ struct RouteCandidateInput {
   const std::string* provider_id = nullptr;
   const RouteView* status = nullptr;       // nullptr: provider without a quota package
   const ProviderHealth* health = nullptr;  // nullptr: no history (healthy, latency unknown)
+  const std::string* account = nullptr;    // nullptr or "": the provider's only key
+  const ScopedBlock* block = nullptr;      // account or family block that applies to this request
 };
 
 // Terms in a fixed order; names in kTermNames.
@@ -65,7 +77,7 @@ enum Term { kHealth, kFailures, kLatency, kPackage, kUseOrLose, kExpiry, kExpiri
 extern const char* const kTermNames[kTermCount];
 
 struct RankedCandidate {
-  std::string provider_id, package_id, model;
+  std::string provider_id, package_id, model, account;
   double score = 0;
   bool excluded = false;
   std::string exclusion;  // why: exhausted, expired, cooldown until ...
@@ -76,6 +88,7 @@ struct RankedCandidate {
 struct RouteDecision {
   bool ok = false;  // false: no candidate serves the model
   std::string provider_id, package_id, model, reason, error;
+  std::string account;  // the winner's account id ("" for a provider's only key)
   size_t winner = 0;                    // index into the candidate inputs
   bool all_excluded = false;            // every candidate exhausted, expired or cooling down
   std::optional<int64_t> retry_at;      // earliest time any candidate has capacity again

@@ -23,6 +23,9 @@ struct UsageEvent {
   int64_t tokens_in = 0;
   int64_t tokens_out = 0;
   double count = 1;   // requests this event stands for (the simulator batches; the gateway sends 1)
+  // The provider account that served it: a credential fingerprint (auth: client), an account
+  // name (auth: key) or "" (the provider's only key). Never a credential.
+  std::string account;
 };
 // The engine files every event under the start of its UTC second (second_floor): windows, resets
 // and fixed-window starts have 1-second resolution, and the requests of one second with the same
@@ -99,6 +102,7 @@ struct PackageUsage {
   std::map<int64_t, DayTotals> days;  // local day index (package zone) -> totals
   FixedWindowStarts primary_fixed;
   std::vector<FixedWindowStarts> secondary_fixed;
+  std::vector<UsageTimeline> family_usage;  // parallel to Package::model_windows: that family's units
   std::optional<int64_t> first_event_ms;  // earliest counted event ever seen (survives pruning)
   int64_t latest_event_ms = INT64_MIN;
   size_t prune_at = 4096;  // timeline size that triggers the next prune

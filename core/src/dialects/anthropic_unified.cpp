@@ -1,8 +1,13 @@
 // Anthropic subscription (Claude Pro/Max) unified limits:
 //   anthropic-ratelimit-unified-status: allowed | allowed_warning | rejected
 //   anthropic-ratelimit-unified-<claim>-{utilization,reset,status}, claim = 5h, 7d, 7d_opus ...
-//   anthropic-ratelimit-unified-reset (epoch s), -representative-claim (five_hour, seven_day ...)
-// Utilization is a 0..1 fraction; resets are epoch seconds.
+//   anthropic-ratelimit-unified-reset (epoch s), -representative-claim (five_hour, seven_day,
+//   seven_day_opus ...), -overage-status (allowed | allowed_warning | rejected), -overage-in-use,
+//   -overage-disabled-reason.
+// Utilization is a 0..1 fraction; resets are epoch seconds. A claim with a family after the length
+// (7d_opus, 7d_sonnet, 7d_oi, any 7d_<family>) is a window of that model family only (scope).
+// Sources: the headers Claude Code reads (its rate-limit messages), as seen on api.anthropic.com
+// with an OAuth login; https://docs.anthropic.com/en/api/rate-limits lists the API-key family.
 #include <algorithm>
 
 #include "dialects.hpp"
@@ -28,13 +33,39 @@ std::optional<double> claim_minutes(std::string_view claim) {
   }
 }
 
+// "7d_opus" -> "opus"; "5h" -> "" (the whole account).
+std::string claim_scope(std::string_view claim) {
+  const size_t us = claim.find('_');
+  return us == std::string_view::npos ? std::string() : to_lower(claim.substr(us + 1));
+}
+
 WindowState& window_named(HeaderSnapshot& s, const std::string& name) {
   for (auto& w : s.windows)
     if (w.name == name) return w;
   s.windows.push_back(WindowState{});
   s.windows.back().name = name;
   s.windows.back().window_minutes = claim_minutes(name);
+  s.windows.back().scope = claim_scope(name);
   return s.windows.back();
+}
+
+// The representative claim's window name: five_hour -> 5h, seven_day -> 7d, seven_day_opus ->
+// 7d_opus (any family); "" when unknown.
+std::string claim_window(std::string_view rc) {
+  if (rc == "five_hour") return "5h";
+  if (rc == "seven_day") return "7d";
+  constexpr std::string_view kSevenDay = "seven_day_";
+  if (rc.size() > kSevenDay.size() && rc.compare(0, kSevenDay.size(), kSevenDay) == 0)
+    return "7d_" + to_lower(rc.substr(kSevenDay.size()));
+  if (claim_minutes(rc)) return std::string(rc);  // already a window name ("7d_oi")
+  return "";
+}
+
+std::optional<bool> read_bool(std::string_view v) {
+  const std::string t = to_lower(trim(v));
+  if (t == "true" || t == "1") return true;
+  if (t == "false" || t == "0") return false;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -45,8 +76,20 @@ void anthropic_unified_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t) {
     if (key.size() <= kPrefix.size() || key.compare(0, kPrefix.size(), kPrefix) != 0) continue;
     seen = true;
     const std::string rest = key.substr(kPrefix.size());
-    if (rest == "status" || rest == "reset" || rest == "fallback-percentage" || rest == "overage-status" ||
-        rest == "overage-reset" || rest == "fallback" || rest == "overage-disabled-reason")
+    if (rest == "overage-status") {
+      s.overage.status = to_lower(printable(value));
+      continue;
+    }
+    if (rest == "overage-in-use") {
+      if (auto b = read_bool(value)) s.overage.in_use = b;
+      else diagnose(s, key, value, "true or false");
+      continue;
+    }
+    if (rest == "overage-disabled-reason") {
+      s.overage.disabled_reason = printable(value);
+      continue;
+    }
+    if (rest == "status" || rest == "reset" || rest == "fallback-percentage" || rest == "overage-reset" || rest == "fallback")
       continue;
     if (rest == "representative-claim") {
       s.representative_claim = printable(value);
@@ -74,14 +117,18 @@ void anthropic_unified_headers(const HeaderMap& h, HeaderSnapshot& s, int64_t) {
   const auto overall = h.get("anthropic-ratelimit-unified-status");
   if (overall && trim(*overall) == "rejected") {
     // The representative claim names the binding window; mark it rejected if no per-window status.
-    const std::string rc = s.representative_claim;
-    const std::string name = rc == "five_hour" ? "5h" : rc == "seven_day" ? "7d" : rc == "seven_day_opus" ? "7d_opus" : "";
-    for (auto& w : s.windows)
-      if (w.name == name && w.status.empty()) w.status = "rejected";
+    const std::string name = claim_window(s.representative_claim);
+    if (!name.empty()) {
+      WindowState& w = window_named(s, name);
+      if (w.status.empty()) w.status = "rejected";
+      if (!w.reset_at)
+        if (auto reset = h.get("anthropic-ratelimit-unified-reset"))
+          if (auto t = parse_number(*reset); t && *t > 0) w.reset_at = epoch_to_ms(*t);
+    }
     if (!s.retry_after_s)
       if (auto reset = h.get("anthropic-ratelimit-unified-reset"))
         if (auto t = parse_number(*reset); t && *t > 0 && name.empty())
-          s.windows.push_back(WindowState{"unified", std::nullopt, 1.0, std::nullopt, "rejected", epoch_to_ms(*t)});
+          s.windows.push_back(WindowState{"unified", std::nullopt, 1.0, std::nullopt, "rejected", epoch_to_ms(*t), ""});
   }
 }
 

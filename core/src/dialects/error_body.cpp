@@ -182,7 +182,7 @@ bool error_body(const Json& outer, HeaderSnapshot& s, int64_t now, int depth) {
     openrouter_meta((*err)["metadata"]["headers"], s, now);
     s.error_type = "rate_limit";
     if (ifind(message, "per-day") != std::string::npos || ifind(message, "per day") != std::string::npos) {
-      WindowState w{"per_day", 1440.0, 1.0, s.requests.limit, "rejected", s.requests.reset_at};
+      WindowState w{"per_day", 1440.0, 1.0, s.requests.limit, "rejected", s.requests.reset_at, ""};
       s.windows.push_back(w);
     }
     return true;

@@ -89,7 +89,7 @@ function buildProgram() {
     .action(async (opts) => {
       const now = await nowFrom(opts.now);
       const { engine } = await engineFromFiles({ catalog: opts.catalog, ledger: opts.ledger });
-      const decision = JSON.parse(engine.routeJson(opts.model, now));
+      const decision = JSON.parse(engine.routeJson(opts.model, now, '*'));
       engine.delete();
       print(opts.json ? JSON.stringify(decision, null, 2) : routeTable(decision));
       if (!decision.ok) process.exitCode = 1;
@@ -178,6 +178,19 @@ function buildProgram() {
     .action(async (opts) => {
       const problems = await require('./doctor-command').doctor({ config: opts.config });
       if (problems.length) process.exitCode = 1;
+    });
+
+  const accounts = program.command('accounts').description('Accounts of auth: client providers (callers\' own logins)');
+  accounts
+    .command('fingerprint')
+    .description('Read one credential from stdin and print its account fingerprint (to name it in config)')
+    .option('--config <file>', 'config.yaml (default: $XDG_CONFIG_HOME/quotagate/config.yaml)')
+    .option('--ledger-dir <dir>', 'the ledger directory whose account-secret to use (default: ledger.dir of the config)')
+    .option('--demo', 'the demo gateway\'s data dir')
+    .addHelpText('after', '\nExamples:\n  printf %s "$CLAUDE_CODE_OAUTH_TOKEN" | quotagate accounts fingerprint\n' +
+      '  jq -r .tokens.access_token ~/.codex/auth.json | quotagate accounts fingerprint --config ~/.config/quotagate/config.yaml')
+    .action(async (opts) => {
+      print(await require('./accounts-command').fingerprintCommand(opts, readStdin()));
     });
 
   const db = program.command('db').description('The shared PostgreSQL ledger (ledger.backend: postgres)');

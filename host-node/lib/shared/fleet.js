@@ -41,7 +41,7 @@ function joinFleet({ ledger, engine, store, poller, log, recordEvent, electionIn
     signals: (list) => {
       for (const x of list) {
         if (x.kind === 'failure') engine.recordFailure(x.provider_id, x.reason, x.ts);
-        else engine.observe(x.provider_id, x.status, x.headers, x.body, x.latency_ms, x.ts);
+        else engine.observe(x.provider_id, x.account || '', x.model || '', x.status, x.headers, x.body, x.latency_ms, x.ts);
       }
     },
     balances: (list) => { applyRemoteBalances(store, list, log).catch((err) => log.warn({ err: err.message }, 'shared balance readings not applied')); },

@@ -12,13 +12,13 @@ const PAGE = 5000;
 const SIGNAL_HORIZON_MS = 6 * 3600 * 1000;  // signals older than this change nothing worth replaying
 
 const toEvent = (r) => ({ id: r.id, ts: Number(r.ts), provider_id: r.provider_id, model: r.model, status: r.status,
-  cost: r.cost, tokens_in: Number(r.tokens_in), tokens_out: Number(r.tokens_out), tokens_cached: Number(r.tokens_cached || 0) });
+  cost: r.cost, tokens_in: Number(r.tokens_in), tokens_out: Number(r.tokens_out), tokens_cached: Number(r.tokens_cached || 0), account: r.account || '' });
 const toSignal = (r) => ({ ts: Number(r.ts), provider_id: r.provider_id, kind: r.kind, status: r.status, headers: r.headers,
-  body: r.body, latency_ms: r.latency_ms, reason: r.reason, instance: r.instance });
+  body: r.body, latency_ms: r.latency_ms, reason: r.reason, instance: r.instance, account: r.account || '', model: r.model || '' });
 const toBalance = (r) => ({ package_id: r.package_id, fields: r.fields, polled_at: Number(r.polled_at), instance: r.instance });
 
-const EVENT_COLS = 'seq, id, instance, ts, provider_id, model, status, cost, tokens_in, tokens_out, tokens_cached';
-const SIGNAL_COLS = 'seq, origin, instance, ts, provider_id, kind, status, headers, body, latency_ms, reason';
+const EVENT_COLS = 'seq, id, instance, ts, provider_id, model, status, cost, tokens_in, tokens_out, tokens_cached, account';
+const SIGNAL_COLS = 'seq, origin, instance, ts, provider_id, kind, status, headers, body, latency_ms, reason, account, model';
 
 class Follower {
   constructor({ pool, makeClient, instance, origin, ready, retentionMs, intervalMs = 250, now = Date.now, log, onUp, onDown }) {

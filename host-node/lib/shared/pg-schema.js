@@ -67,6 +67,16 @@ CREATE TABLE qg_instances (
     name: 'cached input tokens per event',
     sql: 'ALTER TABLE qg_events ADD COLUMN tokens_cached bigint NOT NULL DEFAULT 0;',
   },
+  {
+    version: 3,
+    name: 'accounts of events and signals, the fleet account secret',
+    // qg_settings.account_secret: the HMAC key of credential fingerprints, one per fleet, so that
+    // every instance gives one credential the same account (accounts.js).
+    sql: `ALTER TABLE qg_events ADD COLUMN account text NOT NULL DEFAULT '';
+ALTER TABLE qg_signals ADD COLUMN account text NOT NULL DEFAULT '';
+ALTER TABLE qg_signals ADD COLUMN model text NOT NULL DEFAULT '';
+CREATE TABLE qg_settings (key text PRIMARY KEY, value text NOT NULL);`,
+  },
 ];
 
 const LATEST = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -11,11 +11,11 @@ const { checkout } = require('./pg-checkout');
 
 const MAX_SIGNALS_QUEUED = 10000;  // signals are advisory: past this, the oldest are dropped
 
-const INSERT_EVENTS = `INSERT INTO qg_events (id, instance, ts, provider_id, model, status, cost, tokens_in, tokens_out, tokens_cached)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::int[], $7::float8[], $8::bigint[], $9::bigint[], $10::bigint[])
+const INSERT_EVENTS = `INSERT INTO qg_events (id, instance, ts, provider_id, model, status, cost, tokens_in, tokens_out, tokens_cached, account)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::int[], $7::float8[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[])
   ON CONFLICT (id) DO NOTHING`;
-const INSERT_SIGNALS = `INSERT INTO qg_signals (id, origin, instance, ts, provider_id, kind, status, headers, body, latency_ms, reason)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::float8[], $11::text[])
+const INSERT_SIGNALS = `INSERT INTO qg_signals (id, origin, instance, ts, provider_id, kind, status, headers, body, latency_ms, reason, account, model)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::float8[], $11::text[], $12::text[], $13::text[])
   ON CONFLICT (id) DO NOTHING`;
 const UPSERT_BALANCE = `INSERT INTO qg_balances (package_id, fields, instance, polled_at) VALUES ($1, $2, $3, $4)
   ON CONFLICT (package_id) DO UPDATE SET fields = EXCLUDED.fields, instance = EXCLUDED.instance, polled_at = EXCLUDED.polled_at,
@@ -88,12 +88,13 @@ class Shipper {
       if (events.length) {
         await client.query(INSERT_EVENTS, [column(events, (e) => e.id), column(events, () => this.instance), column(events, (e) => e.ts),
           column(events, (e) => e.provider_id), column(events, (e) => e.model), column(events, (e) => e.status), column(events, (e) => e.cost),
-          column(events, (e) => e.tokens_in), column(events, (e) => e.tokens_out), column(events, (e) => e.tokens_cached || 0)]);
+          column(events, (e) => e.tokens_in), column(events, (e) => e.tokens_out), column(events, (e) => e.tokens_cached || 0), column(events, (e) => e.account || '')]);
       }
       if (signals.length) {
         await client.query(INSERT_SIGNALS, [column(signals, (s) => s.id), column(signals, (s) => s.origin), column(signals, () => this.instance),
           column(signals, (s) => s.ts), column(signals, (s) => s.provider_id), column(signals, (s) => s.kind), column(signals, (s) => s.status),
-          column(signals, (s) => s.headers), column(signals, (s) => s.body), column(signals, (s) => s.latency_ms), column(signals, (s) => s.reason)]);
+          column(signals, (s) => s.headers), column(signals, (s) => s.body), column(signals, (s) => s.latency_ms), column(signals, (s) => s.reason),
+          column(signals, (s) => s.account || ''), column(signals, (s) => s.model || '')]);
       }
       for (const [id, b] of balances) await client.query(UPSERT_BALANCE, [id, JSON.stringify(b.fields), this.instance, b.polled_at]);
       await client.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, this.instance]);

@@ -3,6 +3,7 @@
 // neutral form (neutral.js), one codec per format. StreamTranslator does it for SSE streams,
 // incrementally: each upstream event becomes the client's events as it arrives.
 'use strict';
+const { codexRateLimitLines } = require('../codex-rate-limits');
 const chat = require('./openai-chat');
 const messages = require('./anthropic-messages');
 const responses = require('./openai-responses');
@@ -58,6 +59,7 @@ class StreamTranslator {
       if (obj && typeof obj === 'object') {
         const u = streamUsage(this.from, obj);
         if (u !== undefined) this.reading.read(this.from, u);
+        if (obj.type === 'codex.rate_limits') this.rateLimits = codexRateLimitLines(obj) || this.rateLimits;
       }
     }
     for (const ev of this.decoder.push(obj)) this.emit(ev);

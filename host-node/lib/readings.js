@@ -1,0 +1,83 @@
+// Persisted provider readings: the latest rate-limit answer of each (provider, account), kept in
+// <ledger dir>/readings.json so that a restart knows what the provider last said (windows,
+// overage, cooldowns) before its next answer, not only what the ledger counted. Entries hold the
+// header lines and at most 4 KB of body after redaction (never a credential), the account id
+// (never a credential) and the model. Written atomically at most every `intervalMs` when changed,
+// and on close; a bad file is reported and ignored (the ledger still re-seeds usage).
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { writeAtomic } = require('./atomic-write');
+const { parseJsonText } = require('./json-text');
+
+const FILE = 'readings.json';
+const MAX_ENTRIES = 1000;
+const MAX_BODY = 4096;
+const MAX_HEADERS = 16384;
+const KEEP_MS = 8 * 86400000;  // longer than the longest window (7 days)
+
+class ReadingsStore {
+  constructor({ dir, log = null, intervalMs = 5000, now = Date.now }) {
+    Object.assign(this, { file: path.join(dir, FILE), log, now });
+    this.entries = new Map();  // "provider\taccount" -> entry
+    this.dirty = false;
+    this.timer = setInterval(() => this.flush(), intervalMs);
+    this.timer.unref();
+  }
+
+  // The readings kept, oldest first: [{provider, account, model, status, headers, body, ts}].
+  load() {
+    let doc;
+    try {
+      if (!fs.existsSync(this.file)) return [];
+      doc = parseJsonText(fs.readFileSync(this.file, 'utf8'), this.file);
+    } catch (err) {
+      this.log?.warn({ file: this.file, err: err.message }, 'provider readings not restored');
+      return [];
+    }
+    const list = Array.isArray(doc && doc.readings) ? doc.readings : [];
+    const cutoff = this.now() - KEEP_MS;
+    for (const r of list) {
+      const ok = r && typeof r.provider === 'string' && r.provider.length <= 200 && typeof r.account === 'string' && r.account.length <= 64 &&
+        typeof r.model === 'string' && r.model.length <= 256 && Number.isInteger(r.status) && r.status >= 0 && r.status <= 999 &&
+        typeof r.headers === 'string' && r.headers.length <= MAX_HEADERS && typeof r.body === 'string' && r.body.length <= MAX_BODY &&
+        Number.isFinite(r.ts) && r.ts > cutoff;
+      if (ok) this.entries.set(`${r.provider}\t${r.account}`, r);
+    }
+    return [...this.entries.values()].sort((a, b) => a.ts - b.ts);
+  }
+
+  // One answer the engine just learned from. Only answers that say something about quota are kept:
+  // a recognised rate-limit dialect, or a refusal.
+  note({ provider, account = '', model = '', status, headers, body = '', dialect, ts }) {
+    if (dialect === 'none' && status < 400) return;
+    const text = Buffer.isBuffer(headers) ? headers.toString('utf8') : String(headers || '');
+    if (text.length > MAX_HEADERS) return;
+    const key = `${provider}\t${account}`;
+    if (!this.entries.has(key) && this.entries.size >= MAX_ENTRIES) {
+      let oldest = null;
+      for (const [k, v] of this.entries) if (!oldest || v.ts < oldest[1].ts) oldest = [k, v];
+      this.entries.delete(oldest[0]);
+    }
+    this.entries.set(key, { provider, account, model: String(model).slice(0, 256), status, headers: text, body: String(body).slice(0, MAX_BODY), ts });
+    this.dirty = true;
+  }
+
+  flush() {
+    if (!this.dirty) return;
+    this.dirty = false;
+    try {
+      writeAtomic(this.file, JSON.stringify({ version: 1, readings: [...this.entries.values()] }), 0o600);
+    } catch (err) {
+      this.dirty = true;  // the next tick tries again; the engine has the readings meanwhile
+      this.log?.warn({ file: this.file, err: err.code || err.message }, 'provider readings not saved');
+    }
+  }
+
+  close() {
+    clearInterval(this.timer);
+    this.flush();
+  }
+}
+
+module.exports = { ReadingsStore };
