@@ -361,4 +361,4 @@ function loadConfig(file, { env = process.env } = {}) {
   return normalise(interpolate(parsed ?? {}, env), file, env);
 }
 
-module.exports = { loadConfig, normalise, interpolate, ConfigError, defaultConfigDir, defaultDataDir, isLoopback };
+module.exports = { loadConfig, normalise, interpolate, ConfigError, defaultConfigDir, defaultDataDir, isLoopback, CLIENT_FORWARD_DEFAULT };

@@ -101,7 +101,7 @@ class Proxy {
     body = this.redactor.text(body);
     const obs = this.engine.observe(provider, account, model, status, hdrs, body, latency, this.now());
     this.share('observe', provider, { status, headers: hdrs, body, latency, dialect: obs.dialect, account, model });
-    this.readings?.note({ provider, account, model, status, headers: hdrs, body, dialect: obs.dialect, ts: this.now() });
+    this.readings?.note({ provider, account, model, status, headers: hdrs, body, dialect: obs.dialect, scope: obs.cooldownScope, ts: this.now() });
     return obs;
   }
 

@@ -1,4 +1,6 @@
-// Persisted provider readings: the latest rate-limit answer of each (provider, account), kept in
+// Persisted provider readings: the latest rate-limit answer of each (provider, account, scope) (scope:
+// "" for an answer's readings, "account" or "family:<name>" for a refusal that cooled that scope,
+// so that a later success does not hide an earlier family rejection), kept in
 // <ledger dir>/readings.json so that a restart knows what the provider last said (windows,
 // overage, cooldowns) before its next answer, not only what the ledger counted. Entries hold the
 // header lines and at most 4 KB of body after redaction (never a credential), the account id
@@ -42,24 +44,24 @@ class ReadingsStore {
         typeof r.model === 'string' && r.model.length <= 256 && Number.isInteger(r.status) && r.status >= 0 && r.status <= 999 &&
         typeof r.headers === 'string' && r.headers.length <= MAX_HEADERS && typeof r.body === 'string' && r.body.length <= MAX_BODY &&
         Number.isFinite(r.ts) && r.ts > cutoff;
-      if (ok) this.entries.set(`${r.provider}\t${r.account}`, r);
+      if (ok && (r.scope === undefined || (typeof r.scope === 'string' && r.scope.length <= 80))) this.entries.set(`${r.provider}\t${r.account}\t${r.scope || ''}`, r);
     }
     return [...this.entries.values()].sort((a, b) => a.ts - b.ts);
   }
 
   // One answer the engine just learned from. Only answers that say something about quota are kept:
   // a recognised rate-limit dialect, or a refusal.
-  note({ provider, account = '', model = '', status, headers, body = '', dialect, ts }) {
+  note({ provider, account = '', model = '', status, headers, body = '', dialect, scope = '', ts }) {
     if (dialect === 'none' && status < 400) return;
     const text = Buffer.isBuffer(headers) ? headers.toString('utf8') : String(headers || '');
     if (text.length > MAX_HEADERS) return;
-    const key = `${provider}\t${account}`;
+    const key = `${provider}\t${account}\t${scope}`;
     if (!this.entries.has(key) && this.entries.size >= MAX_ENTRIES) {
       let oldest = null;
       for (const [k, v] of this.entries) if (!oldest || v.ts < oldest[1].ts) oldest = [k, v];
       this.entries.delete(oldest[0]);
     }
-    this.entries.set(key, { provider, account, model: String(model).slice(0, 256), status, headers: text, body: String(body).slice(0, MAX_BODY), ts });
+    this.entries.set(key, { provider, account, scope, model: String(model).slice(0, 256), status, headers: text, body: String(body).slice(0, MAX_BODY), ts });
     this.dirty = true;
   }
 

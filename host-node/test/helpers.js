@@ -35,12 +35,14 @@ async function startTestGateway({ fakes = {}, catalog = {}, server = {}, routing
   const fakeMap = {};
   const providers = [];
   for (const [name, spec] of Object.entries(fakes)) {
-    const fake = await new FakeProvider({ name, dialect: spec.dialect || 'openai', limit: spec.limit ?? 1000, windowMs: spec.windowMs ?? 60000, latencyMs: spec.latencyMs ?? 1 }).listen(0);
+    const fake = await new FakeProvider({ name, dialect: spec.dialect || 'openai', limit: spec.limit ?? 1000, windowMs: spec.windowMs ?? 60000, latencyMs: spec.latencyMs ?? 1,
+      perCredential: Boolean(spec.perCredential), tokens: spec.tokens || null, families: spec.families || [] }).listen(0);
     fakeMap[name] = fake;
     const anthropic = (spec.backend || (spec.dialect === 'anthropic' ? 'anthropic' : 'openai-compat')) === 'anthropic';
     providers.push({ name, backend: anthropic ? 'anthropic' : 'openai-compat', base_url: anthropic ? fake.url : `${fake.url}/v1`,
-      api_key: spec.api_key ?? `sk-test-${name}-0000`, models: spec.models || ['*'], timeout_ms: spec.timeout_ms ?? 5000,
-      price: spec.price || { input_per_1m: 1, output_per_1m: 2 } });
+      api_key: spec.auth === 'client' ? undefined : spec.api_key ?? `sk-test-${name}-0000`, models: spec.models || ['*'], timeout_ms: spec.timeout_ms ?? 5000,
+      price: spec.price || { input_per_1m: 1, output_per_1m: 2 },
+      ...(spec.auth ? { auth: spec.auth } : {}), ...(spec.accounts ? { accounts: spec.accounts } : {}), ...(spec.overage ? { overage: spec.overage } : {}) });
   }
   if (extraFirst) providers.unshift(...extraProviders);
   else providers.push(...extraProviders);

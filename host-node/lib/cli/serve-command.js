@@ -44,7 +44,8 @@ async function serve(opts) {
     process.exitCode = 2;
     return null;
   }
-  const hasKeys = config.providers.some((p) => p.api_key);
+  // A provider is usable when it has a credential of its own or takes each caller's (auth: client).
+  const hasKeys = config.providers.some((p) => p.api_key || p.auth === 'client' || p.accounts.length || Object.keys(p.headers).length);
   const demo = Boolean(opts.demo || config.demo || !hasKeys);
   const dataDir = opts.dataDir || process.env.QUOTAGATE_DATA_DIR || path.join(defaultDataDir(), demo ? 'demo' : '');
   const gw = await startGateway({ config, demo, dataDir });
@@ -57,6 +58,11 @@ async function serve(opts) {
       `  dashboard: ${base}/dashboard/quotas`,
       `  try:       curl -s ${base}/v1/chat/completions -H 'content-type: application/json' \\`,
       `               -d '{"model":"auto","messages":[{"role":"user","content":"hi"}]}'`,
+      `  accounts:  claude-max takes each caller's own login (auth: client); two tokens are two accounts:`,
+      ...['alice', 'bob'].flatMap((who) => [
+        `             curl -s ${base}/v1/messages -H 'content-type: application/json' -H 'authorization: Bearer demo-token-${who}' \\`,
+        `               -d '{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}'`]),
+      `             then: curl -s ${base}/api/quotas | jq '.packages[] | select(.provider_id == "claude-max") | {account, used}'`,
       `  data:      ${dataDir}`,
       '',
     ].join('\n') + '\n');

@@ -17,9 +17,16 @@ class FakeProvider {
   // limit: requests per windowMs before 429s; latencyMs: delay before the first byte; wire: the
   // body format it speaks ('chat' | 'messages' | 'responses'; default: messages for the anthropic
   // dialect, chat otherwise).
-  constructor({ name, dialect = 'openai', limit = 1000, windowMs = 60000, latencyMs = 5, clock = Date.now, wire = null } = {}) {
+  // perCredential: a subscription: every caller's credential (Bearer token or x-api-key) is an
+  // account with its own window, a request without one gets 401, and tokens: (optional) the only
+  // credentials accepted. families: [{family, match: RegExp, limit}], weekly limits of one model
+  // family per account (Claude's 7d_opus ...): at the limit, a 429 naming seven_day_<family>.
+  constructor({ name, dialect = 'openai', limit = 1000, windowMs = 60000, latencyMs = 5, clock = Date.now, wire = null,
+    perCredential = false, tokens = null, families = [] } = {}) {
     if (!DIALECTS.includes(dialect)) throw new Error(`unknown dialect ${dialect}`);
-    Object.assign(this, { name: name || dialect, dialect, limit, windowMs, latencyMs, clock });
+    Object.assign(this, { name: name || dialect, dialect, limit, windowMs, latencyMs, clock, perCredential, tokens, families });
+    this.accounts = new Map();  // credential -> { hits, family: Map(family -> count) }
+    this.credentials = [];      // the credential of each request received (perCredential)
     this.wire = wire || (dialect === 'anthropic' ? 'messages' : 'chat');
     // ok | 429 | 429-bare | 500 | 502 | 503 | slow | reset | reset-mid-stream | bad-json | bad-sse | echo-key-400 | echo-key-401
     this.mode = 'ok';
@@ -112,6 +119,28 @@ class FakeProvider {
     if (mode === 'reset') return req.socket.destroy();
     await delay(mode === 'slow' ? 60000 : this.latencyMs);
     if (res.destroyed) return;
+    let account = null;
+    if (this.perCredential) {
+      const auth = typeof req.headers.authorization === 'string' ? req.headers.authorization.replace(/^Bearer\s+/i, '') : '';
+      const cred = auth || req.headers['x-api-key'] || '';
+      this.credentials.push(cred);
+      if (!cred || (this.tokens && !this.tokens.includes(cred))) {
+        return send(res, 401, {}, { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key or OAuth token' } });
+      }
+      if (!this.accounts.has(cred)) this.accounts.set(cred, { hits: [], family: new Map() });
+      account = this.accounts.get(cred);
+      this.hits = account.hits;  // synchronous from here to the answer's head: no other request interleaves
+      const fam = this.families.find((f) => f.match.test(String(body.model || '')));
+      if (fam && (account.family.get(fam.family) || 0) >= fam.limit) {
+        const reset = String(Math.ceil((now + 7 * 86400000) / 1000));
+        return send(res, 429, { ...this.rateHeaders(now, this.used(now)), 'anthropic-ratelimit-unified-status': 'rejected',
+          'anthropic-ratelimit-unified-representative-claim': `seven_day_${fam.family}`, 'anthropic-ratelimit-unified-reset': reset,
+          [`anthropic-ratelimit-unified-7d_${fam.family}-utilization`]: '1.0', [`anthropic-ratelimit-unified-7d_${fam.family}-reset`]: reset,
+          [`anthropic-ratelimit-unified-7d_${fam.family}-status`]: 'rejected', 'retry-after': String(7 * 86400) },
+        { type: 'error', error: { type: 'rate_limit_error', message: `weekly ${fam.family} limit reached` } });
+      }
+      if (fam) account.family.set(fam.family, (account.family.get(fam.family) || 0) + 1);
+    }
     if (mode === '429' || mode === '429-bare') {
       const r = this.rejection(now);
       const headers = mode === '429-bare' ? {} : { ...r.headers, ...this.rateHeaders(now, this.limit) };

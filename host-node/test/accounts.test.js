@@ -1,0 +1,227 @@
+// Accounts through the gateway (issue 14): a subscription provider with auth: client takes each
+// caller's own credential; two tokens are two accounts with their own windows; each upstream call
+// carries its caller's token and no other; a planted token appears nowhere the gateway writes; a
+// family rejection (7d_oi) leaves the account's other models flowing; an exhausted account fails
+// over while another caller keeps its subscription; a restart keeps every account's state.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { startTestGateway, postJson, tmpDir } = require('./helpers');
+const { fingerprint, loadAccountSecret } = require('../lib/accounts');
+
+const ALICE = 'sk-ant-oat01-PLANTED-alice-6c1f0e9b';
+const BOB = 'sk-ant-oat01-PLANTED-bob-93d2aa17';
+const messages = (model) => ({ model, max_tokens: 32, messages: [{ role: 'user', content: 'hi' }] });
+const bearer = (token) => ({ authorization: `Bearer ${token}`, 'anthropic-version': '2023-06-01' });
+
+const CATALOG = {
+  'max-5h': { provider_id: 'claude-sub', package_type: 'rolling_window', window_hours: 5, limit_per_window: 3, models: ['claude-*'] },
+};
+
+function subscriptionGateway(dir, extra = {}, limit = 3) {
+  return startTestGateway({
+    dataDir: dir,
+    fakes: {
+      'claude-sub': { dialect: 'anthropic', auth: 'client', perCredential: true, tokens: [ALICE, BOB], limit, windowMs: 5 * 3600000,
+        families: [{ family: 'oi', match: /opus/, limit: 1 }], models: ['claude-*'] },
+      fallback: { dialect: 'openai', models: ['*'] },
+    },
+    catalog: { 'max-5h': { ...CATALOG['max-5h'], limit_per_window: limit } },
+    ...extra,
+  });
+}
+
+async function quotasOf(gw) {
+  return (await (await fetch(`${gw.url}/api/quotas`)).json()).packages.filter((p) => p.provider_id === 'claude-sub');
+}
+
+test('two tokens are two accounts; each upstream call carries its own caller\'s token; a planted token is written nowhere', async () => {
+  const dir = tmpDir();
+  const gw = await subscriptionGateway(dir, {}, 20);
+  const seen = [];
+  const keep = (r) => seen.push(JSON.stringify([...r.headers]), r.text);
+  try {
+    const url = `${gw.url}/v1/messages`;
+    for (const [token, n] of [[ALICE, 2], [BOB, 1]]) {
+      for (let i = 0; i < n; i++) {
+        const r = await postJson(url, messages('claude-sonnet-4-5'), bearer(token));
+        keep(r);
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.headers.get('x-quotagate-provider'), 'claude-sub');
+      }
+    }
+    const fake = gw.fakes['claude-sub'];
+    assert.deepEqual(fake.credentials, [ALICE, ALICE, BOB], 'each call carried its caller\'s own token');
+    assert.equal(gw.fakes.fallback.received, 0);
+    const secret = loadAccountSecret(path.join(dir, 'ledger'));
+    const [fa, fb] = [fingerprint(secret, ALICE), fingerprint(secret, BOB)];
+    const q = await quotasOf(gw);
+    const used = Object.fromEntries(q.map((p) => [p.account, p.used]));
+    assert.deepEqual(Object.keys(used).sort(), [fa, fb].sort());
+    assert.ok(used[fa] > used[fb], `alice used more than bob: ${JSON.stringify(used)}`);
+    // A streamed answer, an upstream that echoes the credential, the documents and the metrics.
+    keep(await postJson(url, { ...messages('claude-sonnet-4-5'), stream: true }, bearer(ALICE)));
+    fake.mode = 'echo-key-400';
+    const echoed = await postJson(url, messages('claude-sonnet-4-5'), bearer(ALICE));
+    keep(echoed);
+    assert.equal(echoed.status, 400);
+    assert.match(echoed.text, /\[redacted\]/);
+    fake.mode = 'ok';
+    for (const p of ['/api/quotas', '/api/state', '/metrics', '/health']) {
+      const res = await fetch(`${gw.url}${p}`);
+      keep({ headers: res.headers, text: await res.text() });
+    }
+    // The ledger event names the account by fingerprint.
+    await new Promise((resolve) => setTimeout(resolve, 400));  // a checkpoint
+  } finally {
+    await gw.stop();
+  }
+  const files = [];
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) (e.isDirectory() ? walk(path.join(d, e.name)) : files.push(path.join(d, e.name)));
+  };
+  walk(dir);
+  assert.ok(files.some((f) => f.endsWith('readings.json')), 'readings were persisted');
+  const written = files.map((f) => fs.readFileSync(f));
+  for (const token of [ALICE, BOB]) {
+    for (const text of [...seen, gw.logs.text()]) assert.ok(!text.includes(token), `${token.slice(0, 20)}... appeared in a response or log line`);
+    for (let i = 0; i < files.length; i++) assert.equal(written[i].indexOf(token), -1, `${token.slice(0, 20)}... appeared in ${files[i]}`);
+  }
+  const journal = fs.readFileSync(path.join(dir, 'ledger', 'journal.jsonl'), 'utf8');
+  const segments = files.filter((f) => f.endsWith('.sqlite')).map((f) => fs.readFileSync(f).toString('latin1')).join('');
+  const secret = loadAccountSecret(path.join(dir, 'ledger'));
+  assert.ok((journal + segments).includes(fingerprint(secret, ALICE)), 'events carry the account fingerprint');
+});
+
+test('a 7d_oi rejection leaves Sonnet flowing; an exhausted account fails over while another caller keeps its subscription; a restart keeps it all', async () => {
+  const dir = tmpDir();
+  let gw = await subscriptionGateway(dir);
+  const url = () => `${gw.url}/v1/messages`;
+  try {
+    // Opus: the first is served; the second meets the weekly oi limit and fails over (before the first byte).
+    assert.equal((await postJson(url(), messages('claude-opus-4-8'), bearer(ALICE))).headers.get('x-quotagate-provider'), 'claude-sub');
+    const second = await postJson(url(), messages('claude-opus-4-8'), bearer(ALICE));
+    assert.equal(second.status, 200, second.text);
+    assert.equal(second.headers.get('x-quotagate-provider'), 'fallback');
+    const before = gw.fakes['claude-sub'].received;
+    const third = await postJson(url(), messages('claude-opus-4-8'), bearer(ALICE));
+    assert.equal(third.headers.get('x-quotagate-provider'), 'fallback');
+    assert.equal(gw.fakes['claude-sub'].received, before, 'the cooled family is not asked again');
+    // Sonnet on the same account still goes to the subscription (twice: her 5 h window is 3).
+    for (let i = 0; i < 2; i++) {
+      const sonnet = await postJson(url(), messages('claude-sonnet-4-5'), bearer(ALICE));
+      assert.equal(sonnet.headers.get('x-quotagate-provider'), 'claude-sub');
+    }
+    // Alice's 5 h window (3) is now spent: her next request fails over; Bob's goes to his own.
+    const spent = await postJson(url(), messages('claude-sonnet-4-5'), bearer(ALICE));
+    assert.equal(spent.headers.get('x-quotagate-provider'), 'fallback', spent.text);
+    const bob = await postJson(url(), messages('claude-sonnet-4-5'), bearer(BOB));
+    assert.equal(bob.headers.get('x-quotagate-provider'), 'claude-sub');
+    // A request without a credential never reaches the subscription.
+    const anonymous = await postJson(url(), messages('claude-sonnet-4-5'), { 'anthropic-version': '2023-06-01' });
+    assert.equal(anonymous.headers.get('x-quotagate-provider'), 'fallback');
+  } finally {
+    await gw.close();
+  }
+  const fakes = gw.fakes;
+  const received = fakes['claude-sub'].received;
+  // Restart on the same data dir (the fakes keep their state): accounts, their usage, the family
+  // cooldown and the spent window are all known before any upstream answers again.
+  gw = await startAgain(dir, gw);
+  try {
+    const q = await quotasOf(gw);
+    assert.equal(q.length, 2, JSON.stringify(q));
+    const alice = q.find((p) => p.used >= 3);
+    assert.ok(alice, `alice's spent window survived: ${JSON.stringify(q.map((p) => [p.account, p.used]))}`);
+    assert.equal(alice.alert, 'exhausted');
+    assert.ok(alice.model_windows && alice.model_windows.some((w) => w.family === 'oi' && w.exhausted), JSON.stringify(alice.model_windows));
+    const opus = await postJson(url(), messages('claude-opus-4-8'), bearer(ALICE));
+    assert.equal(opus.headers.get('x-quotagate-provider'), 'fallback');
+    const bob = await postJson(url(), messages('claude-sonnet-4-5'), bearer(BOB));
+    assert.equal(bob.headers.get('x-quotagate-provider'), 'claude-sub');
+    assert.equal(fakes['claude-sub'].received, received + 1, 'only Bob\'s request reached the subscription');
+  } finally {
+    await gw.close();
+    await Promise.all(Object.values(fakes).map((f) => f.close()));
+  }
+});
+
+// The same config and data dir, the same fake upstreams.
+async function startAgain(dir, old) {
+  const { startGateway } = require('../lib/serve');
+  const { LogCapture } = require('./helpers');
+  const logs = new LogCapture();
+  const gw = await startGateway({ config: old.config, logStream: logs });
+  return { ...gw, fakes: old.fakes, logs, config: old.config };
+}
+
+test('with gateway client keys, x-quotagate-key carries the gateway key and Authorization the caller\'s own', async () => {
+  const GATEWAY_KEY = 'qg-client-key-4d1e99aa';
+  const gw = await subscriptionGateway(tmpDir(), { server: { client_keys: [GATEWAY_KEY] } });
+  try {
+    const url = `${gw.url}/v1/messages`;
+    const own = await postJson(url, messages('claude-sonnet-4-5'), { ...bearer(ALICE), 'x-quotagate-key': GATEWAY_KEY });
+    assert.equal(own.headers.get('x-quotagate-provider'), 'claude-sub');
+    assert.deepEqual(gw.fakes['claude-sub'].credentials, [ALICE]);
+    // The gateway key in Authorization: accepted, and nothing of it is forwarded.
+    const gatewayOnly = await postJson(url, messages('claude-sonnet-4-5'), bearer(GATEWAY_KEY));
+    assert.equal(gatewayOnly.status, 200);
+    assert.equal(gatewayOnly.headers.get('x-quotagate-provider'), 'fallback');
+    assert.deepEqual(gw.fakes['claude-sub'].credentials, [ALICE]);
+    const wrong = await postJson(url, messages('claude-sonnet-4-5'), { ...bearer(ALICE), 'x-quotagate-key': 'nope' });
+    assert.equal(wrong.status, 401);
+  } finally {
+    await gw.stop();
+  }
+});
+
+test('an expired login is answered 401 in the client\'s format when no other provider serves the model', async () => {
+  const gw = await startTestGateway({
+    fakes: { 'claude-sub': { dialect: 'anthropic', auth: 'client', perCredential: true, tokens: [ALICE], models: ['claude-*'] } },
+    catalog: CATALOG,
+  });
+  try {
+    const r = await postJson(`${gw.url}/v1/messages`, messages('claude-sonnet-4-5'), bearer(BOB));
+    assert.equal(r.status, 401, r.text);
+    assert.equal(r.json.type, 'error');
+    assert.equal(r.json.error.type, 'authentication_error');
+    assert.ok(!r.text.includes(BOB));
+  } finally {
+    await gw.stop();
+  }
+});
+
+test('auth: key accounts: a 429 on one account fails over to the next account of the same provider', async () => {
+  const gw = await startTestGateway({
+    fakes: { gem: { dialect: 'openai', models: ['*'], accounts: [{ name: 'work', api_key: 'sk-work-PLANTED-1111' }, { name: 'home', api_key: 'sk-home-PLANTED-2222' }] } },
+    catalog: { daily: { provider_id: 'gem', package_type: 'daily', limit_per_day: 100, models: ['*'] } },
+  });
+  try {
+    const fake = gw.fakes.gem;
+    const seenKeys = [];
+    const origHandle = fake.handle.bind(fake);
+    fake.handle = (req, res) => {
+      seenKeys.push(req.headers.authorization);
+      if (req.headers.authorization === 'Bearer sk-work-PLANTED-1111') {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '3600' });
+        return res.end('{"error":{"message":"quota","type":"rate_limit"}}');
+      }
+      return origHandle(req, res);
+    };
+    const chatBody = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
+    const r = await postJson(`${gw.url}/v1/chat/completions`, chatBody);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.headers.get('x-quotagate-account'), 'home');
+    assert.deepEqual(seenKeys, ['Bearer sk-work-PLANTED-1111', 'Bearer sk-home-PLANTED-2222']);
+    const again = await postJson(`${gw.url}/v1/chat/completions`, chatBody);
+    assert.equal(again.headers.get('x-quotagate-account'), 'home');
+    assert.equal(seenKeys.length, 3, 'the cooling account is not asked again');
+    const q = (await (await fetch(`${gw.url}/api/quotas`)).json());
+    assert.deepEqual(q.packages.map((p) => p.account).sort(), ['home', 'work']);
+    assert.ok(!JSON.stringify(q).includes('PLANTED') && !gw.logs.text().includes('PLANTED'));
+  } finally {
+    await gw.stop();
+  }
+});
