@@ -111,3 +111,59 @@ for (const wire of ['chat', 'messages']) {
     }
   });
 }
+
+// Subscriptions through the gateway with each user's own login (auth: client): two Claude Code
+// users (ANTHROPIC_AUTH_TOKEN, sent as Authorization: Bearer, as an OAuth login is) and one Codex
+// CLI user (its key, sent as Bearer) reach the subscription with their own credentials only, and
+// become separate accounts.
+async function subscriptionGateway(wire, tokens) {
+  const fake = await new FakeProvider({ name: `sub-${wire}`, dialect: wire === 'messages' ? 'anthropic' : 'openai', wire, limit: 1000,
+    perCredential: true, tokens }).listen(0);
+  const backend = { messages: 'anthropic', responses: 'openai-responses' }[wire];
+  const gw = await startTestGateway({ extraProviders: [{ name: fake.name, backend, base_url: wire === 'messages' ? fake.url : `${fake.url}/v1`,
+    auth: 'client', models: ['*'] }],
+  catalog: { sub: { provider_id: fake.name, package_type: 'rolling_window', window_hours: 5, limit_per_window: 1000, models: ['*'] } } });
+  return { gw, fake, async stop() { await gw.stop(); await fake.close(); } };
+}
+
+test('Claude Code, two users with their own logins: each token reaches the subscription as its own account', { skip: !installed }, async () => {
+  const tokens = ['sk-ant-oat01-PLANTED-user-one-51aa', 'sk-ant-oat01-PLANTED-user-two-77bb'];
+  const { gw, fake, stop } = await subscriptionGateway('messages', tokens);
+  try {
+    for (const token of tokens) {
+      const before = fake.credentials.length;
+      const r = await run('claude', ['-p', 'say hi', '--output-format', 'text', '--allowedTools', 'Bash'], {
+        ANTHROPIC_BASE_URL: gw.url, ANTHROPIC_AUTH_TOKEN: token, DISABLE_TELEMETRY: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+        DISABLE_AUTOUPDATER: '1', ANTHROPIC_MODEL: 'claude-sonnet-4-5', ANTHROPIC_SMALL_FAST_MODEL: 'claude-haiku-4-5' }, home());
+      assert.equal(r.code, 0, r.err.slice(-2000));
+      assert.match(r.out, /The tool returned: hi/);
+      const mine = fake.credentials.slice(before);
+      assert.ok(mine.length >= 2 && mine.every((c) => c === token), `only this user's token went upstream: ${mine.length} calls`);
+    }
+    const q = await (await fetch(`${gw.url}/api/quotas`)).json();
+    assert.equal(q.packages.length, 2, 'two accounts');
+    assert.ok(q.packages.every((p) => p.used > 0 && /^[0-9a-f]{12}$/.test(p.account)));
+    for (const token of tokens) assert.ok(!gw.logs.text().includes(token) && !JSON.stringify(q).includes(token));
+  } finally {
+    await stop();
+  }
+});
+
+test('Codex CLI with its own credential -> an auth: client Responses subscription', { skip: !installed }, async () => {
+  const token = 'PLANTED-codex-user-token-3c9d';
+  const { gw, fake, stop } = await subscriptionGateway('responses', [token]);
+  try {
+    const h = home();
+    fs.writeFileSync(path.join(h, 'config.toml'), `model = "gpt-5-codex"\nmodel_provider = "qg"\n\n[model_providers.qg]\nname = "quotagate"\n` +
+      `base_url = "${gw.url}/v1"\nenv_key = "QG_KEY"\nwire_api = "responses"\n`);
+    const r = await run('codex', ['exec', '--skip-git-repo-check', 'say hi'], { CODEX_HOME: h, QG_KEY: token }, h);
+    assert.equal(r.code, 0, `${r.out.slice(-1500)}\n${r.err.slice(-1500)}`);
+    assert.match(r.out, /The tool returned: [\s\S]*\bhi\b/);
+    assert.ok(fake.credentials.length >= 2 && fake.credentials.every((c) => c === token));
+    const q = await (await fetch(`${gw.url}/api/quotas`)).json();
+    assert.equal(q.packages.length, 1);
+    assert.equal(q.packages[0].used, fake.credentials.length);
+  } finally {
+    await stop();
+  }
+});
