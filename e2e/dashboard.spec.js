@@ -85,3 +85,28 @@ test('the browser and the CLI simulator agree exactly', async ({ page }) => {
   expect(JSON.stringify(JSON.parse(cli))).toBe(JSON.stringify(result));
   expect(result.policies.quota_aware.requests).toBe(864);
 });
+
+test('accounts: two callers\' own logins are two account groups, and no credential reaches the page', async ({ page, request }) => {
+  const errors = watchConsole(page);
+  const tokens = ['e2e-PLANTED-login-alice-0a1b', 'e2e-PLANTED-login-bob-2c3d'];
+  for (const [i, token] of tokens.entries()) {
+    for (let n = 0; n <= i; n++) {
+      const res = await request.post('/v1/messages', { headers: { authorization: `Bearer ${token}`, 'anthropic-version': '2023-06-01' },
+        data: { model: 'sub-model', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] } });
+      expect(res.status()).toBe(200);
+      expect(res.headers()['x-quotagate-account']).toMatch(/^[0-9a-f]{12}$/);
+    }
+  }
+  await page.goto('/dashboard/quotas');
+  const groups = page.locator('.account-group');
+  await expect(groups).toHaveCount(2);
+  await expect(page.locator('.account-group .card[data-package="sub-5h"]')).toHaveCount(2);
+  const used = await page.locator('.account-group .card[data-package="sub-5h"]').evaluateAll((cards) => cards.map((c) => c.dataset.account));
+  expect(new Set(used).size).toBe(2);
+  await expect(page.locator('.account-group .card[data-package="sub-5h"] dt', { hasText: 'opus window' })).toHaveCount(2);
+  const html = await page.content();
+  for (const t of tokens) expect(html).not.toContain(t);
+  await page.locator('.account-group .card[data-package="sub-5h"] summary').first().click();
+  await expect(page.locator('.account-group .card[data-package="sub-5h"] canvas')).toHaveCount(1);
+  expect(errors).toEqual([]);
+});

@@ -24,6 +24,9 @@ const date = (ms) => new Date(ms).toISOString().slice(0, 10);
     'topup-daily': { provider_id: 'delta', package_type: 'daily', limit_per_day: 20, models: ['delta-model'] },
     'expiring-credits': { provider_id: 'beta', total_credits: 20, used_credits: 0, expiry_date: date(now + 5 * DAY), models: ['beta-model'],
       notes: 'Promo credits <img src=x onerror="window.__xss=1"><script>window.__xss=2</script>' },
+    // A subscription each caller reaches with its own login (auth: client): no card until a caller comes.
+    'sub-5h': { provider_id: 'sub', package_type: 'rolling_window', window_hours: 5, limit_per_window: 50, models: ['sub-model'],
+      model_windows: [{ family: 'opus', window_hours: 168 }] },
   };
   const metadata = path.join(dir, 'metadata', 'packages');
   fs.mkdirSync(metadata, { recursive: true });
@@ -44,6 +47,8 @@ const date = (ms) => new Date(ms).toISOString().slice(0, 10);
     providers.push({ name, base_url: `${fake.url}/v1`, api_key: `sk-e2e-${name}-key`, models: [`${name}-model`],
       price: { input_per_1m: 1000, output_per_1m: 1000 } });
   }
+  const sub = await new FakeProvider({ name: 'sub', dialect: 'anthropic', latencyMs: 2, limit: 50, windowMs: 5 * 3600000, perCredential: true }).listen(0);
+  providers.push({ name: 'sub', backend: 'anthropic', base_url: sub.url, auth: 'client', models: ['sub-model'] });
   const config = normalise({ server: { port: Number(process.env.PORT || 8123) }, providers, metadata_dir: path.join(dir, 'metadata'),
     ledger: { dir: path.join(dir, 'ledger') }, log_level: 'warn' }, path.join(dir, 'config.yaml'));
   await startGateway({ config });

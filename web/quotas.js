@@ -42,20 +42,35 @@
     fact(dl, 'source', `${p.source} · confidence ${p.confidence}`);
     if (p.learned_limit) fact(dl, 'learned limit', `${p.learned_limit.limit} (${p.learned_limit.evidence})`);
     for (const w of p.secondary_windows || []) fact(dl, `window ${w.name}`, `${money(w.remaining, 'requests')} of ${money(w.limit, 'requests')}`);
-    const node = el('article', { class: 'card', 'data-package': p.package_id, 'data-alert': p.alert, tabindex: 0, 'aria-label': `${p.package_id}: ${p.alert}` },
+    // Model-family windows (7d_opus ...): they stop only their family's requests.
+    for (const w of p.model_windows || []) {
+      const used = w.utilization !== null ? `${Math.round(w.utilization * 100)}% used` : w.used !== null ? `${money(w.used, 'requests')} used` : 'no reading yet';
+      fact(dl, `${w.family} window`, `${used}${w.exhausted ? ' · exhausted' : ''}${w.reset_at ? ` · resets ${countdown(w.reset_at)}` : ''}`);
+    }
+    if (p.overage) fact(dl, 'overage', p.overage.in_use ? 'in use (billed beyond the plan)' : p.overage.available ? 'available' : `off${p.overage.disabled_reason ? ` (${p.overage.disabled_reason})` : ''}`);
+    const label = p.account ? `${p.package_id} · ${p.account}` : p.package_id;
+    const node = el('article', { class: 'card', 'data-package': p.package_id, 'data-key': keyOf(p), 'data-alert': p.alert, tabindex: 0, 'aria-label': `${label}: ${p.alert}` },
       alert, el('h3', { text: p.package_id }), el('div', { class: 'sub', text: `${p.provider_id} · ${p.package_type.replace('_', ' ')}` }), bar, dl);
     if (p.last_poll_error) node.append(el('p', { class: 'error', text: `last poll error: ${p.last_poll_error}` }));
     if (p.notes) node.append(el('p', { class: 'notes', text: p.notes }));
     node.style.borderLeftColor = color;
     const details = el('details', {}, el('summary', { text: 'Usage, last 7 days' }), el('div', { class: 'chart' }));
-    details.addEventListener('toggle', () => { if (details.open) drawChart(p.package_id, details.lastChild); });
+    if (p.account) node.dataset.account = p.account;
+    details.addEventListener('toggle', () => { if (details.open) drawChart(p, details.lastChild); });
     node.append(details);
     return node;
   }
 
-  async function drawChart(packageId, target) {
+  // One card per (package, account): an account's cards carry its id.
+  function keyOf(p) {
+    return p.account_id ? `${p.package_id}@${p.account_id}` : p.package_id;
+  }
+
+  async function drawChart(p, target) {
+    const packageId = keyOf(p);
     try {
-      const u = await getJson(`/api/usage?package=${encodeURIComponent(packageId)}&range=7d`);
+      const account = p.account_id ? `&account=${encodeURIComponent(p.account_id)}` : '';
+      const u = await getJson(`/api/usage?package=${encodeURIComponent(p.package_id)}&range=7d${account}`);
       const xs = u.days.map((d) => Date.parse(d.start) / 1000);
       const remainingAt = (t) => {
         let v = null;
@@ -95,12 +110,29 @@
         ? `Usage ledger degraded: ${ledger.reason || 'writes are failing'}. Requests are refused until usage can be recorded again.`
         : `Shared ledger degraded (${ledger.connected === false ? 'PostgreSQL unreachable' : 'shipping stalled'}; ${ledger.unshipped_events || 0} events waiting): other instances' usage is not counted here until it recovers.`;
     const cards = document.getElementById('cards');
-    const open = new Set([...cards.querySelectorAll('details[open]')].map((d) => d.closest('.card').dataset.package));
+    const groups = document.getElementById('account-groups');
+    const open = new Set([...document.querySelectorAll('details[open]')].map((d) => d.closest('.card').dataset.key));
     cards.textContent = '';
+    groups.textContent = '';
+    // Packages of a provider's only key in the main grid; each account's (a caller's login, or one
+    // of several configured keys) under its own heading.
+    const byAccount = new Map();
     for (const p of sortPackages(doc.packages)) {
       const c = card(p);
-      cards.append(c);
-      if (open.has(p.package_id)) c.querySelector('details').open = true;
+      if (open.has(keyOf(p))) c.querySelector('details').open = true;
+      if (!p.account) {
+        cards.append(c);
+        continue;
+      }
+      const key = `${p.provider_id}\u0000${p.account}`;
+      if (!byAccount.has(key)) {
+        const grid = el('div', { class: 'cards' });
+        const section = el('section', { class: 'account-group', 'data-account': p.account, 'aria-label': `account ${p.account}` },
+          el('h2', { text: `Account ${p.account}` }), el('div', { class: 'sub', text: `${p.provider_id}${p.account_id !== p.account ? ` · fingerprint ${p.account_id}` : ''}` }), grid);
+        byAccount.set(key, grid);
+        groups.append(section);
+      }
+      byAccount.get(key).append(c);
     }
     for (const s of doc.skipped_packages || []) cards.append(el('article', { class: 'card' }, el('h3', { text: s.package_id }), el('p', { class: 'error', text: `skipped: ${s.reason}` })));
     const tbody = document.querySelector('#snapshots tbody');
