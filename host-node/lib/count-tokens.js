@@ -50,15 +50,19 @@ async function countTokens(proxy, req, res) {
   if (!body || typeof body !== 'object' || typeof body.model !== 'string' || !Array.isArray(body.messages)) {
     throw new proxy.ClientError(400, 'expected {model, messages[, system, tools]}', 'invalid_request', {}, { param: 'messages' });
   }
-  const decision = proxy.engine.route(body.model, proxy.now(), '', '*');
-  const provider = decision.ok ? proxy.providers.get(decision.provider) : null;
+  // The same candidates as the request itself: the caller's own account at auth: client providers
+  // (and its credential sent there), key accounts elsewhere.
+  const caller = proxy.callerOf(req, 'messages');
+  const decision = proxy.engine.route(body.model, proxy.now(), proxy.initialSkip('messages', caller).join('\n'), caller ? caller.account : '');
+  const provider = decision.ok && !decision.allExcluded ? proxy.providers.get(decision.provider) : null;
   if (provider && provider.backend === 'anthropic') {
     const target = proxy.endpoints.get(provider.name).count_tokens;
     const client = { anthropicVersion: typeof req.headers['anthropic-version'] === 'string' ? req.headers['anthropic-version'] : null,
       anthropicBeta: typeof req.headers['anthropic-beta'] === 'string' ? req.headers['anthropic-beta'] : null };
     const betaQuery = /[?&]beta=true(&|$)/.test(req.url || '');
     const exchange = new UpstreamExchange(betaQuery ? { origin: target.origin, path: withQuery(target.path, 'beta=true') } : target,
-      { headers: providerHeaders(provider, 'messages', false, client), body: JSON.stringify({ ...body, model: decision.model }), timeoutMs: provider.timeout_ms });
+      { headers: providerHeaders(provider, 'messages', false, client, provider.auth === 'client' ? { credential: caller.credential }
+        : { account: decision.account ? proxy.keyAccounts.get(provider.name).get(decision.account) : null }), body: JSON.stringify({ ...body, model: decision.model }), timeoutMs: provider.timeout_ms });
     try {
       const head = await exchange.start().head();
       const text = await exchange.readAll(MAX_BODY);

@@ -225,3 +225,18 @@ test('auth: key accounts: a 429 on one account fails over to the next account of
     await gw.stop();
   }
 });
+
+test('count_tokens reaches an auth: client provider with the caller\'s own credential', async () => {
+  const gw = await subscriptionGateway(tmpDir(), {}, 20);
+  try {
+    const r = await postJson(`${gw.url}/v1/messages/count_tokens`, { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] }, bearer(ALICE));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.headers.get('x-quotagate-provider'), 'claude-sub');
+    assert.equal(gw.fakes['claude-sub'].lastRequest.headers.authorization, `Bearer ${ALICE}`);
+    const anonymous = await postJson(`${gw.url}/v1/messages/count_tokens`, { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(anonymous.status, 200);
+    assert.equal(anonymous.headers.get('x-quotagate-provider'), null, 'no credential: the estimate, not someone else\'s login');
+  } finally {
+    await gw.stop();
+  }
+});
