@@ -5,7 +5,7 @@
 # (CI) everything is installed or refreshed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PACKAGES=(emscripten nlohmann-json3-dev cmake g++ make libgtest-dev libbenchmark-dev chromium tzdata ca-certificates clang-14 libclang-rt-14-dev postgresql-15)
+PACKAGES=(emscripten nlohmann-json3-dev cmake g++ make libgtest-dev libbenchmark-dev chromium tzdata ca-certificates clang-14 libclang-rt-14-dev postgresql-15 wrk)
 
 need_apt=1
 if [ "${1:-}" = "--if-needed" ]; then

@@ -4,11 +4,16 @@
 //    (journal-writer.js): one write() per event-loop turn, and the proxy completes a response only
 //    after durable() resolves. ledger.fsync: true adds one fdatasync per such write for power-loss
 //    durability;
-//  - events are stored in SQLite segment files of at most `segmentEvents` rows. Only the newest
-//    segment is open; a checkpoint inserts the pending events in one transaction, exports that one
-//    segment and writes it atomically (unique temp file, fsync, rename, fsync of the directory),
-//    then empties the journal, all in one synchronous step. Memory and checkpoint time are bounded
+//  - events are stored in SQLite segment files of at most `segmentEvents` rows (segment-store.js).
+//    Only the newest segment is open; a checkpoint inserts the pending events in one transaction,
+//    exports that one segment and writes it atomically (unique temp file, fsync, rename, fsync of
+//    the directory), then drops the journal that held them. Memory and checkpoint time are bounded
 //    by the segment size, not by the history;
+//  - with `worker: true` (the gateway) the segment lives in a worker thread (segment-worker.js):
+//    a checkpoint seals the journal (renamed journal-<gen>.jsonl; new events go to a fresh
+//    journal.jsonl) and hands the sealed file's name to the worker, which reads it; the sealed
+//    file is deleted once the worker has written the segment. The event loop that serves requests
+//    never exports a database. Without it (tools, tests) the same happens in one synchronous step;
 //  - on open, segments within retention are read (to seed the engine) and the journal is replayed,
 //    deduplicated by event id, so a torn last journal line from a crash is the only thing skipped;
 //  - exactly once under faults: every event is validated before it is queued (validEvent: a
@@ -21,32 +26,11 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
-const { writeAtomic } = require('./atomic-write');
 const { JournalWriter } = require('./journal-writer');
-const initSqlJs = require('sql.js');
+const { SegmentStore, COLUMNS, SEGMENT_RE, loadSql, segmentFile, readSegment, rowToEvent } = require('./segment-store');
 
 const DAY_MS = 86400000;
-// tokens_cached (cached input tokens, inside tokens_in) and account (the provider account that
-// served the request: a credential fingerprint or a configured account name, never a credential)
-// arrived after the first segments were written: a segment without them gets them (default 0,
-// '') when it is opened.
-const SCHEMA = `CREATE TABLE IF NOT EXISTS events (
-  id TEXT PRIMARY KEY, ts INTEGER NOT NULL, provider_id TEXT NOT NULL, model TEXT NOT NULL,
-  status INTEGER NOT NULL, cost REAL NOT NULL, tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL,
-  tokens_cached INTEGER NOT NULL DEFAULT 0, account TEXT NOT NULL DEFAULT '');`;
-const COLUMNS = 'id, ts, provider_id, model, status, cost, tokens_in, tokens_out, tokens_cached, account';
-
-// Brings an opened segment to the current schema.
-function migrate(db) {
-  db.run(SCHEMA);
-  const cols = db.exec('PRAGMA table_info(events)')[0].values.map((r) => r[1]);
-  if (!cols.includes('tokens_cached')) db.run('ALTER TABLE events ADD COLUMN tokens_cached INTEGER NOT NULL DEFAULT 0');
-  if (!cols.includes('account')) db.run("ALTER TABLE events ADD COLUMN account TEXT NOT NULL DEFAULT ''");
-}
-const SEGMENT_RE = /^segment-(\d{10})\.sqlite$/;
-
-let sqlPromise = null;
-const loadSql = () => (sqlPromise ??= initSqlJs());
+const JOURNAL_GEN_RE = /^journal-(\d{10})\.jsonl$/;
 
 const MAX_ID = 200;
 const MAX_TEXT = 1024;
@@ -90,15 +74,18 @@ function accountOf(e, why) {
 
 class LedgerStore {
   // io: an fs-like object for every write of the ledger (tests inject ENOSPC, short writes and
-  // failed renames through it); reads use node:fs.
-  constructor({ dir, retentionDays = 35, fsync = false, segmentEvents = 10000, log = null, io = fs }) {
+  // failed renames through it); reads use node:fs. worker: keep the open segment in a worker
+  // thread (checkpointAsync()); io must then be node:fs.
+  constructor({ dir, retentionDays = 35, fsync = false, segmentEvents = 10000, log = null, io = fs, worker = false }) {
     this.dir = dir;
     this.io = io;
+    this.useWorker = worker && io === fs;
     this.writeError = null;  // { at, what, message } of the last failed ledger write, until one succeeds
     this.retentionMs = retentionDays * DAY_MS;
     this.segmentEvents = segmentEvents;
     this.log = log;
-    this.current = null;    // { seq, db, insert, count, dirty }
+    this.segmentStore = null;  // inline mode: the open segment
+    this.worker = null;        // worker mode: { thread, calls: Map(id -> {resolve, reject}), next }
     this.segments = [];     // [{ seq, maxTs }] of closed segments, for pruning
     this.journalFd = null;
     // One log line per 10 s at most while writes fail (a full disk fails every request).
@@ -114,14 +101,18 @@ class LedgerStore {
       suppressed = 0;
     } });
     this.journalPath = path.join(dir, 'journal.jsonl');
-    this.pending = [];      // events appended since the last checkpoint
+    this.pending = [];      // events appended since the last checkpoint (or seal)
+    this.sealed = [];       // worker mode: [{ gen, file, events }] sealed, not yet in a segment
+    this.gen = 0;           // newest sealed journal generation
+    this.inflight = null;   // worker mode: the checkpoint under way
     this.backlog = { events: Infinity, handler: null };  // see onBacklog()
     this.lastCheckpointMs = 0;
+    this.checkpoints = 0;   // completed checkpoints (bench: how many fell inside a measurement)
     this.backend = 'sqljs';
   }
 
   segmentFile(seq) {
-    return path.join(this.dir, `segment-${String(seq).padStart(10, '0')}.sqlite`);
+    return segmentFile(this.dir, seq);
   }
 
   // Opens the store and returns every retained event in time order (to seed the engine).
@@ -131,16 +122,23 @@ class LedgerStore {
     const events = [];
     const cutoff = nowMs - this.retentionMs;
     let lastSeq = 0;
+    const sealedFiles = [];
     for (const name of fs.readdirSync(this.dir).sort()) {
       if (name.endsWith('.tmp')) {
         fs.rmSync(path.join(this.dir, name), { force: true });  // a checkpoint torn by a crash
+        continue;
+      }
+      const g = JOURNAL_GEN_RE.exec(name);
+      if (g) {
+        sealedFiles.push(path.join(this.dir, name));
+        this.gen = Math.max(this.gen, Number(g[1]));
         continue;
       }
       const m = SEGMENT_RE.exec(name);
       if (!m) continue;
       const seq = Number(m[1]);
       lastSeq = Math.max(lastSeq, seq);
-      const db = this.readSegment(seq);
+      const db = readSegment(this.SQL, this.dir, seq, this.log);
       if (!db) continue;
       const rows = db.exec(`SELECT ${COLUMNS} FROM events`);
       const count = rows.length ? rows[0].values.length : 0;
@@ -149,75 +147,90 @@ class LedgerStore {
         maxTs = Math.max(maxTs, r[1]);
         if (r[1] > cutoff) events.push(rowToEvent(r));
       }
+      db.close();
       if (count && maxTs <= cutoff) {
-        db.close();
         fs.rmSync(this.segmentFile(seq), { force: true });  // wholly past retention
         continue;
       }
       this.segments.push({ seq, maxTs });
-      db.close();
     }
-    // Continue in the newest segment if it has room, else start a new one.
+    // The newest segment stays open (in the segment store) while it has room.
     const newest = this.segments[this.segments.length - 1];
-    if (newest && newest.seq === lastSeq) {
-      const db = this.readSegment(lastSeq);
-      const count = db.exec('SELECT COUNT(*) FROM events')[0].values[0][0];
-      if (count < this.segmentEvents) {
-        this.segments.pop();
-        this.current = this.wrap(lastSeq, db, count);
-      } else {
-        db.close();
-      }
-    }
-    if (!this.current) this.current = this.wrap(lastSeq + 1, this.newDb(), 0);
+    const continueSeq = newest && newest.seq === lastSeq ? lastSeq : lastSeq + 1;
+    if (newest && newest.seq === lastSeq) this.segments.pop();
     const known = new Set(events.map((e) => e.id));
-    const replayed = this.replayJournal(known, events);
+    // Sealed journals (a checkpoint the worker had not finished) come before the current one.
+    let replayed = 0;
+    for (const f of sealedFiles) replayed += this.replayJournal(f, known, events);
+    const hadSealed = sealedFiles.length > 0;
+    replayed += this.replayJournal(this.journalPath, known, events);
+    await this.startSegments(continueSeq);
     this.journalFd = this.io.openSync(this.journalPath, 'a');
     this.journal.setFd(this.journalFd);
     // Replayed events move into the segments, and a torn line left by a crash is cut away, so a
     // line appended now never joins it. On a disk that is still full the checkpoint fails: the
     // journal stays as it is (every event in it is already safe), the store starts degraded, and
     // the next checkpoint retries; a newline is queued first so that no new line joins a torn one.
-    if (replayed > 0 || this.journalHadContent) {
+    if (replayed > 0 || this.journalHadContent || hadSealed) {
       try {
-        this.checkpoint();
+        this.checkpointInline();
+        for (const f of sealedFiles) this.io.unlinkSync(f);
       } catch (err) {
         this.log?.error({ err: err.message }, 'ledger checkpoint at start failed; serving degraded, the journal keeps the events');
         if (!this.journalEndsClean) this.journal.append('\n');
       }
     }
+    if (this.useWorker) await this.startWorker(this.segmentStore.current.seq);
     events.sort((a, b) => a.ts - b.ts);
     return events;
   }
 
-  newDb() {
-    const db = new this.SQL.Database();
-    db.run(SCHEMA);
-    return db;
+  // The segment store, inline; in worker mode also the worker, which opens the same segment after
+  // the start-up checkpoint (run inline, before any request) has written it.
+  async startSegments(seq) {
+    this.segmentStore = new SegmentStore({ dir: this.dir, segmentEvents: this.segmentEvents, io: this.io, log: this.log });
+    await this.segmentStore.open(seq);
   }
 
-  readSegment(seq) {
-    const file = this.segmentFile(seq);
-    try {
-      const db = new this.SQL.Database(fs.readFileSync(file));
-      migrate(db);
-      return db;
-    } catch (err) {
-      // Never destroy data: move an unreadable file aside.
-      const aside = `${file}.corrupt-${Date.now()}`;
-      fs.renameSync(file, aside);
-      this.log?.error({ file, aside, err: err.message }, 'ledger segment unreadable; moved aside');
-      return null;
-    }
+  // seq: the open segment the worker continues (its file, as the last store wrote it).
+  async startWorker(seq) {
+    const { Worker } = require('node:worker_threads');
+    if (this.segmentStore) this.segmentStore.close();
+    this.segmentStore = null;
+    this.openSeq = seq;
+    const thread = new Worker(path.join(__dirname, 'segment-worker.js'));
+    thread.unref();
+    const w = { thread, calls: new Map(), next: 1, dead: null };
+    thread.on('message', (m) => {
+      const call = w.calls.get(m.id);
+      if (!call) return;
+      w.calls.delete(m.id);
+      if (m.error) call.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
+      else call.resolve(m.result);
+    });
+    const fail = (err) => {
+      if (w.dead) return;
+      w.dead = err;
+      for (const call of w.calls.values()) call.reject(err);
+      w.calls.clear();
+    };
+    thread.on('error', fail);
+    thread.on('exit', (code) => fail(new Error(`segment worker exited (${code})`)));
+    w.call = (op, args) => {
+      if (w.dead) return Promise.reject(w.dead);
+      const id = w.next++;
+      return new Promise((resolve, reject) => {
+        w.calls.set(id, { resolve, reject });
+        thread.postMessage({ id, op, args });
+      });
+    };
+    this.worker = w;
+    await w.call('open', { dir: this.dir, segmentEvents: this.segmentEvents, seq, skipFromTs: null });
   }
 
-  wrap(seq, db, count) {
-    return { seq, db, insert: db.prepare(`INSERT OR IGNORE INTO events (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), count, dirty: false };
-  }
-
-  replayJournal(known, events) {
-    if (!fs.existsSync(this.journalPath)) return 0;
-    const lines = fs.readFileSync(this.journalPath, 'utf8').split('\n');
+  replayJournal(file, known, events) {
+    if (!fs.existsSync(file)) return 0;
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
     let replayed = 0;
     lines.forEach((line, i) => {
       if (!line.trim()) return;
@@ -226,20 +239,22 @@ class LedgerStore {
         e = JSON.parse(line);
       } catch {
         // Only a write torn by a crash can be partial, and that response was never completed.
-        this.log?.warn({ line: i + 1, file: this.journalPath }, 'skipping torn journal line');
+        this.log?.warn({ line: i + 1, file }, 'skipping torn journal line');
         return;
       }
       const why = [];
       const clean = validEvent(e, why);
-      if (why.length) this.log?.warn({ line: i + 1, file: this.journalPath, fields: why }, clean ? 'journal line with invalid numbers; kept with them as 0' : 'journal line is not a usage event; skipped');
+      if (why.length) this.log?.warn({ line: i + 1, file, fields: why }, clean ? 'journal line with invalid numbers; kept with them as 0' : 'journal line is not a usage event; skipped');
       if (!clean || known.has(clean.id)) return;
       known.add(clean.id);
       this.pending.push(clean);
       events.push(clean);
       replayed++;
     });
-    this.journalHadContent = lines.some((l) => l.trim());
-    this.journalEndsClean = lines[lines.length - 1] === '';
+    if (file === this.journalPath) {
+      this.journalHadContent = lines.some((l) => l.trim());
+      this.journalEndsClean = lines[lines.length - 1] === '';
+    }
     return replayed;
   }
 
@@ -266,49 +281,36 @@ class LedgerStore {
     return this.journal.durable(now);
   }
 
-  // Moves pending events into SQLite and writes what changed atomically, then empties the journal.
-  // Synchronous on purpose: no event can be appended between the export and the truncation.
-  // Returns the milliseconds it took. Throws the first failure after undoing what it did in
-  // memory; the journal then still holds every pending event and the next call retries them.
+  // Events not yet in a segment (appended, or sealed and handed to the worker).
+  get waiting() {
+    let n = this.pending.length;
+    for (const s of this.sealed) n += s.events.length;
+    return n;
+  }
+
+  // Inline checkpoint: moves pending events into SQLite and writes the segment atomically, then
+  // empties the journal. Synchronous on purpose: no event can be appended between the export and
+  // the truncation. Returns the milliseconds it took. Throws the first failure after undoing what
+  // it did in memory; the journal then still holds every pending event and the next call retries.
+  // In worker mode use checkpointAsync() (this one is for the start and for tools).
   checkpoint() {
+    if (this.worker) return this.checkpointAsync();
+    return this.checkpointInline();
+  }
+
+  checkpointInline() {
     const t0 = process.hrtime.bigint();
     try {
       if (this.journalFd !== null) this.journal.flush();  // the file must hold what is queued before it is emptied
-      let i = 0;
-      while (i < this.pending.length) {
-        const seg = this.current;
-        if (seg.count >= this.segmentEvents) {
-          this.rollOver();
-          i = 0;  // rollOver() removed the closed segment's events from pending
-          continue;
-        }
-        const take = Math.min(this.pending.length - i, this.segmentEvents - seg.count);
-        seg.db.run('BEGIN');
-        let added = 0;
-        try {
-          for (let k = 0; k < take; k++) {
-            const e = this.pending[i + k];
-            seg.insert.run([e.id, e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out, e.tokens_cached, e.account || '']);
-            added += seg.db.getRowsModified();
-          }
-          seg.db.run('COMMIT');
-        } catch (err) {
-          seg.db.run('ROLLBACK');
-          throw err;
-        }
-        seg.count += added;  // INSERT OR IGNORE: a retried event is not counted twice
-        seg.dirty = seg.dirty || added > 0;
-        i += take;
-      }
-      if (this.current.count >= this.segmentEvents) this.rollOver();
-      if (this.current.dirty) {
-        writeAtomic(this.segmentFile(this.current.seq), this.current.db.export(), 0o644, { io: this.io });
-        this.current.dirty = false;
+      if (this.pending.length || this.segmentStore.current.dirty) {
+        const { closed } = this.segmentStore.store(this.pending);
+        this.segments.push(...closed);
       }
       if (this.journalFd !== null) {
         this.io.ftruncateSync(this.journalFd, 0);
         this.io.fsyncSync(this.journalFd);
       }
+      this.segmentStore.confirm();
     } catch (err) {
       this.writeError = { at: Date.now(), what: 'checkpoint', message: `ledger checkpoint failed: ${err.code || err.message}` };
       throw err;
@@ -316,35 +318,95 @@ class LedgerStore {
     this.pending = [];
     if (this.writeError && this.writeError.what === 'checkpoint') this.writeError = null;
     this.lastCheckpointMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    this.checkpoints++;
     return this.lastCheckpointMs;
   }
 
-  // Closes the full current segment (its file written first: on a failure it stays current and
-  // dirty, and the next checkpoint tries again) and opens the next. The closed segment's events
-  // leave `pending` (they may be there from a checkpoint that failed after inserting them), so
-  // that no retry inserts them again into the next segment.
-  rollOver() {
-    const seg = this.current;
-    if (seg.dirty || !fs.existsSync(this.segmentFile(seg.seq))) {
-      writeAtomic(this.segmentFile(seg.seq), seg.db.export(), 0o644, { io: this.io });
-      seg.dirty = false;
-    }
-    const has = seg.db.prepare('SELECT 1 FROM events WHERE id = ?');
-    try {
-      this.pending = this.pending.filter((e) => {
-        has.bind([e.id]);
-        const found = has.step();
-        has.reset();
-        return !found;
+  // Worker-mode checkpoint. On this thread: seal the journal (flush, rename it to
+  // journal-<gen>.jsonl, open a fresh journal.jsonl; a few syscalls) and post the sealed files'
+  // names. In the worker: read them, insert, export, write the segment atomically. Back here:
+  // delete the sealed journals it covered. A failure keeps them (re-sent next time: INSERT OR
+  // IGNORE and the worker's closed-segment ids make the retry exact). Resolves with the worker's
+  // milliseconds. One checkpoint at a time: a call while one runs is served by the next one, which
+  // starts when it ends (so everything appended before the call is stored when it resolves).
+  checkpointAsync() {
+    if (!this.worker) return Promise.resolve(this.checkpointInline());
+    if (this.inflight) {
+      this.queued ??= this.inflight.catch(() => {}).then(() => {
+        this.queued = null;
+        return this.checkpointAsync();
       });
-    } finally {
-      has.free();
+      return this.queued;
     }
-    const maxTs = seg.db.exec('SELECT MAX(ts) FROM events')[0].values[0][0];
-    this.segments.push({ seq: seg.seq, maxTs });
-    seg.insert.free();
-    seg.db.close();
-    this.current = this.wrap(seg.seq + 1, this.newDb(), 0);
+    const run = async () => {
+      try {
+        this.seal();
+      } catch (err) {
+        this.writeError = { at: Date.now(), what: 'checkpoint', message: `ledger checkpoint failed: ${err.code || err.message}` };
+        throw err;
+      }
+      if (!this.sealed.length) return 0;
+      const batch = [...this.sealed];
+      try {
+        const result = await this.worker.call('store', { files: batch.map((b) => b.file) });
+        this.segments.push(...result.closed);
+        if (result.closed.length) this.openSeq = result.closed[result.closed.length - 1].seq + 1;
+        this.sealed = this.sealed.filter((s) => !batch.includes(s));
+        const kept = [];
+        for (const b of batch) {
+          try {
+            this.io.unlinkSync(b.file);
+          } catch (err) {
+            kept.push(b);  // retried next time: its events are skipped by id (not confirmed)
+          }
+        }
+        this.sealed.unshift(...kept);
+        if (!kept.length) await this.worker.call('confirm', {});
+        if (this.writeError && this.writeError.what === 'checkpoint') this.writeError = null;
+        this.lastCheckpointMs = result.ms;
+        this.checkpoints++;
+        return result.ms;
+      } catch (err) {
+        this.writeError = { at: Date.now(), what: 'checkpoint', message: `ledger checkpoint failed: ${err.code || err.message}` };
+        if (this.worker.dead) await this.restartWorker();
+        throw err;
+      }
+    };
+    this.inflight = run().finally(() => { this.inflight = null; });
+    return this.inflight;
+  }
+
+  // The journal's queued lines written, the file renamed aside as the next generation, a fresh
+  // journal opened. Nothing happens when nothing was appended.
+  seal() {
+    if (!this.pending.length) return;
+    this.journal.flush();
+    const gen = this.gen + 1;
+    const file = path.join(this.dir, `journal-${String(gen).padStart(10, '0')}.jsonl`);
+    this.io.renameSync(this.journalPath, file);
+    const fd = this.io.openSync(this.journalPath, 'a');
+    this.io.closeSync(this.journalFd);
+    this.journalFd = fd;
+    this.journal.setFd(fd);
+    this.gen = gen;
+    this.sealed.push({ gen, file, events: this.pending });
+    this.pending = [];
+  }
+
+  // A worker that died (out of memory, a bug) is replaced by one that reopens the segment from its
+  // file; the events of closed segments that a re-sent batch may repeat are skipped by id.
+  async restartWorker() {
+    this.log?.error({ err: this.worker.dead.message }, 'ledger segment worker died; restarting it');
+    let minTs = Infinity;
+    for (const s of this.sealed) for (const e of s.events) minTs = Math.min(minTs, e.ts);
+    const dead = this.worker;
+    dead.thread.terminate().catch(() => {});
+    try {
+      await this.startWorker(this.openSeq);
+      if (Number.isFinite(minTs)) await this.worker.call('skipClosed', { fromTs: minTs });
+    } catch (err) {
+      this.log?.error({ err: err.message }, 'ledger segment worker could not restart; the journal keeps the events');
+    }
   }
 
   // null when a usage event appended now can be made durable, else why not (the journal's last
@@ -379,28 +441,45 @@ class LedgerStore {
     const journalError = this.journal.lastError;
     const reason = journalError ? `usage journal cannot be written (${journalError.code || journalError.message})`
       : this.writeError ? this.writeError.message : null;
-    return { backend: 'sqljs', degraded: reason !== null, reason, pending_checkpoint: this.pending.length, last_checkpoint_ms: this.lastCheckpointMs };
+    return { backend: 'sqljs', degraded: reason !== null, reason, pending_checkpoint: this.waiting, last_checkpoint_ms: this.lastCheckpointMs,
+      checkpoints: this.checkpoints, segment_worker: Boolean(this.worker) };
   }
 
   // Checkpoints and closes. A checkpoint that fails here leaves the journal in place (nothing is
-  // lost: the next open replays it); it is logged, and close() still succeeds.
+  // lost: the next open replays it); it is logged, and close() still succeeds. In worker mode it
+  // returns a promise (the last checkpoint runs in the worker).
   close() {
-    if (this.journalFd === null) return;
+    if (this.journalFd === null) return undefined;
+    if (this.worker) return this.closeWorker();
     try {
-      this.checkpoint();
+      this.checkpointInline();
     } catch (err) {
       this.log?.error({ err: err.message }, 'final ledger checkpoint failed; the journal keeps the events for the next start');
     }
+    this.closeJournal();
+    this.segmentStore.close();
+    return undefined;
+  }
+
+  async closeWorker() {
+    try {
+      if (this.inflight) await this.inflight.catch(() => {});
+      await this.checkpointAsync();
+    } catch (err) {
+      this.log?.error({ err: err.message }, 'final ledger checkpoint failed; the journal keeps the events for the next start');
+    }
+    this.closeJournal();
+    const w = this.worker;
+    this.worker = null;
+    await w.call('close', {}).catch(() => {});
+    await w.thread.terminate().catch(() => {});
+  }
+
+  closeJournal() {
     fs.closeSync(this.journalFd);
     this.journalFd = null;
     this.journal.setFd(null);
-    this.current.insert.free();
-    this.current.db.close();
   }
-}
-
-function rowToEvent(r) {
-  return { id: r[0], ts: r[1], provider_id: r[2], model: r[3], status: r[4], cost: r[5], tokens_in: r[6], tokens_out: r[7], tokens_cached: r[8], account: r[9] || '' };
 }
 
 module.exports = { LedgerStore, validEvent };

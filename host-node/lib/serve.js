@@ -76,7 +76,8 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
   const catalogError = () => store.error && (fs.existsSync(catalogFile) ? store.error
     : `${catalogFile}: not found; quotas are unknown until a catalog is there (see docs/catalog.md)`);
 
-  const ledgerOptions = { dir: ledgerDir, retentionDays: config.ledger.retention_days, fsync: config.ledger.fsync, log };
+  // The open SQLite segment lives in a worker thread: a checkpoint never holds this event loop.
+  const ledgerOptions = { dir: ledgerDir, retentionDays: config.ledger.retention_days, fsync: config.ledger.fsync, log, worker: true };
   // The PostgreSQL backend (and the pg driver) is loaded only when configured.
   const ledger = pgSettings ? new (require('./shared/postgres-ledger').PostgresLedger)({ ...ledgerOptions, postgres: pgSettings, now, version: require('../../package.json').version })
     : new LedgerStore(ledgerOptions);
@@ -128,14 +129,12 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
   let checkpointQueued = false;
   const runCheckpoint = () => {
     checkpointQueued = false;
-    try {
-      if (ledger.pending.length) {
-        const ms = ledger.checkpoint();
-        if (ms > 200) log.warn({ ms }, 'slow ledger checkpoint');
-      }
-    } catch (err) {
+    if (!ledger.waiting) return;
+    ledger.checkpointAsync().then((ms) => {
+      if (ms > 2000) log.warn({ ms }, 'slow ledger checkpoint (in the segment worker)');
+    }, (err) => {
       log.error({ err: err.message }, 'ledger checkpoint failed; events stay in the journal');
-    }
+    });
   };
   ledger.onBacklog(CHECKPOINT_EVENTS, () => {
     if (checkpointQueued) return;

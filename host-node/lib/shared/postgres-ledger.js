@@ -41,10 +41,10 @@ function instanceIdFor(dir, configured) {
 class PostgresLedger {
   // postgres: the normalised ledger.postgres config ({ url, instance_id, batch_ms, batch_max,
   // follow_interval_ms, pool_size, connect_timeout_ms }).
-  constructor({ dir, retentionDays = 35, fsync = false, log = null, postgres, now = Date.now, version = '' }) {
+  constructor({ dir, retentionDays = 35, fsync = false, log = null, postgres, now = Date.now, version = '', worker = false }) {
     Object.assign(this, { dir, retentionMs: retentionDays * DAY_MS, fsync, log, cfg: postgres, now, version });
     this.backend = 'postgres';
-    this.local = new LedgerStore({ dir, retentionDays, fsync, log });
+    this.local = new LedgerStore({ dir, retentionDays, fsync, log, worker });
     this.connected = false;
     this.lastError = null;
     this.readyPromise = null;
@@ -179,6 +179,14 @@ class PostgresLedger {
     return this.local.checkpoint();
   }
 
+  checkpointAsync() {
+    return this.local.checkpointAsync();
+  }
+
+  get waiting() {
+    return this.local.waiting;
+  }
+
   // Local segments past retention; in PostgreSQL, only the poller leader deletes (one deleter).
   prune(nowMs = this.now()) {
     this.local.prune(nowMs);
@@ -219,7 +227,7 @@ class PostgresLedger {
     }
     await this.pool?.end().catch(() => {});
     this.outbox?.close();
-    this.local.close();
+    await this.local.close();
   }
 }
 

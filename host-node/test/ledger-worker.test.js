@@ -1,0 +1,104 @@
+// The ledger with its segment in a worker thread (the gateway's mode): exactly once across sealed
+// journals, roll-overs, a worker that dies, and a process that stops without closing; and the
+// event loop's share of a checkpoint stays a few syscalls, not a database export.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const { LedgerStore } = require('../lib/ledger-store');
+const { tmpDir } = require('./helpers');
+
+const event = (i, ts = Date.now()) => ({ id: `e${i}`, ts, provider_id: 'p', model: 'm', status: 200, cost: 0.001, tokens_in: 10, tokens_out: 5, account: i % 2 ? 'work' : '' });
+
+async function reopen(dir) {
+  const again = new LedgerStore({ dir });
+  const ids = (await again.open()).map((e) => e.id);
+  again.close();
+  return ids;
+}
+
+function once(ids, n) {
+  const sorted = [...ids].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
+  assert.deepEqual(sorted, Array.from({ length: n }, (_, i) => `e${i}`));
+}
+
+test('worker mode: roll-overs and sealed journals store every event once', async () => {
+  const dir = tmpDir();
+  const store = new LedgerStore({ dir, segmentEvents: 4, worker: true });
+  await store.open();
+  assert.equal(store.health().segment_worker, true);
+  for (let i = 0; i < 25; i++) {
+    store.append(event(i));
+    await store.durable();
+    if (i % 3 === 2) store.checkpointAsync().catch(() => {});  // overlapping calls join the one under way
+  }
+  await store.checkpointAsync();
+  assert.equal(store.waiting, 0);
+  assert.ok(store.checkpoints >= 2);
+  await store.close();
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith('journal-')), [], 'sealed journals are deleted once stored');
+  once(await reopen(dir), 25);
+});
+
+test('worker mode: a worker that dies is replaced and nothing is lost or doubled', async () => {
+  const dir = tmpDir();
+  const store = new LedgerStore({ dir, segmentEvents: 4, worker: true });
+  await store.open();
+  for (let i = 0; i < 10; i++) store.append(event(i));
+  await store.durable();
+  await store.checkpointAsync();
+  for (let i = 10; i < 18; i++) store.append(event(i));
+  await store.durable();
+  await store.worker.thread.terminate();  // the worker is gone (as after an out-of-memory)
+  await assert.rejects(store.checkpointAsync());
+  assert.equal(store.health().degraded, true);
+  for (let i = 18; i < 22; i++) store.append(event(i));
+  await store.durable();
+  await store.checkpointAsync();  // the restarted worker stores the sealed journals
+  assert.equal(store.health().degraded, false);
+  await store.close();
+  once(await reopen(dir), 22);
+});
+
+test('worker mode: stopping without close (kill -9) keeps sealed and current journals for the next start', async () => {
+  const dir = tmpDir();
+  const store = new LedgerStore({ dir, segmentEvents: 4, worker: true });
+  await store.open();
+  for (let i = 0; i < 9; i++) store.append(event(i));
+  await store.durable();
+  await store.checkpointAsync();
+  for (let i = 9; i < 14; i++) store.append(event(i));
+  await store.durable();
+  store.seal();  // sealed, never handed over: as if the process died right after
+  for (let i = 14; i < 16; i++) store.append(event(i));
+  await store.durable();
+  await store.worker.thread.terminate();
+  fs.closeSync(store.journalFd);
+  assert.equal(fs.readdirSync(dir).filter((f) => f.startsWith('journal-')).length, 1);
+  once(await reopen(dir), 16);
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith('journal-')), [], 'replayed sealed journals are stored and deleted');
+});
+
+test('worker mode: a checkpoint of a 10,000-event segment holds the event loop for milliseconds, not an export', async (t) => {
+  const dir = tmpDir();
+  const store = new LedgerStore({ dir, worker: true });
+  await store.open();
+  const ts = Date.now();
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 9000; i++) store.append(event(round * 9000 + i, ts));
+    await store.durable();
+    const h = monitorEventLoopDelay({ resolution: 1 });
+    h.enable();
+    const t0 = process.hrtime.bigint();
+    const done = store.checkpointAsync();
+    const syncMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const workerMs = await done;
+    h.disable();
+    t.diagnostic(`round ${round}: on the event loop ${syncMs.toFixed(2)} ms, in the worker ${workerMs.toFixed(1)} ms, loop delay max ${(h.max / 1e6).toFixed(1)} ms`);
+    assert.ok(syncMs < 5, `the loop's share of a checkpoint is ${syncMs} ms (worker: ${workerMs} ms)`);
+  }
+  await store.close();
+  assert.equal((await reopen(dir)).length, 27000);
+});
