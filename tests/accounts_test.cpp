@@ -232,3 +232,24 @@ TEST(Accounts, ConfigRejectsBadAccounts) {
   EXPECT_NE(e.configure(R"({"providers":[{"id":"p","accounts":[{"id":"*"}]}]})").find("accounts[0].id"), std::string::npos);
   EXPECT_NE(e.configure(R"({"providers":[{"id":"p","overage":"maybe"}]})").find("overage"), std::string::npos);
 }
+
+TEST(Accounts, ARefusedLoginIsForgottenAndOnlyServedRequestsBringAccountsBack) {
+  Engine e = Subscription();
+  const int64_t now = T("2026-11-28T12:00:00Z");
+  e.add_account("claude-sub", "aaaaaaaaaaaa");
+  EXPECT_TRUE(e.remove_account("claude-sub", "aaaaaaaaaaaa"));
+  EXPECT_FALSE(e.remove_account("claude-sub", "aaaaaaaaaaaa"));
+  EXPECT_EQ(e.statuses(now).size(), 1u) << "only deepseek's package is left";
+  // A refused attempt (401) in the ledger never makes an account; a served one does.
+  e.record_usage([] {
+    UsageEvent ev = AccountEv("2026-11-28T11:00:00Z", "claude-sub", "claude-sonnet-4-5", "bbbbbbbbbbbb");
+    ev.status = 401;
+    return ev;
+  }());
+  EXPECT_EQ(e.statuses(now).size(), 1u);
+  e.record_usage(AccountEv("2026-11-28T11:00:01Z", "claude-sub", "claude-sonnet-4-5", "aaaaaaaaaaaa"));
+  EXPECT_EQ(e.statuses(now).size(), 2u);
+  ASSERT_EQ(e.configure(R"({"providers":[{"id":"claude-sub","auth":"client","models":["claude-*"],
+    "accounts":[{"id":"cccccccccccc","name":"named"}]},{"id":"deepseek","models":["*"]}]})"), "");
+  EXPECT_FALSE(e.remove_account("claude-sub", "cccccccccccc")) << "configured accounts stay";
+}

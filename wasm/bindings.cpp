@@ -103,6 +103,14 @@ class WasmEngine {
     }
   }
 
+  bool removeAccount(const std::string& provider, const std::string& account) {
+    try {
+      return engine_.remove_account(provider, account);
+    } catch (...) {
+      return false;
+    }
+  }
+
   // headers_text: "Name: value" lines. account: as in recordUsage; model: what the upstream was asked for.
   ObserveSummary observe(const std::string& provider, const std::string& account, const std::string& model, int status,
                          const std::string& headers_text, const std::string& body, double latency_ms, double now) {
@@ -263,6 +271,7 @@ EMSCRIPTEN_BINDINGS(quotagate) {
       .function("recordUsage", &WasmEngine::recordUsage)
       .function("observe", &WasmEngine::observe)
       .function("addAccount", &WasmEngine::addAccount)
+      .function("removeAccount", &WasmEngine::removeAccount)
       .function("recordFailure", &WasmEngine::recordFailure)
       .function("route", &WasmEngine::route)
       .function("routeJson", &WasmEngine::routeJson)

@@ -93,6 +93,7 @@ void Engine::add_slots(const std::string& provider, const std::string& account) 
 
 bool Engine::add_account(const std::string& provider, const std::string& account) {
   if (has_account(provider, account) || !discoverable(provider, account)) return false;
+  removed_accounts_.erase(provider + "\t" + account);
   const size_t first = slots_.size();
   add_slots(provider, account);
   const auto pid = string_ids_.find(provider);
@@ -101,6 +102,21 @@ bool Engine::add_account(const std::string& provider, const std::string& account
   for (const auto& e : events_)
     if (e.provider == pid->second && e.account == aid->second)
       for (size_t k = first; k < slots_.size(); ++k) apply_event(k, e);
+  return true;
+}
+
+bool Engine::remove_account(const std::string& provider, const std::string& account) {
+  const ProviderConfig* pc = provider_config(provider);
+  if (!pc || !pc->client_auth || !has_account(provider, account)) return false;
+  for (const auto& a : pc->accounts)
+    if (a.id == account) return false;
+  const std::string key = provider + "\t" + account;
+  removed_accounts_[key] = true;
+  account_blocks_.erase(key);
+  for (auto it = family_blocks_.lower_bound(key + "\t"); it != family_blocks_.end() && it->first.compare(0, key.size() + 1, key + "\t") == 0;)
+    it = family_blocks_.erase(it);
+  snapshots_.erase(key);
+  rebuild_usage(live_by_key());
   return true;
 }
 
@@ -129,10 +145,14 @@ void Engine::rebuild_usage(const std::map<std::string, PackageLive>& carry) {
   }
   for (const auto& p : catalog_.packages)
     if (!provider_config(p.provider_id) && !accounts_.count(p.provider_id)) add_slots(p.provider_id, "");
+  // An account comes back from the ledger only through a request it served (a refused login's
+  // attempts never make it a state) and unless it was forgotten since.
   for (const auto& e : events_) {
     const std::string& provider = strings_[e.provider];
     const std::string& account = strings_[e.account];
-    if (!has_account(provider, account) && discoverable(provider, account)) add_slots(provider, account);
+    if (e.status < 200 || e.status >= 400 || has_account(provider, account) || !discoverable(provider, account)) continue;
+    if (!removed_accounts_.empty() && removed_accounts_.count(provider + "\t" + account)) continue;
+    add_slots(provider, account);
   }
   for (const auto& e : events_) {
     auto it = slots_by_provider_.find(strings_[e.provider]);
@@ -201,7 +221,8 @@ void Engine::record_usage(const UsageEvent& e) {
     events_.erase(events_.begin(), end);
   }
   if (!has_account(e.provider_id, account)) {
-    add_account(e.provider_id, account);  // replays this account's events, this one included
+    // A served request makes (or brings back) its account; a refused one does not.
+    if (e.status >= 200 && e.status < 400) add_account(e.provider_id, account);  // replays its events, this one included
     return;
   }
   auto it = slots_by_provider_.find(e.provider_id);

@@ -12,11 +12,16 @@ const path = require('node:path');
 const SECRET_FILE = 'account-secret';
 const FINGERPRINT = /^[0-9a-f]{12}$/;
 const MAX_CREDENTIAL = 8192;  // an OAuth access token (a JWT) is a few KB at most
+const TOKEN = /^[\x21-\x7e]{1,8192}$/;  // printable ASCII, as every real key and OAuth token is
 
 // The data dir's account secret (Buffer, 32 bytes), created on first use with O_EXCL and mode
 // 600, so that two processes starting at once agree on one. Throws with the file named.
-function loadAccountSecret(dir) {
+// create: false (the CLI) fails instead of making a secret no gateway uses.
+function loadAccountSecret(dir, { create = true } = {}) {
   const file = path.join(dir, SECRET_FILE);
+  if (!create && !fs.existsSync(file)) {
+    throw new Error(`${file}: no account secret yet; the gateway creates it when it starts with an auth: client provider (or pass --ledger-dir / --config for the right data dir)`);
+  }
   fs.mkdirSync(dir, { recursive: true });
   const read = () => {
     const hex = fs.readFileSync(file, 'utf8').trim();
@@ -63,10 +68,10 @@ function clientCredential(headers, { gatewayKeys = false } = {}) {
   const auth = headers.authorization;
   if (typeof auth === 'string' && auth.length <= MAX_CREDENTIAL) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    if (m) return { header: 'authorization', value: `Bearer ${m[1]}`, token: m[1] };
+    if (m && TOKEN.test(m[1])) return { header: 'authorization', value: `Bearer ${m[1]}`, token: m[1] };
   }
   const key = headers['x-api-key'];
-  if (typeof key === 'string' && key.length <= MAX_CREDENTIAL && /^\S+$/.test(key)) return { header: 'x-api-key', value: key, token: key };
+  if (typeof key === 'string' && TOKEN.test(key)) return { header: 'x-api-key', value: key, token: key };
   return null;
 }
 

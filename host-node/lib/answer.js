@@ -61,7 +61,7 @@ async function answerWhole(ctx) {
     const neutral = CODECS[up.format].decodeResponse(json);
     out = JSON.stringify(CODECS[kind].encodeResponse(neutral, { model: body.model }));
   }
-  out = proxy.redactor.text(out);  // a provider that echoes a key in its answer
+  out = ctx.redactor.text(out);  // a provider that echoes a key in its answer
   try {
     await proxy.durable();
   } catch (err) {
@@ -98,7 +98,7 @@ async function answerStream(ctx) {
   let finished = false;  // the terminal event arrived: the answer is complete
   let terminalSeen = null;
   const sawTerminal = new Promise((resolve) => { terminalSeen = resolve; });
-  const write = (text) => (text && !client.gone && !finished ? res.write(proxy.redactor.text(text)) : true);
+  const write = (text) => (text && !client.gone && !finished ? res.write(ctx.redactor.text(text)) : true);
   const piping = exchange.pipeTo({
     write: (chunk) => {
       const ok = write(tap.push(decoder.decode(chunk, { stream: true })));
@@ -141,7 +141,7 @@ async function answerStream(ctx) {
   // The upstream answered 200 and served what it served: the request counts with the usage seen.
   const event = proxy.ledgerEvent({ requestId, provider, model: decision.model, account: decision.account, status, usage: tap.usage, sentAt, invalid: tap.invalidUsage });
   // A Codex backend's in-stream reading (codex.rate_limits) is newer than the response headers.
-  if (tap.rateLimits) proxy.observe(provider.name, 200, tap.rateLimits, '', -1, decision.account, decision.model);
+  if (tap.rateLimits) proxy.observe(provider.name, 200, tap.rateLimits, '', -1, decision.account, decision.model, ctx.redactor);
   const encoder = up.translated ? tap.encoder : null;
   if (broke && !client.gone) {
     const tooLarge = broke.code === 'QG_SSE_EVENT_TOO_LARGE';
@@ -167,7 +167,7 @@ async function finishStream(ctx, event, terminal, encoder, outcome) {
   const { proxy, provider, kind, res, client } = ctx;
   try {
     await proxy.durable();
-    if (terminal && !client.gone) res.write(proxy.redactor.text(terminal));
+    if (terminal && !client.gone) res.write(ctx.redactor.text(terminal));
   } catch (err) {
     outcome = 503;
     if (!client.gone) {
@@ -200,7 +200,7 @@ async function answerJsonAsStream(ctx) {
   }
   startStream(ctx.res);
   learn();
-  if (!client.gone) ctx.res.write(proxy.redactor.text(text));
+  if (!client.gone) ctx.res.write(ctx.redactor.text(text));
   const outcome = await finishStream(ctx, event, client.gone ? '' : terminal, encoder, client.gone ? 499 : 200);
   return { done: true, status: outcome };
 }

@@ -5,6 +5,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const YAML = require('yaml');
+const { CREDENTIAL_HEADER } = require('./redact');
 
 class ConfigError extends Error {}
 
@@ -47,6 +48,7 @@ const SECRET_KEY = /(^|[._\]])(api_key|management_key|admin_token|client_keys|pa
 function describe(got) {
   if (got === undefined) return 'nothing';
   if (typeof got === 'string') return `a string of ${got.length} characters (not shown: it may be a secret)`;
+  if (typeof got === 'number') return 'a number (not shown: it may be a secret)';
   if (Array.isArray(got)) return `a list of ${got.length} (not shown: it may hold secrets)`;
   return `${got === null ? 'null' : typeof got} (not shown: it may be a secret)`;
 }
@@ -56,6 +58,8 @@ function describe(got) {
 // or list belongs may hold anything).
 function shownValue(key, expected, got) {
   if (got === undefined) return 'nothing';
+  // An all-digit key left unquoted in YAML is a number: at a secret's key nothing is shown.
+  if (SECRET_KEY.test(key)) return describe(got);
   if (typeof got === 'number' || typeof got === 'boolean' || got === null) return JSON.stringify(got);
   const container = /^a (mapping|list)/.test(expected);
   if (typeof got === 'string' && !container && !SECRET_KEY.test(key) && got.length <= 16) return JSON.stringify(got);
@@ -130,6 +134,7 @@ function accountsOf(c, raw, key, auth) {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) c.fail(`${key}.accounts`, 'a list of accounts', raw);
   const seen = new Set();
+  const fingerprints = new Set();
   return raw.map((a, i) => {
     const k = `${key}.accounts[${i}]`;
     c.object(a, k);
@@ -141,9 +146,12 @@ function accountsOf(c, raw, key, auth) {
     if (auth === 'client') {
       const fp = c.string(a.fingerprint, `${k}.fingerprint`, { required: true });
       if (!/^[0-9a-f]{12}$/.test(fp)) c.fail(`${k}.fingerprint`, '12 lowercase hex digits (from `quotagate accounts fingerprint`)', fp);
+      if (fingerprints.has(fp)) c.fail(`${k}.fingerprint`, 'a fingerprint named once (it is listed twice)', fp);
+      fingerprints.add(fp);
       return { name, fingerprint: fp };
     }
     const headers = c.object(a.headers, `${k}.headers`);
+    for (const [h, v] of Object.entries(headers)) if (typeof v !== 'string') c.fail(`${k}.headers.${h}`, 'a string', v);
     const apiKey = c.string(a.api_key, `${k}.api_key`, { fallback: '' });
     if (!apiKey && !Object.keys(headers).length) c.fail(`${k}`, 'an api_key or headers (the account\'s credential)', undefined);
     return { name, api_key: apiKey, headers: Object.fromEntries(Object.entries(headers).map(([h, v]) => [h, String(v)])) };
@@ -211,6 +219,9 @@ function normalise(raw, file, env = process.env) {
     const overage = c.string(p.overage, `${key}.overage`, { fallback: 'allow' });
     if (!['allow', 'avoid'].includes(overage)) c.fail(`${key}.overage`, 'allow or avoid', overage);
     if (auth === 'client' && p.api_key) c.fail(`${key}.api_key`, 'nothing with auth: client (each caller\'s own credential is forwarded)', p.api_key);
+    const credentialHeader = Object.keys(headers).find((h) => CREDENTIAL_HEADER.test(h));
+    if (auth === 'client' && credentialHeader) c.fail(`${key}.headers.${credentialHeader}`, 'no credential header with auth: client (each caller\'s own is forwarded)', headers[credentialHeader]);
+    for (const [h, v] of Object.entries(headers)) if (typeof v !== 'string' && typeof v !== 'number') c.fail(`${key}.headers.${h}`, 'a string', v);
     const forward = c.stringList(p.forward_headers, `${key}.forward_headers`).map((h) => h.toLowerCase());
     for (const h of forward) if (!/^[a-z0-9-]{1,64}$/.test(h) || FORWARD_NEVER.has(h)) c.fail(`${key}.forward_headers`, `header names other than ${[...FORWARD_NEVER].join(', ')}`, h);
     return {

@@ -53,6 +53,7 @@ async function countTokens(proxy, req, res) {
   // The same candidates as the request itself: the caller's own account at auth: client providers
   // (and its credential sent there), key accounts elsewhere.
   const caller = proxy.callerOf(req, 'messages');
+  const redactor = caller ? proxy.redactor.withCredential(caller.credential.token) : proxy.redactor;
   const decision = proxy.engine.route(body.model, proxy.now(), proxy.initialSkip('messages', caller).join('\n'), caller ? caller.account : '');
   const provider = decision.ok && !decision.allExcluded ? proxy.providers.get(decision.provider) : null;
   if (provider && provider.backend === 'anthropic') {
@@ -68,13 +69,16 @@ async function countTokens(proxy, req, res) {
       const text = await exchange.readAll(MAX_BODY);
       // The provider's count, or its verdict on the request ("prompt is too long"): passed on. Only
       // its unavailability (429, 5xx) falls back to the estimate.
-      if (head.status === 200 || (head.status >= 400 && head.status < 500 && head.status !== 429 && head.status !== 408)) {
+      // A refused login (401/403 from an auth: client provider) is the caller's, not the request's:
+      // the estimate answers (the request itself would be served elsewhere).
+      const refusedLogin = provider.auth === 'client' && (head.status === 401 || head.status === 403);
+      if (!refusedLogin && (head.status === 200 || (head.status >= 400 && head.status < 500 && head.status !== 429 && head.status !== 408))) {
         res.writeHead(head.status, { 'content-type': 'application/json; charset=utf-8', 'x-quotagate-provider': provider.name });
-        return res.end(proxy.redactor.text(text));
+        return res.end(redactor.text(text));
       }
       proxy.log.info({ provider: provider.name, status: head.status }, 'count_tokens: the provider declined; answering with an estimate');
     } catch (err) {
-      proxy.log.info({ provider: provider.name, err: proxy.redactor.text(String(err.message)) }, 'count_tokens: the provider failed; answering with an estimate');
+      proxy.log.info({ provider: provider.name, err: redactor.text(String(err.message)) }, 'count_tokens: the provider failed; answering with an estimate');
     }
   }
   const n = estimate(body);

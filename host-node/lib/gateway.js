@@ -238,7 +238,10 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
       return openAiError(res, 400, 'expected ?package=ID&range=Nd (N = 1..35)', 'invalid_request');
     }
     // ?account=ID: one of the package's accounts (its id or fingerprint); default: the first.
-    const account = typeof req.query.account === 'string' && req.query.account.length <= 64 ? req.query.account : '*';
+    const account = req.query.account === undefined ? '*' : req.query.account;
+    if (typeof account !== 'string' || !/^[A-Za-z0-9._:-]{1,64}$/.test(account)) {
+      return openAiError(res, 400, 'account: expected an account id or fingerprint (at most 64 letters, digits and . _ : -)', 'invalid_request');
+    }
     const text = engine.usageJson(pkg, now(), Number(m[1]), account);
     const doc = JSON.parse(text);
     if (doc.error) return openAiError(res, 404, doc.error, 'not_found');

@@ -12,24 +12,25 @@ function createMetrics({ quotasDocument, ledgerHealth = () => ({ degraded: false
   const failovers = new client.Counter({ name: 'quotagate_failovers_total', help: 'Attempts abandoned for the next candidate', labelNames: ['provider', 'reason'], registers: [registry] });
   const invalidUsage = new client.Counter({ name: 'quotagate_usage_invalid_total', help: 'Upstream answers whose usage numbers failed validation (recorded as unknown: 0)', labelNames: ['provider'], registers: [registry] });
   new client.Gauge({
-    name: 'quotagate_package_remaining', help: 'Remaining capacity per package, in the package unit', labelNames: ['package', 'provider', 'unit'], registers: [registry],
+    name: 'quotagate_package_remaining', help: 'Remaining capacity per package, in the package unit', labelNames: ['package', 'provider', 'unit', 'account'], registers: [registry],
     collect() {
       this.reset();
-      for (const p of quotasDocument().packages) this.set({ package: p.package_id, provider: p.provider_id, unit: p.unit }, p.remaining);
+      for (const p of quotasDocument().packages) this.set({ package: p.package_id, provider: p.provider_id, unit: p.unit, account: p.account || '' }, p.remaining);
     },
   });
   new client.Gauge({
-    name: 'quotagate_package_remaining_ratio', help: 'Remaining share of capacity per package (0..1)', labelNames: ['package', 'provider'], registers: [registry],
+    name: 'quotagate_package_remaining_ratio', help: 'Remaining share of capacity per package (0..1)', labelNames: ['package', 'provider', 'account'], registers: [registry],
     collect() {
       this.reset();
-      for (const p of quotasDocument().packages) this.set({ package: p.package_id, provider: p.provider_id }, p.remaining_ratio);
+      for (const p of quotasDocument().packages) this.set({ package: p.package_id, provider: p.provider_id, account: p.account || '' }, p.remaining_ratio);
     },
   });
   new client.Gauge({
-    name: 'quotagate_package_alert', help: '1 for the alert each package is in', labelNames: ['package', 'alert'], registers: [registry],
+    name: 'quotagate_package_alert', help: '1 for the alert each package is in', labelNames: ['package', 'alert', 'account'], registers: [registry],
     collect() {
       this.reset();
-      for (const p of quotasDocument().packages) for (const a of ALERTS) this.set({ package: p.package_id, alert: a }, p.alert === a ? 1 : 0);
+      // account: the account's name, else its fingerprint ('' for a provider's only key); never a credential.
+      for (const p of quotasDocument().packages) for (const a of ALERTS) this.set({ package: p.package_id, alert: a, account: p.account || '' }, p.alert === a ? 1 : 0);
     },
   });
   new client.Gauge({

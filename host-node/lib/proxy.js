@@ -24,6 +24,8 @@ const FAILOVER_STATUSES = new Set([401, 403, 408, 409, 429, 500, 502, 503, 504, 
 // Accounts of auth: client providers a gateway creates from callers' credentials, per provider:
 // past this, new credentials are served by other providers (and a warning says so).
 const MAX_CLIENT_ACCOUNTS = 200;
+// Refused accounts of one provider tried in one request beyond maxAttempts (see serve()).
+const MAX_ACCOUNT_RETRIES = 8;
 // After the client goes away, the upstream is still read (its output discarded) for at most this
 // long, so that an answer it completes meanwhile is counted (see serve()).
 const DRAIN_AFTER_CLOSE_MS = 5000;
@@ -54,8 +56,10 @@ class Proxy {
   // fingerprints: a FingerprintCache (accounts.js) when a provider has auth: client; gatewayKeys:
   // the gateway has client keys (then a client's own credential comes with x-quotagate-key).
   constructor({ engine, providers, ledger, metrics, log, requestLog = log, redactor, maxAttempts = 4, now = Date.now, maxSseEventBytes = 1024 * 1024,
-    fingerprints = null, gatewayKeys = false }) {
-    Object.assign(this, { engine, ledger, metrics, log, requestLog, redactor, maxAttempts, now, maxSseEventBytes, fingerprints, gatewayKeys });
+    fingerprints = null, clientKeys = [] }) {
+    Object.assign(this, { engine, ledger, metrics, log, requestLog, redactor, maxAttempts, now, maxSseEventBytes, fingerprints });
+    this.clientKeys = new Set(clientKeys);
+    this.gatewayKeys = clientKeys.length > 0;
     this.clientProviders = providers.filter((p) => p.auth === 'client');
     this.clientAccounts = new Map(this.clientProviders.map((p) => [p.name, new Set((p.accounts || []).map((a) => a.fingerprint))]));
     // Account id -> what a key account sends (its api_key / headers), per provider.
@@ -74,7 +78,7 @@ class Proxy {
   // SHARE_READING_EVERY_MS per provider (each one carries the provider's whole count), and the
   // first success after a failure so that the others reset their failure counts too.
   // headers: the header lines as text or as a Buffer of them.
-  share(kind, provider, { status = 0, headers = '', body = '', latency = -1, reason = '', dialect = 'none', account = '', model = '' } = {}) {
+  share(kind, provider, { status = 0, headers = '', body = '', latency = -1, reason = '', dialect = 'none', account = '', model = '', redactor = this.redactor } = {}) {
     if (!this.sharing) return;
     const ts = this.now();
     const last = this.lastShared.get(provider);
@@ -84,8 +88,8 @@ class Proxy {
       if (!due && !(last && last.failure)) return;
     }
     this.lastShared.set(provider, { at: ts, failure });
-    this.ledger.shareSignal({ kind, provider_id: provider, account, model, ts, status, latency_ms: latency, reason: this.redactor.text(reason),
-      headers: this.redactor.text(String(headers).replace(/^set-cookie:.*\n/gim, '')), body: this.redactor.text(body.slice(0, SHARED_BODY_LIMIT)) });
+    this.ledger.shareSignal({ kind, provider_id: provider, account, model, ts, status, latency_ms: latency, reason: redactor.text(reason),
+      headers: redactor.text(String(headers).replace(/^set-cookie:.*\n/gim, '')), body: redactor.text(body.slice(0, SHARED_BODY_LIMIT)) });
   }
 
   recordFailure(provider, reason) {
@@ -95,12 +99,13 @@ class Proxy {
 
   // hdrs: header lines (Buffer or text); body: text. Secrets an upstream echoes (a key in a
   // header value or an error message) are replaced before anything reaches the engine's state.
-  // account: the decision's account id; model: what the upstream was asked for.
-  observe(provider, status, hdrs, body, latency, account = '', model = '') {
-    hdrs = this.redactor.bytes(hdrs);
-    body = this.redactor.text(body);
+  // account: the decision's account id; model: what the upstream was asked for; redactor: the
+  // request's (it also knows the caller's own credential, see Redactor.withCredential).
+  observe(provider, status, hdrs, body, latency, account = '', model = '', redactor = this.redactor) {
+    hdrs = redactor.bytes(hdrs);
+    body = redactor.text(body);
     const obs = this.engine.observe(provider, account, model, status, hdrs, body, latency, this.now());
-    this.share('observe', provider, { status, headers: hdrs, body, latency, dialect: obs.dialect, account, model });
+    this.share('observe', provider, { status, headers: hdrs, body, latency, dialect: obs.dialect, account, model, redactor });
     this.readings?.note({ provider, account, model, status, headers: hdrs, body, dialect: obs.dialect, scope: obs.cooldownScope, ts: this.now() });
     return obs;
   }
@@ -112,21 +117,38 @@ class Proxy {
   callerOf(req, kind) {
     if (!this.clientProviders.length || !this.fingerprints) return null;
     const credential = clientCredential(req.headers, { gatewayKeys: this.gatewayKeys });
-    if (!credential) return null;
-    this.redactor.addClient(credential.token);
+    // The gateway's own key is never a client's credential, whichever header it came in.
+    if (!credential || this.clientKeys.has(credential.token)) return null;
     const account = this.fingerprints.of(credential.token);
     for (const p of this.clientProviders) {
       if ((BACKEND_FORMAT[p.backend] || 'chat') !== kind) continue;
-      const known = this.clientAccounts.get(p.name);
-      if (known.has(account)) continue;
-      if (known.size >= MAX_CLIENT_ACCOUNTS) {
-        this.log.warn({ provider: p.name, accounts: known.size }, 'too many client accounts on this provider; a new credential is served elsewhere');
+      const known = this.clientAccounts.get(p.name);  // insertion order = least recently used first
+      if (known.has(account)) {
+        known.delete(account);
+        known.add(account);
         continue;
+      }
+      if (known.size >= MAX_CLIENT_ACCOUNTS) {
+        // Logins rotate: the least recently used account makes room (its usage stays in the ledger
+        // and comes back if that credential does). Configured (named) accounts are never evicted.
+        const named = new Set((p.accounts || []).map((a) => a.fingerprint));
+        const lru = [...known].find((a) => !named.has(a));
+        if (!lru) continue;
+        this.dropClientAccount(p, lru);
+        this.log.info({ provider: p.name, accounts: known.size + 1 }, 'client accounts at the limit; the least recently used one was dropped');
       }
       known.add(account);
       if (this.engine.addAccount(p.name, account)) this.log.info({ provider: p.name, account }, 'new client account');
     }
     return { credential, account };
+  }
+
+  // A caller's account that the provider refused (401/403: not a login it knows) or that makes
+  // room: it leaves the engine, so refused credentials never accumulate as states.
+  dropClientAccount(provider, account) {
+    if ((provider.accounts || []).some((a) => a.fingerprint === account)) return;
+    this.clientAccounts.get(provider.name)?.delete(account);
+    this.engine.removeAccount(provider.name, account);
   }
 
   // What tried candidates the router must not offer again, before the first attempt: auth: client
@@ -186,6 +208,8 @@ class Proxy {
     const clientInfo = { anthropicVersion: stringHeader(req.headers['anthropic-version']), anthropicBeta: stringHeader(req.headers['anthropic-beta']),
       betaQuery: /[?&]beta=true(&|$)/.test(req.url || '') };
     const caller = this.callerOf(req, kind);
+    // Everything this request's upstream answers reach also knows the caller's own credential.
+    const redactor = caller ? this.redactor.withCredential(caller.credential.token) : this.redactor;
     const skip = this.initialSkip(kind, caller);
     const callerAccount = caller ? caller.account : '';
     const attempts = [];
@@ -207,6 +231,9 @@ class Proxy {
         resume();
       }
     });
+    // maxAttempts counts providers: a provider's refused accounts (429, 401, 403) are each tried,
+    // within a bound, before they count as one attempt.
+    let accountRetries = 0;
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       const now = this.now();
       const decision = this.engine.route(model, now, skip.join('\n'), callerAccount);
@@ -223,7 +250,7 @@ class Proxy {
         continue;
       }
       const outcome = await this.tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo,
-        credential: provider.auth === 'client' ? caller.credential : null, clientHeaders: req.headers });
+        credential: provider.auth === 'client' ? caller.credential : null, clientHeaders: req.headers, redactor });
       attempts.push({ provider: provider.name, package: decision.packageId, ...(decision.account ? { account: decision.account } : {}),
         status: outcome.status, reason: outcome.reason });
       if (outcome.done) {
@@ -234,6 +261,8 @@ class Proxy {
       // A refused account (429, 401, 403) leaves the provider's other accounts to try.
       const accountLevel = decision.account && [401, 403, 429].includes(outcome.status);
       skip.push(accountLevel ? `${provider.name}\t${decision.account}` : provider.name);
+      if (accountLevel && provider.auth === 'client' && outcome.status !== 429) this.dropClientAccount(provider, decision.account);
+      if (accountLevel && accountRetries++ < MAX_ACCOUNT_RETRIES) attempt--;
       if (client.gone) return;
     }
     // Nothing left to try: capacity-based answer if every candidate is blocked, else 502.
@@ -241,7 +270,15 @@ class Proxy {
     const final = this.engine.route(model, now, this.initialSkip(kind, caller).join('\n'), callerAccount);
     const finalStatus = !final.ok && attempts.length === 0 ? 404 : final.allExcluded ? (final.retryAt > 0 ? 429 : 503) : 503;
     this.logRequest({ requestId, kind, model, decision: final, attempts, started, status: finalStatus });
-    if (!final.ok && attempts.length === 0) throw logged(this.unknownModel(model));
+    if (!final.ok && attempts.length === 0) {
+      // Served here only with the caller's own login (auth: client), and none came: say so.
+      const ownLogin = this.clientProviders.filter((p) => (BACKEND_FORMAT[p.backend] || 'chat') === kind);
+      if (!caller && ownLogin.length && this.engine.route(model, now, '', '*').ok) {
+        throw logged(new ClientError(401, `model "${String(model).slice(0, 200)}" is served here only with your own login (${ownLogin.map((p) => p.name).join(', ')}): send it as Authorization: Bearer ... or x-api-key` +
+          (this.gatewayKeys ? ', and the gateway key as x-quotagate-key' : ''), 'invalid_api_key', {}, { type: 'authentication_error' }));
+      }
+      throw logged(this.unknownModel(model));
+    }
     if (final.allExcluded) throw logged(this.noCapacity(final, now, model));
     const last = attempts[attempts.length - 1];
     // The caller's own credential was refused (expired login): say so, so the client can renew it.
@@ -265,7 +302,8 @@ class Proxy {
     return new ClientError(404, `unknown model "${String(model).slice(0, 200)}"; available: auto, ${available.join(', ')}`, 'model_not_found', {}, { type: 'not_found_error', param: 'model' });
   }
 
-  async tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo, credential = null, clientHeaders = {}, retried = false }) {
+  async tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo, credential = null, clientHeaders = {},
+    redactor = this.redactor, retried = false }) {
     let up;
     try {
       const auth = credential ? { credential, forward: forwardedHeaders(provider, clientHeaders) }
@@ -308,7 +346,7 @@ class Proxy {
     const timeToHead = () => this.metrics.upstream.observe({ provider: provider.name, status: String(status) }, latency / 1000);
     const learn = () => {
       timeToHead();
-      this.observe(provider.name, status, hdrs, '', latency, decision.account, decision.model);
+      this.observe(provider.name, status, hdrs, '', latency, decision.account, decision.model, redactor);
     };
 
     if (status >= 300 && status < 400) {
@@ -320,8 +358,8 @@ class Proxy {
       // The location stays out of the reason: it becomes a metric label (bounded values) and may
       // carry anything the upstream chose to put in it, a key included.
       const reason = `HTTP ${status} redirect`;
-      this.log.warn({ provider: provider.name, status, location: location ? this.redactor.text(location.slice(0, 200)) : null }, 'upstream answered with a redirect; failing over');
-      this.observe(provider.name, status, hdrs, '', latency, decision.account, decision.model);
+      this.log.warn({ provider: provider.name, status, location: location ? redactor.text(location.slice(0, 200)) : null }, 'upstream answered with a redirect; failing over');
+      this.observe(provider.name, status, hdrs, '', latency, decision.account, decision.model, redactor);
       this.recordFailure(provider.name, reason);
       this.appendEvent({ requestId, provider, model: decision.model, account: decision.account, status, usage: null, sentAt });
       return { done: false, status, reason };
@@ -332,7 +370,7 @@ class Proxy {
       try {
         text = await exchange.readAll(MAX_UPSTREAM_ERROR_BODY, { truncate: true });
       } catch { /* the body is a hint only */ }
-      const obs = this.observe(provider.name, status, hdrs, text, latency, decision.account, decision.model);
+      const obs = this.observe(provider.name, status, hdrs, text, latency, decision.account, decision.model, redactor);
       this.appendEvent({ requestId, provider, model: decision.model, account: decision.account, status, usage: null, sentAt });
       if (FAILOVER_STATUSES.has(status)) return { done: false, status, reason: `HTTP ${status}${obs.retryable ? '' : ' (not retryable)'}` };
       // A 400 or 422 that names a field the gateway added (stream_options, which some OpenAI-compatible
@@ -340,12 +378,12 @@ class Proxy {
       if ((status === 400 || status === 422) && !retried && up.added.some((f) => text.includes(f))) {
         provider.learned = { ...(provider.learned || {}), noStreamUsage: true };
         this.log.warn({ provider: provider.name, fields: up.added }, 'the provider refuses a field the gateway adds; retrying without it, and not sending it again');
-        return this.tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo, credential, clientHeaders, retried: true });
+        return this.tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo, credential, clientHeaders, redactor, retried: true });
       }
       // A client-side error (400, 404, 422 ...): the request itself is wrong; pass the provider's
       // word on, with its type, code and param, in the client's format (gateway.js writeError).
       const e = upstreamError(text, status);
-      throw new ClientError(status, `${provider.name}: ${this.redactor.text(e.message) || `HTTP ${status}`}`, e.code || 'upstream_rejected', {},
+      throw new ClientError(status, `${provider.name}: ${redactor.text(e.message) || `HTTP ${status}`}`, e.code || 'upstream_rejected', {},
         { type: e.type, param: e.param });
     }
     // Names from the config and the catalog may be any Unicode: encoded, never thrown on.
@@ -354,7 +392,7 @@ class Proxy {
     if (decision.account) res.setHeader('x-quotagate-account', headerValue(this.accountLabel(provider, decision.account)));
     res.setHeader('x-quotagate-model', headerValue(decision.model));
 
-    const ctx = { proxy: this, provider, decision, kind, body, stream, res, client, requestId, sentAt, exchange, status, headers: hdrs, learn, up };
+    const ctx = { proxy: this, provider, decision, kind, body, stream, res, client, requestId, sentAt, exchange, status, headers: hdrs, learn, up, redactor };
     return stream ? answerStream(ctx) : answerWhole(ctx);
   }
 

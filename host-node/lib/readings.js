@@ -17,6 +17,7 @@ const MAX_ENTRIES = 1000;
 const MAX_BODY = 4096;
 const MAX_HEADERS = 16384;
 const KEEP_MS = 8 * 86400000;  // longer than the longest window (7 days)
+const MAX_FILE = 8 * 1024 * 1024;  // MAX_ENTRIES of at most ~20 KB each, with room
 
 class ReadingsStore {
   constructor({ dir, log = null, intervalMs = 5000, now = Date.now }) {
@@ -32,12 +33,16 @@ class ReadingsStore {
     let doc;
     try {
       if (!fs.existsSync(this.file)) return [];
+      const size = fs.statSync(this.file).size;
+      if (size > MAX_FILE) throw new Error(`${size} bytes, more than ${MAX_FILE}`);
       doc = parseJsonText(fs.readFileSync(this.file, 'utf8'), this.file);
     } catch (err) {
       this.log?.warn({ file: this.file, err: err.message }, 'provider readings not restored');
       return [];
     }
-    const list = Array.isArray(doc && doc.readings) ? doc.readings : [];
+    // The newest MAX_ENTRIES, whatever the file holds.
+    const list = (Array.isArray(doc && doc.readings) ? doc.readings : []).filter((r) => r && Number.isFinite(r.ts))
+      .sort((a, b) => b.ts - a.ts).slice(0, MAX_ENTRIES);
     const cutoff = this.now() - KEEP_MS;
     for (const r of list) {
       const ok = r && typeof r.provider === 'string' && r.provider.length <= 200 && typeof r.account === 'string' && r.account.length <= 64 &&

@@ -15,7 +15,7 @@ const REDACT_PATHS = [
 // Header names whose values are credentials (Azure `api-key`, `x-goog-api-key`, bearer tokens ...).
 const CREDENTIAL_HEADER = /(^|-)(authorization|api-?key|key|token|secret|password|cookie)$|^x-.*-(key|token|secret)$/i;
 const MIN_SECRET = 4;
-const MAX_CLIENT_CREDENTIALS = 256;  // shorter strings would redact ordinary text
+const MIN_CLIENT_SECRET = 8;  // shorter strings would redact ordinary text
 
 // Every secret in a normalised config (config.js normalise()).
 function configSecrets(config) {
@@ -43,7 +43,6 @@ class Redactor {
     this.secrets = [];
     this.buffers = [];
     this.add(...secrets);
-    this.config = new Set(this.secrets);  // never forgotten
   }
 
   // Adds secrets (a client's forwarded credential, say); strings shorter than 4 are ignored.
@@ -60,21 +59,29 @@ class Redactor {
     this.buffers = this.secrets.map((s) => Buffer.from(s, 'utf8'));
   }
 
-  // A client's own credential, forwarded for one request (auth: client providers). The most recent
-  // MAX_CLIENT_CREDENTIALS are known; an older one is forgotten (its requests are long over).
-  addClient(credential) {
-    if (typeof credential !== 'string' || credential.length < MIN_SECRET) return;
-    this.clients ??= new Set();
-    if (this.clients.has(credential)) return;
-    if (this.clients.size >= MAX_CLIENT_CREDENTIALS) {
-      const oldest = this.clients.values().next().value;
-      this.clients.delete(oldest);
-      const drop = new Set([oldest, JSON.stringify(oldest).slice(1, -1), encodeURIComponent(oldest)]);
-      this.secrets = this.secrets.filter((s) => !drop.has(s) || this.config.has(s));
-      this.buffers = this.secrets.map((s) => Buffer.from(s, 'utf8'));
-    }
-    this.clients.add(credential);
-    this.add(credential);
+  // A view that also knows `credential` (a client's own login, forwarded for one request): used for
+  // everything that request's upstream answers reach (its responses, error messages, the readings
+  // taken from it). The process-wide redactor never learns it, so a caller cannot make the gateway
+  // redact arbitrary text in other callers' answers. Credentials shorter than 8 are not searched
+  // for (they would mangle the caller's own answers; no real login is that short).
+  withCredential(credential) {
+    if (typeof credential !== 'string' || credential.length < MIN_CLIENT_SECRET) return this;
+    const forms = [...new Set([credential, JSON.stringify(credential).slice(1, -1), encodeURIComponent(credential)])];
+    const buffers = forms.map((f) => Buffer.from(f, 'utf8'));
+    const base = this;
+    return {
+      text(value) {
+        if (typeof value !== 'string') return value;
+        let out = value;
+        for (const f of forms) if (out.includes(f)) out = out.split(f).join('[redacted]');
+        return base.text(out);
+      },
+      bytes(value) {
+        if (!Buffer.isBuffer(value)) return this.text(value);
+        for (const b of buffers) if (value.indexOf(b) !== -1) return this.text(value.toString('utf8'));
+        return base.bytes(value);
+      },
+    };
   }
 
   text(value) {

@@ -110,7 +110,7 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
 
   const metrics = createMetrics({ quotasDocument: () => app.locals.quotas(), ledgerHealth: () => ledger.health() });
   const proxy = new Proxy({ engine, providers, ledger, metrics, log, requestLog, redactor, maxAttempts: config.routing.max_attempts, now,
-    maxSseEventBytes: config.server.max_sse_event_bytes, fingerprints, gatewayKeys: config.server.client_keys.length > 0 });
+    maxSseEventBytes: config.server.max_sse_event_bytes, fingerprints, clientKeys: config.server.client_keys });
   proxy.readings = readings;
   const poller = new BalancePoller({ settings: config.quota_poll, store: publishingStore(store, ledger, now), providers, log, redact: (t) => redactor.text(t) });
   redactor.add(...poller.knownSecrets());

@@ -137,10 +137,12 @@ test('a 7d_oi rejection leaves Sonnet flowing; an exhausted account fails over w
     assert.ok(alice, `alice's spent window survived: ${JSON.stringify(q.map((p) => [p.account, p.used]))}`);
     assert.equal(alice.alert, 'exhausted');
     assert.ok(alice.model_windows && alice.model_windows.some((w) => w.family === 'oi' && w.exhausted), JSON.stringify(alice.model_windows));
-    const opus = await postJson(url(), messages('claude-opus-4-8'), bearer(ALICE));
-    assert.equal(opus.headers.get('x-quotagate-provider'), 'fallback');
+    // Bob first: once the fallback has a measured latency the point router prefers it over an
+    // unmeasured subscription (the routing-plan issue replaces those points).
     const bob = await postJson(url(), messages('claude-sonnet-4-5'), bearer(BOB));
     assert.equal(bob.headers.get('x-quotagate-provider'), 'claude-sub');
+    const opus = await postJson(url(), messages('claude-opus-4-8'), bearer(ALICE));
+    assert.equal(opus.headers.get('x-quotagate-provider'), 'fallback');
     assert.equal(fakes['claude-sub'].received, received + 1, 'only Bob\'s request reached the subscription');
   } finally {
     await gw.close();
@@ -236,6 +238,67 @@ test('count_tokens reaches an auth: client provider with the caller\'s own crede
     const anonymous = await postJson(`${gw.url}/v1/messages/count_tokens`, { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] });
     assert.equal(anonymous.status, 200);
     assert.equal(anonymous.headers.get('x-quotagate-provider'), null, 'no credential: the estimate, not someone else\'s login');
+  } finally {
+    await gw.stop();
+  }
+});
+
+test('a caller\'s credential is redacted in its own answers only: short or JSON-like "credentials" cannot mangle other callers\' answers', async () => {
+  const gw = await subscriptionGateway(tmpDir(), {}, 50);
+  try {
+    const url = `${gw.url}/v1/messages`;
+    for (const junk of ['data', 'type', 'content', '":{"', 'message_start']) {
+      await postJson(url, messages('claude-sonnet-4-5'), { authorization: `Bearer ${junk}`, 'anthropic-version': '2023-06-01' });
+      await postJson(url, messages('claude-sonnet-4-5'), { 'x-api-key': junk, 'anthropic-version': '2023-06-01' });
+    }
+    const whole = await postJson(url, messages('claude-sonnet-4-5'), bearer(ALICE));
+    assert.equal(whole.status, 200);
+    assert.equal(whole.json.type, 'message', whole.text);
+    assert.ok(!whole.text.includes('[redacted]'), whole.text);
+    const streamed = await postJson(url, { ...messages('claude-sonnet-4-5'), stream: true }, bearer(BOB));
+    assert.match(streamed.text, /event: message_start\ndata: \{"type":"message_start"/);
+    assert.ok(!streamed.text.includes('[redacted]'));
+  } finally {
+    await gw.stop();
+  }
+});
+
+test('refused logins do not accumulate as accounts; a request without a login for a login-only model gets 401', async () => {
+  const gw = await startTestGateway({
+    fakes: { 'claude-sub': { dialect: 'anthropic', auth: 'client', perCredential: true, tokens: [ALICE], models: ['claude-*'] },
+      other: { dialect: 'openai', models: ['gpt-*'] } },
+    catalog: CATALOG,
+  });
+  try {
+    const url = `${gw.url}/v1/messages`;
+    for (let i = 0; i < 5; i++) {
+      const r = await postJson(url, messages('claude-sonnet-4-5'), bearer(`sk-ant-junk-token-${i}-0000000000`));
+      assert.equal(r.status, 401);
+    }
+    assert.equal((await quotasOf(gw)).length, 0, 'no state for refused logins');
+    const ok = await postJson(url, messages('claude-sonnet-4-5'), bearer(ALICE));
+    assert.equal(ok.status, 200);
+    assert.equal((await quotasOf(gw)).length, 1);
+    const none = await postJson(url, messages('claude-sonnet-4-5'), { 'anthropic-version': '2023-06-01' });
+    assert.equal(none.status, 401, none.text);
+    assert.match(none.json.error.message, /your own login/);
+  } finally {
+    await gw.stop();
+  }
+});
+
+test('auth: key accounts: five refused accounts still leave the fallback provider its turn', async () => {
+  const accounts = Array.from({ length: 5 }, (_, i) => ({ name: `k${i}`, api_key: `sk-key-${i}-PLANTED-aaaa` }));
+  const gw = await startTestGateway({
+    fakes: { gem: { dialect: 'openai', models: ['*'], accounts }, fallback: { dialect: 'openai', models: ['*'] } },
+    catalog: { daily: { provider_id: 'gem', package_type: 'daily', limit_per_day: 100, models: ['*'] } },
+  });
+  try {
+    gw.fakes.gem.mode = '429';
+    const r = await postJson(`${gw.url}/v1/chat/completions`, { model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.headers.get('x-quotagate-provider'), 'fallback');
+    assert.equal(gw.fakes.gem.received, 5, 'each account was tried once');
   } finally {
     await gw.stop();
   }

@@ -91,7 +91,7 @@ test('models, health, dry-run route, state and metrics', async () => {
     await postJson(`${gw.url}/v1/chat/completions`, chat('m-1'));
     const metrics = await (await fetch(`${gw.url}/metrics`)).text();
     assert.match(metrics, /quotagate_requests_total\{endpoint="chat",provider="alpha",status="200"\} 1/);
-    assert.match(metrics, /quotagate_package_remaining\{package="a",provider="alpha",unit="requests"\} 4/);
+    assert.match(metrics, /quotagate_package_remaining\{package="a",provider="alpha",unit="requests",account=""\} 4/);
     assert.match(metrics, /quotagate_upstream_latency_seconds_bucket/);
   } finally {
     await gw.stop();

@@ -80,6 +80,10 @@ class Engine {
   // time), with one state per package of the provider. Returns true when it was new. An auth: key
   // provider accepts only its configured accounts.
   bool add_account(const std::string& provider_id, const std::string& account);
+  // Forgets a caller's account of an auth: client provider (a credential the provider refused, or
+  // the least recently used one making room): its states leave, its events stay (a later served
+  // request re-creates it). Configured accounts stay. Returns true when it was known.
+  bool remove_account(const std::string& provider_id, const std::string& account);
   // Feeds one upstream response (any status) to the header parser and the live state of the
   // provider's `account` ("" = its only key). model: what the request asked the upstream for (a
   // rejection of a family window teaches that the model belongs to the family).
@@ -176,6 +180,7 @@ class Engine {
   std::vector<PackageLive> live_;    // parallel to slots_
   std::map<std::string, ProviderHealth> health_;
   std::map<std::string, std::vector<std::string>> accounts_;  // provider -> account ids (config order, then first seen)
+  std::map<std::string, bool> removed_accounts_;              // "provider\taccount" forgotten until served again
   std::map<std::string, ScopedBlock> account_blocks_;  // "provider\taccount" -> 429 cooldown of that account
   std::map<std::string, ScopedBlock> family_blocks_;   // "provider\taccount\tfamily" -> 429 on a family window
   std::vector<std::pair<std::string, std::string>> learned_families_;  // (family, model) from rejections, bounded

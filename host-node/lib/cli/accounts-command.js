@@ -44,7 +44,7 @@ async function fingerprintCommand(opts, input) {
     }
   } else {
     try {
-      secret = loadAccountSecret(dir);
+      secret = loadAccountSecret(dir, { create: false });
     } catch (err) {
       throw new InputError(err.message);
     }
