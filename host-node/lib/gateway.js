@@ -239,7 +239,7 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
     }
     // ?account=ID: one of the package's accounts (its id or fingerprint); default: the first.
     const account = req.query.account === undefined ? '*' : req.query.account;
-    if (typeof account !== 'string' || !/^[A-Za-z0-9._:-]{1,64}$/.test(account)) {
+    if (account !== '*' && (typeof account !== 'string' || !/^[A-Za-z0-9._:-]{1,64}$/.test(account))) {
       return openAiError(res, 400, 'account: expected an account id or fingerprint (at most 64 letters, digits and . _ : -)', 'invalid_request');
     }
     const text = engine.usageJson(pkg, now(), Number(m[1]), account);
