@@ -34,6 +34,7 @@ async function main() {
     extra.push(...await require('./ledger-bench').runLedgerBench().catch((err) => [{ name: 'ledger bench', note: `failed: ${err.message}` }]));
     extra.push(...await require('./browser-sim-bench').runBrowserSimBench().catch((err) => [{ name: 'simulator in Chromium', note: `failed: ${err.message}` }]));
     extra.push(...await require('./gateway-bench').runGatewayBench().catch((err) => [{ name: 'gateway bench', note: `failed: ${err.message}` }]));
+    extra.push(...await require('./wrk-bench').runWrkBench().catch((err) => [{ name: 'wrk bench', note: `failed: ${err.message}` }]));
     extra.push(...await require('./translate-bench').runTranslateBench().catch((err) => [{ name: 'translation bench', note: `failed: ${err.message}` }]));
     extra.push(...await require('./pg-ingest-bench').runPgIngestBench().catch((err) => [{ name: 'postgres ingest bench', note: `failed: ${err.message}` }]));
   }

@@ -1,7 +1,10 @@
 // npm run bench:soak: the memory soak. Sends QG_SOAK_REQUESTS (default 1,000,000) requests at
 // concurrency 32 through the bare node:http proxy and then the gateway, on the same fake upstream,
 // and prints each one's RSS in MB (peak, at the end, and after 10 s without requests) and the
-// gateway's heap/external split. The target is gateway RSS <= 120 MB after 1M requests.
+// gateway's heap/external split. The target is gateway RSS <= 120 MB after 1M requests. It also
+// reports the gateway's event-loop delay (perf_hooks.monitorEventLoopDelay, read every 10 s: p99 and
+// max per interval, and the worst), the ledger checkpoints during the soak, and the restart time
+// with everything the soak stored (the ledger re-read and replayed into the engine).
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
@@ -34,14 +37,22 @@ function memoryOf(server) {
 async function soak(label, server) {
   let peak = rssMb(server.child.pid);
   const sampler = setInterval(() => { peak = Math.max(peak, rssMb(server.child.pid)); }, SAMPLE_MS);
+  const loop = [];  // gateway only: [{ p99, max, checkpoints }] per 10 s
+  const stats = () => fetch(`http://127.0.0.1:${server.port}/bench/stats`).then((r) => r.json()).catch(() => null);
+  const first = server.gateway ? await stats() : null;
+  const loopSampler = server.gateway ? setInterval(async () => {
+    const s = await stats();
+    if (s) loop.push({ p99: s.eld_p99_ms, max: s.eld_max_ms, checkpoints: s.checkpoints });
+  }, 10000) : null;
   const t0 = Date.now();
   const r = await autocannon({ url: `http://127.0.0.1:${server.port}/v1/chat/completions`, method: 'POST', body: BODY,
     headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, amount: REQUESTS });
   clearInterval(sampler);
+  if (loopSampler) clearInterval(loopSampler);
   const end = rssMb(server.child.pid);
   await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
   return { label, seconds: (Date.now() - t0 - IDLE_MS) / 1000, ok: r['2xx'], errors: r.errors + r.non2xx, peak: Math.max(peak, end), end,
-    idle: rssMb(server.child.pid) };
+    idle: rssMb(server.child.pid), loop, checkpoints: loop.length && first ? loop[loop.length - 1].checkpoints - first.checkpoints : null };
 }
 
 async function main() {
@@ -49,6 +60,7 @@ async function main() {
   const upstream = await start('upstream.js', []);
   const bare = await start('bare-proxy.js', [String(upstream.port)]);
   const gateway = await start('gateway.js', [String(upstream.port), dir], { stderr: 'pipe' });
+  gateway.gateway = true;
   try {
     const rows = [await soak('bare node:http proxy', bare), await soak('quotagate gateway', gateway)];
     const mem = await memoryOf(gateway);
@@ -59,6 +71,19 @@ async function main() {
         `${r.end.toFixed(1).padStart(12)}${r.idle.toFixed(1).padStart(17)}`);
     console.log(`gateway process.memoryUsage() at the end, MB: ${JSON.stringify(mem)}`);
     console.log(`gateway RSS over the bare proxy's at the end: ${(rows[1].end - rows[0].end).toFixed(1)} MB; target: gateway <= 120 MB`);
+    const loop = rows[1].loop;
+    if (loop.length) {
+      const p99s = loop.map((l) => l.p99).sort((a, b) => a - b);
+      console.log(`gateway event-loop delay per 10 s under load: p99 median ${p99s[Math.floor(p99s.length / 2)].toFixed(1)} ms, worst p99 ${p99s[p99s.length - 1].toFixed(1)} ms, ` +
+        `max ${Math.max(...loop.map((l) => l.max)).toFixed(1)} ms; ${rows[1].checkpoints} checkpoints`);
+    }
+    // Restart with everything stored: the gateway's own start (ledger read + replay into the engine).
+    gateway.child.kill('SIGINT');
+    await new Promise((resolve) => gateway.child.once('exit', resolve));
+    const t0 = Date.now();
+    const again = await start('gateway.js', [String(upstream.port), dir], { stderr: 'pipe' });
+    console.log(`restart with ${rows[1].ok} stored events: ${((Date.now() - t0) / 1000).toFixed(2)} s to READY (process start included); RSS ${rssMb(again.child.pid).toFixed(1)} MB`);
+    again.child.kill('SIGKILL');
   } finally {
     for (const s of [upstream, bare, gateway]) s.child.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });

@@ -19,9 +19,22 @@ const { startGateway } = require('../../host-node/lib/serve');
   const config = normalise({
     server: { port: 0 }, metadata_dir: metadata, log_level: process.env.QG_BENCH_LOG_LEVEL || 'info',
     providers: [{ name: 'up', base_url: `http://127.0.0.1:${port}/v1`, api_key: 'sk-bench', models: ['*'] }],
-    ledger: { dir: path.join(dir, 'ledger'), ...(pgUrl ? { backend: 'postgres', postgres: { url: pgUrl } } : {}) },
+    ledger: { dir: path.join(dir, 'ledger'), ...(pgUrl ? { backend: 'postgres', postgres: { url: pgUrl } } : {}),
+      ...(process.env.QG_BENCH_LEDGER_INLINE ? { segment_worker: false } : {}) },
   }, path.join(dir, 'config.yaml'));
-  const gw = await startGateway({ config, logStream: logDestination(path.join(dir, 'gateway.log')) });
+  // The event loop's delay (perf_hooks) and the ledger's checkpoint count, read and reset by the
+  // bench between cells: GET /bench/stats.
+  const { monitorEventLoopDelay } = require('node:perf_hooks');
+  const eld = monitorEventLoopDelay({ resolution: 1 });
+  eld.enable();
+  const gw = await startGateway({ config, logStream: logDestination(path.join(dir, 'gateway.log')), extraRoutes: (app) => {
+    app.get('/bench/stats', (req, res) => {
+      const h = gw.ledger.health();
+      res.json({ eld_p99_ms: eld.percentile(99) / 1e6, eld_max_ms: eld.max / 1e6, checkpoints: h.checkpoints ?? null,
+        last_checkpoint_ms: h.last_checkpoint_ms ?? null });
+      eld.reset();
+    });
+  } });
   process.stdout.write(`READY ${gw.port}\n`);
   process.on('SIGINT', async () => {
     await gw.close();

@@ -254,7 +254,7 @@ function normalise(raw, file, env = process.env) {
   c.keys(routing, 'routing', ['weights', 'thresholds', 'default_cooldown_s', 'learn_after_rejections', 'unhealthy_after_failures', 'max_attempts', 'max_upstream_wait_s']);
 
   const ledger = c.object(doc.ledger, 'ledger');
-  c.keys(ledger, 'ledger', ['dir', 'path', 'retention_days', 'checkpoint_interval_s', 'fsync', 'backend', 'postgres']);
+  c.keys(ledger, 'ledger', ['dir', 'path', 'retention_days', 'checkpoint_interval_s', 'fsync', 'backend', 'postgres', 'segment_worker']);
   const ledgerBackend = c.string(ledger.backend, 'ledger.backend', { fallback: 'sqljs' });
   if (!['sqljs', 'postgres'].includes(ledgerBackend)) c.fail('ledger.backend', 'sqljs or postgres', ledgerBackend);
   if (ledgerBackend !== 'postgres' && ledger.postgres !== undefined) c.object(ledger.postgres, 'ledger.postgres');
@@ -308,6 +308,9 @@ function normalise(raw, file, env = process.env) {
       retention_days: c.number(ledger.retention_days, 'ledger.retention_days', { fallback: 35, min: 1, max: 3650 }),
       checkpoint_interval_s: c.number(ledger.checkpoint_interval_s, 'ledger.checkpoint_interval_s', { fallback: 5, min: 0.05 }),
       fsync: c.bool(ledger.fsync, 'ledger.fsync', false),
+      // The open SQLite segment in a worker thread (checkpoints off the request path); false runs
+      // them on the event loop (the v1 behaviour, kept for comparison: docs/performance.md).
+      segment_worker: c.bool(ledger.segment_worker, 'ledger.segment_worker', true),
       backend: ledgerBackend,
       postgres: ledgerBackend === 'postgres' ? postgresSettings(c, ledger.postgres, file) : null,
     },

@@ -77,7 +77,7 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
     : `${catalogFile}: not found; quotas are unknown until a catalog is there (see docs/catalog.md)`);
 
   // The open SQLite segment lives in a worker thread: a checkpoint never holds this event loop.
-  const ledgerOptions = { dir: ledgerDir, retentionDays: config.ledger.retention_days, fsync: config.ledger.fsync, log, worker: true };
+  const ledgerOptions = { dir: ledgerDir, retentionDays: config.ledger.retention_days, fsync: config.ledger.fsync, log, worker: config.ledger.segment_worker !== false };
   // The PostgreSQL backend (and the pg driver) is loaded only when configured.
   const ledger = pgSettings ? new (require('./shared/postgres-ledger').PostgresLedger)({ ...ledgerOptions, postgres: pgSettings, now, version: require('../../package.json').version })
     : new LedgerStore(ledgerOptions);
