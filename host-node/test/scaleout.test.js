@@ -408,3 +408,57 @@ test('quotagate db migrate and db status: idempotent, versioned, and they name w
   assert.equal(r.status, 2);
   assert.match(r.stderr, /ledger\.backend: expected postgres for "quotagate db", got "sqljs"/);
 });
+
+test('accounts in postgres mode: a caller\'s login is one account on every instance, with its usage and its family cooldown', async () => {
+  const url = await freshDatabaseUrl();
+  const upstream = await new FakeProvider({ name: 'up', latencyMs: 1 }).listen(0);
+  const sub = await new FakeProvider({ name: 'sub', dialect: 'anthropic', latencyMs: 1, limit: 100, windowMs: 5 * 3600000, perCredential: true,
+    families: [{ family: 'oi', match: /opus/, limit: 1 }] }).listen(0);
+  const token = 'sk-ant-oat01-PLANTED-fleet-user-9e8d';
+  const more = { providers: [{ name: 'sub', backend: 'anthropic', base_url: sub.url, auth: 'client', models: ['claude-*'] }],
+    // 'up' serves only gpt-* here: every claude request is the subscription's or no one's.
+    catalog: { up: { provider_id: 'up', package_type: 'rolling_window', window_hours: 24, limit_per_window: 1e6, models: ['gpt-*'] },
+      'sub-5h': { provider_id: 'sub', package_type: 'rolling_window', window_hours: 5, limit_per_window: 100, models: ['claude-*'] } } };
+  const fleet = await startFleet(2, upstream, url, more);
+  const post = (inst, model) => new Promise((resolve, reject) => {
+    const body = JSON.stringify({ model, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
+    const req = http.request(`${inst.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01',
+      authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, provider: res.headers['x-quotagate-provider'], account: res.headers['x-quotagate-account'], text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  try {
+    const a = await post(fleet[0], 'claude-sonnet-4-5');
+    assert.equal(a.provider, 'sub', a.text);
+    const b = await post(fleet[1], 'claude-sonnet-4-5');
+    assert.equal(b.account, a.account, 'the fleet shares one account secret: one credential, one fingerprint');
+    const subOf = async (inst) => (await getJson(`${inst.url}/api/quotas`)).packages.find((p) => p.package_id === 'sub-5h' && p.account_id === a.account);
+    await waitFor('both instances count both requests on the account', async () => {
+      const [x, y] = [await subOf(fleet[0]), await subOf(fleet[1])];
+      return Boolean(x && y && x.used >= 2 && y.used >= 2);
+    });
+    // A family rejection on one instance cools that family on the other.
+    assert.equal((await post(fleet[0], 'claude-opus-4-8')).provider, 'sub');
+    assert.equal((await post(fleet[0], 'claude-opus-4-8')).status, 429, 'the weekly oi limit: no other candidate');
+    await waitFor('the other instance knows the oi window', async () => {
+      const s = await subOf(fleet[1]);
+      return Boolean(s && (s.model_windows || []).some((w) => w.family === 'oi' && w.exhausted));
+    });
+    const received = sub.received;
+    assert.equal((await post(fleet[1], 'claude-opus-4-8')).status, 429);
+    assert.equal(sub.received, received, 'the cooled family was not asked again from the other instance');
+    assert.equal((await post(fleet[1], 'claude-sonnet-4-5')).provider, 'sub', 'the account\'s other models still flow');
+    const rows = await sql(url, 'SELECT DISTINCT account FROM qg_events WHERE provider_id = $1', ['sub']);
+    assert.deepEqual(rows.map((r) => r.account), [a.account]);
+    const leaked = await sql(url, "SELECT count(*)::int AS n FROM qg_signals WHERE headers LIKE '%PLANTED%' OR body LIKE '%PLANTED%'");
+    assert.equal(leaked[0].n, 0);
+  } finally {
+    await stopFleet(fleet);
+    await upstream.close();
+    await sub.close();
+  }
+});

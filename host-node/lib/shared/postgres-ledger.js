@@ -164,7 +164,8 @@ class PostgresLedger {
   // redacted by the caller.
   shareSignal(signal) {
     this.shipper?.addSignal({ id: crypto.randomUUID(), origin: this.origin, ts: signal.ts, provider_id: signal.provider_id, kind: signal.kind,
-      status: signal.status || 0, headers: signal.headers || '', body: signal.body || '', latency_ms: signal.latency_ms ?? -1, reason: signal.reason || '' });
+      status: signal.status || 0, headers: signal.headers || '', body: signal.body || '', latency_ms: signal.latency_ms ?? -1, reason: signal.reason || '',
+      account: signal.account || '', model: signal.model || '' });
   }
 
   shareBalance(packageId, fields, polledAt) {
