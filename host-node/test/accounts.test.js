@@ -303,3 +303,46 @@ test('auth: key accounts: five refused accounts still leave the fallback provide
     await gw.stop();
   }
 });
+
+test('codex.rate_limits events inside a Responses stream update the account\'s windows, told apart by length', async () => {
+  const http = require('node:http');
+  const { codexRateLimitLines } = require('../lib/codex-rate-limits');
+  assert.equal(codexRateLimitLines({ type: 'response.created' }), '');
+  assert.equal(codexRateLimitLines({ type: 'codex.rate_limits', rate_limits: { primary: { used_percent: 'NaN' } } }), '');
+  // The Codex backend's stream: a codex.rate_limits event, then the answer. Its "primary" is the
+  // weekly window here (10080 minutes): it must land on the 7-day window, not the 5 h one.
+  const sse = (type, obj) => `event: ${type}\ndata: ${JSON.stringify({ type, ...obj })}\n\n`;
+  const upstream = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const response = { id: 'resp_1', object: 'response', model: 'gpt-5-codex', status: 'completed', output: [], usage: { input_tokens: 5, output_tokens: 2, total_tokens: 7 } };
+      res.end(sse('response.created', { response: { ...response, status: 'in_progress' } }) +
+        sse('codex.rate_limits', { rate_limits: { primary: { used_percent: 40, window_minutes: 10080, resets_in_seconds: 86400 },
+          secondary: { used_percent: 70, window_minutes: 300, resets_at: Math.floor(Date.now() / 1000) + 3600 } },
+        credits: { has_credits: true, unlimited: false, balance: '5.39' } }) +
+        sse('response.completed', { response }));
+    });
+  }).listen(0, '127.0.0.1');
+  await new Promise((resolve) => upstream.once('listening', resolve));
+  const TOKEN = 'codex-PLANTED-login-5b6c7d8e';
+  const gw = await startTestGateway({
+    extraProviders: [{ name: 'codex', backend: 'openai-responses', base_url: `http://127.0.0.1:${upstream.address().port}/v1`, auth: 'client', models: ['gpt-5*'] }],
+    catalog: { plus: { provider_id: 'codex', package_type: 'rolling_window', window_hours: 5, limit_per_window: 100, models: ['gpt-5*'],
+      secondary_windows: [{ name: 'weekly', window_hours: 168, limit: 1000 }] } },
+  });
+  try {
+    const r = await postJson(`${gw.url}/v1/responses`, { model: 'gpt-5-codex', input: 'hi', stream: true }, { authorization: `Bearer ${TOKEN}` });
+    assert.equal(r.status, 200, r.text);
+    assert.match(r.text, /codex\.rate_limits/, 'the event reaches Codex CLI as it came');
+    const q = (await (await fetch(`${gw.url}/api/quotas`)).json()).packages[0];
+    assert.match(q.account, /^[0-9a-f]{12}$/);
+    assert.ok(Math.abs(q.used - 70) < 1e-6, `5 h window from the 300-minute reading: ${q.used}`);
+    assert.ok(Math.abs(q.secondary_windows[0].used - 400) < 1e-6, `weekly from the 10080-minute reading: ${q.secondary_windows[0].used}`);
+    assert.equal(q.overage.available, true);
+    assert.equal(q.overage.credits_balance, 5.39);
+  } finally {
+    await gw.stop();
+    upstream.close();
+  }
+});
