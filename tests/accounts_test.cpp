@@ -253,3 +253,23 @@ TEST(Accounts, ARefusedLoginIsForgottenAndOnlyServedRequestsBringAccountsBack) {
     "accounts":[{"id":"cccccccccccc","name":"named"}]},{"id":"deepseek","models":["*"]}]})"), "");
   EXPECT_FALSE(e.remove_account("claude-sub", "cccccccccccc")) << "configured accounts stay";
 }
+
+TEST(Accounts, RemovingOneAccountKeepsEveryOtherAndParksItsReadings) {
+  Engine e = Subscription();
+  const int64_t now = T("2026-11-28T12:00:00Z");
+  e.add_account("claude-sub", "aaaaaaaaaaaa");  // never served yet
+  e.add_account("claude-sub", "bbbbbbbbbbbb");
+  e.observe("claude-sub", "bbbbbbbbbbbb", "claude-sonnet-4-5", 200, Unified(0.6, 0.1), "", 100, now);
+  e.add_account("claude-sub", "cccccccccccc");
+  EXPECT_TRUE(e.remove_account("claude-sub", "cccccccccccc"));
+  EXPECT_EQ(e.route("claude-sonnet-4-5", now + 1000, false, {}, "aaaaaaaaaaaa").account, "aaaaaaaaaaaa")
+      << "an unserved account survives another's removal";
+  EXPECT_TRUE(e.remove_account("claude-sub", "bbbbbbbbbbbb"));
+  EXPECT_TRUE(e.add_account("claude-sub", "bbbbbbbbbbbb"));
+  const auto b = e.status_of("claude-max", now + 1000, "bbbbbbbbbbbb");
+  ASSERT_TRUE(b.has_value());
+  EXPECT_NEAR(b->used, 60, 1e-9) << "the reading came back with the account";
+  // A refused credential's answer never makes an account.
+  e.observe("claude-sub", "dddddddddddd", "claude-sonnet-4-5", 401, parse_header_lines(""), "", 100, now);
+  EXPECT_FALSE(e.status_of("claude-max", now, "dddddddddddd").has_value());
+}

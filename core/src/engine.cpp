@@ -96,6 +96,15 @@ bool Engine::add_account(const std::string& provider, const std::string& account
   removed_accounts_.erase(provider + "\t" + account);
   const size_t first = slots_.size();
   add_slots(provider, account);
+  for (size_t k = first; k < slots_.size(); ++k) {
+    const Package& p = catalog_.packages[slots_[k].package];
+    auto it = parked_live_.find(p.id + "\n" + provider + "\n" + account);
+    if (it == parked_live_.end()) continue;
+    live_[k] = it->second;
+    live_[k].secondary.resize(p.secondary_windows.size());
+    parked_order_.erase(std::remove(parked_order_.begin(), parked_order_.end(), it->first), parked_order_.end());
+    parked_live_.erase(it);
+  }
   const auto pid = string_ids_.find(provider);
   const auto aid = string_ids_.find(account);
   if (pid == string_ids_.end() || aid == string_ids_.end()) return true;  // no events of it yet
@@ -110,14 +119,52 @@ bool Engine::remove_account(const std::string& provider, const std::string& acco
   if (!pc || !pc->client_auth || !has_account(provider, account)) return false;
   for (const auto& a : pc->accounts)
     if (a.id == account) return false;
-  const std::string key = provider + "\t" + account;
-  removed_accounts_[key] = true;
-  account_blocks_.erase(key);
-  for (auto it = family_blocks_.lower_bound(key + "\t"); it != family_blocks_.end() && it->first.compare(0, key.size() + 1, key + "\t") == 0;)
-    it = family_blocks_.erase(it);
-  snapshots_.erase(key);
-  rebuild_usage(live_by_key());
+  removed_accounts_[provider + "\t" + account] = true;
+  // Its cooldowns (account_blocks_, family_blocks_) stay until they expire, and its readings are
+  // parked: a login that comes back finds what the provider last said about it.
+  erase_slots(provider, account);
+  auto& list = accounts_[provider];
+  list.erase(std::remove(list.begin(), list.end(), account), list.end());
   return true;
+}
+
+void Engine::erase_slots(const std::string& provider, const std::string& account) {
+  constexpr size_t kMaxParked = 4096;
+  size_t keep = 0;
+  for (size_t k = 0; k < slots_.size(); ++k) {
+    const Package& p = catalog_.packages[slots_[k].package];
+    if (p.provider_id == provider && slots_[k].account == account) {
+      const PackageLive& l = live_[k];
+      if (l.primary || l.learned || !l.families.empty() || l.overage ||
+          std::any_of(l.secondary.begin(), l.secondary.end(), [](const std::optional<ObservedWindow>& w) { return w.has_value(); })) {
+        const std::string key = p.id + "\n" + provider + "\n" + account;
+        if (!parked_live_.count(key)) parked_order_.push_back(key);
+        parked_live_[key] = l;
+        while (parked_order_.size() > kMaxParked) {
+          parked_live_.erase(parked_order_.front());
+          parked_order_.erase(parked_order_.begin());
+        }
+      }
+      continue;
+    }
+    if (keep != k) {
+      slots_[keep] = std::move(slots_[k]);
+      usage_[keep] = std::move(usage_[k]);
+      live_[keep] = std::move(live_[k]);
+      package_version_[keep] = package_version_[k];
+      route_cache_[keep] = route_cache_[k];
+    }
+    ++keep;
+  }
+  slots_.resize(keep);
+  usage_.resize(keep);
+  live_.resize(keep);
+  package_version_.resize(keep);
+  route_cache_.resize(keep);
+  slots_by_provider_.clear();
+  for (size_t k = 0; k < slots_.size(); ++k) slots_by_provider_[catalog_.packages[slots_[k].package].provider_id].push_back(k);
+  for (auto& c : route_cache_) c.second_ms = INT64_MIN;  // views point at package ids: still valid, recomputed anyway
+  slot_health_.clear();
 }
 
 std::map<std::string, PackageLive> Engine::live_by_key() const {
@@ -130,6 +177,7 @@ std::map<std::string, PackageLive> Engine::live_by_key() const {
 }
 
 void Engine::rebuild_usage(const std::map<std::string, PackageLive>& carry) {
+  const auto previous = accounts_;  // callers' accounts known now stay known
   slots_.clear();
   usage_.clear();
   live_.clear();
@@ -145,6 +193,9 @@ void Engine::rebuild_usage(const std::map<std::string, PackageLive>& carry) {
   }
   for (const auto& p : catalog_.packages)
     if (!provider_config(p.provider_id) && !accounts_.count(p.provider_id)) add_slots(p.provider_id, "");
+  for (const auto& entry : previous)
+    for (const auto& account : entry.second)
+      if (!has_account(entry.first, account) && discoverable(entry.first, account)) add_slots(entry.first, account);
   // An account comes back from the ledger only through a request it served (a refused login's
   // attempts never make it a state) and unless it was forgotten since.
   for (const auto& e : events_) {

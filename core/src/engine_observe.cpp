@@ -46,7 +46,8 @@ ObserveResult Engine::observe(const std::string& provider, const std::string& ac
   out.snapshot = parse_rate_limit_response(status, headers, body, now, config_.max_upstream_wait_ms);
   const HeaderSnapshot& snap = out.snapshot;
   const std::string account = account_in.size() <= 64 && account_in != kAnyAccount ? account_in : "";
-  if (!has_account(provider, account)) add_account(provider, account);
+  // A refused credential (401, 403) is no account; anything else the provider said about it is.
+  if (!has_account(provider, account) && status != 401 && status != 403) add_account(provider, account);
   const std::string scope_key = account.empty() ? provider : provider + "\t" + account;
   // Readings can arrive out of order (another instance's, replayed through the shared ledger): an
   // older reading never replaces a newer one.

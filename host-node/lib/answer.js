@@ -55,7 +55,7 @@ async function answerWhole(ctx) {
   if (read.outcome) return read.outcome;
   const { json, text } = read;
   const { usage, invalid } = usageFromJson(up.format, json);
-  const event = proxy.ledgerEvent({ requestId, provider, model: decision.model, account: decision.account, status, usage, sentAt, invalid });
+  const event = proxy.ledgerEvent({ requestId, provider, model: decision.model, account: decision.account, status, usage, sentAt, invalid, redactor: ctx.redactor });
   let out = text;
   if (up.translated) {
     const neutral = CODECS[up.format].decodeResponse(json);
@@ -139,7 +139,7 @@ async function answerStream(ctx) {
   if (client.gone) outcome = 499;
   else if (broke) outcome = 502;
   // The upstream answered 200 and served what it served: the request counts with the usage seen.
-  const event = proxy.ledgerEvent({ requestId, provider, model: decision.model, account: decision.account, status, usage: tap.usage, sentAt, invalid: tap.invalidUsage });
+  const event = proxy.ledgerEvent({ requestId, provider, model: decision.model, account: decision.account, status, usage: tap.usage, sentAt, invalid: tap.invalidUsage, redactor: ctx.redactor });
   // A Codex backend's in-stream reading (codex.rate_limits) is newer than the response headers.
   if (tap.rateLimits) proxy.observe(provider.name, 200, tap.rateLimits, '', -1, decision.account, decision.model, ctx.redactor);
   const encoder = up.translated ? tap.encoder : null;
@@ -189,7 +189,7 @@ async function answerJsonAsStream(ctx) {
   if (read.outcome) return read.outcome;
   const { json } = read;
   const { usage, invalid } = usageFromJson(up.format, json);
-  const event = proxy.ledgerEvent({ requestId, provider, model: decision.model, account: decision.account, status, usage, sentAt, invalid });
+  const event = proxy.ledgerEvent({ requestId, provider, model: decision.model, account: decision.account, status, usage, sentAt, invalid, redactor: ctx.redactor });
   const encoder = new CODECS[kind].StreamEncoder({ model: body.model, includeUsage: !!(body.stream_options && body.stream_options.include_usage) });
   let text = '';
   let terminal = '';

@@ -223,7 +223,11 @@ function normalise(raw, file, env = process.env) {
     if (auth === 'client' && credentialHeader) c.fail(`${key}.headers.${credentialHeader}`, 'no credential header with auth: client (each caller\'s own is forwarded)', headers[credentialHeader]);
     for (const [h, v] of Object.entries(headers)) if (typeof v !== 'string' && typeof v !== 'number') c.fail(`${key}.headers.${h}`, 'a string', v);
     const forward = c.stringList(p.forward_headers, `${key}.forward_headers`).map((h) => h.toLowerCase());
-    for (const h of forward) if (!/^[a-z0-9-]{1,64}$/.test(h) || FORWARD_NEVER.has(h)) c.fail(`${key}.forward_headers`, `header names other than ${[...FORWARD_NEVER].join(', ')}`, h);
+    for (const h of forward) {
+      if (!/^[a-z0-9-]{1,64}$/.test(h) || FORWARD_NEVER.has(h) || CREDENTIAL_HEADER.test(h)) {
+        c.fail(`${key}.forward_headers`, `header names other than credentials (the caller's own is forwarded by itself) and ${[...FORWARD_NEVER].join(', ')}`, h);
+      }
+    }
     return {
       name,
       backend,

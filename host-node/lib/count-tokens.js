@@ -72,6 +72,7 @@ async function countTokens(proxy, req, res) {
       // A refused login (401/403 from an auth: client provider) is the caller's, not the request's:
       // the estimate answers (the request itself would be served elsewhere).
       const refusedLogin = provider.auth === 'client' && (head.status === 401 || head.status === 403);
+      if (provider.auth === 'client' && head.status === 401) proxy.dropClientAccount(provider, caller.account);
       if (!refusedLogin && (head.status === 200 || (head.status >= 400 && head.status < 500 && head.status !== 429 && head.status !== 408))) {
         res.writeHead(head.status, { 'content-type': 'application/json; charset=utf-8', 'x-quotagate-provider': provider.name });
         return res.end(redactor.text(text));

@@ -59,6 +59,7 @@ class Proxy {
     fingerprints = null, clientKeys = [] }) {
     Object.assign(this, { engine, ledger, metrics, log, requestLog, redactor, maxAttempts, now, maxSseEventBytes, fingerprints });
     this.clientKeys = new Set(clientKeys);
+    this.inflightAccounts = new Map();  // account -> requests being served now (never evicted meanwhile)
     this.gatewayKeys = clientKeys.length > 0;
     this.clientProviders = providers.filter((p) => p.auth === 'client');
     this.clientAccounts = new Map(this.clientProviders.map((p) => [p.name, new Set((p.accounts || []).map((a) => a.fingerprint))]));
@@ -132,7 +133,7 @@ class Proxy {
         // Logins rotate: the least recently used account makes room (its usage stays in the ledger
         // and comes back if that credential does). Configured (named) accounts are never evicted.
         const named = new Set((p.accounts || []).map((a) => a.fingerprint));
-        const lru = [...known].find((a) => !named.has(a));
+        const lru = [...known].find((a) => !named.has(a) && !this.inflightAccounts.has(a));
         if (!lru) continue;
         this.dropClientAccount(p, lru);
         this.log.info({ provider: p.name, accounts: known.size + 1 }, 'client accounts at the limit; the least recently used one was dropped');
@@ -208,6 +209,14 @@ class Proxy {
     const clientInfo = { anthropicVersion: stringHeader(req.headers['anthropic-version']), anthropicBeta: stringHeader(req.headers['anthropic-beta']),
       betaQuery: /[?&]beta=true(&|$)/.test(req.url || '') };
     const caller = this.callerOf(req, kind);
+    if (caller) {
+      this.inflightAccounts.set(caller.account, (this.inflightAccounts.get(caller.account) || 0) + 1);
+      res.once('close', () => {
+        const n = this.inflightAccounts.get(caller.account) - 1;
+        if (n > 0) this.inflightAccounts.set(caller.account, n);
+        else this.inflightAccounts.delete(caller.account);
+      });
+    }
     // Everything this request's upstream answers reach also knows the caller's own credential.
     const redactor = caller ? this.redactor.withCredential(caller.credential.token) : this.redactor;
     const skip = this.initialSkip(kind, caller);
@@ -261,7 +270,9 @@ class Proxy {
       // A refused account (429, 401, 403) leaves the provider's other accounts to try.
       const accountLevel = decision.account && [401, 403, 429].includes(outcome.status);
       skip.push(accountLevel ? `${provider.name}\t${decision.account}` : provider.name);
-      if (accountLevel && provider.auth === 'client' && outcome.status !== 429) this.dropClientAccount(provider, decision.account);
+      // 401: the provider does not know this login; it leaves (403 may be one model the login is
+      // not entitled to: the account stays).
+      if (accountLevel && provider.auth === 'client' && outcome.status === 401) this.dropClientAccount(provider, decision.account);
       if (accountLevel && accountRetries++ < MAX_ACCOUNT_RETRIES) attempt--;
       if (client.gone) return;
     }
@@ -272,8 +283,9 @@ class Proxy {
     this.logRequest({ requestId, kind, model, decision: final, attempts, started, status: finalStatus });
     if (!final.ok && attempts.length === 0) {
       // Served here only with the caller's own login (auth: client), and none came: say so.
-      const ownLogin = this.clientProviders.filter((p) => (BACKEND_FORMAT[p.backend] || 'chat') === kind);
-      if (!caller && ownLogin.length && this.engine.route(model, now, '', '*').ok) {
+      const ownLogin = this.clientProviders.filter((p) => (BACKEND_FORMAT[p.backend] || 'chat') === kind &&
+        p.models.some((m) => m === '*' || m === model || (m.endsWith('*') && String(model).startsWith(m.slice(0, -1)))));
+      if (!caller && ownLogin.length) {
         throw logged(new ClientError(401, `model "${String(model).slice(0, 200)}" is served here only with your own login (${ownLogin.map((p) => p.name).join(', ')}): send it as Authorization: Bearer ... or x-api-key` +
           (this.gatewayKeys ? ', and the gateway key as x-quotagate-key' : ''), 'invalid_api_key', {}, { type: 'authentication_error' }));
       }
@@ -283,8 +295,9 @@ class Proxy {
     const last = attempts[attempts.length - 1];
     // The caller's own credential was refused (expired login): say so, so the client can renew it.
     if (last && (last.status === 401 || last.status === 403) && this.providers.get(last.provider)?.auth === 'client') {
-      throw logged(new ClientError(last.status, `${last.provider} refused the credential this client sent (HTTP ${last.status}); log in again`,
-        last.status === 401 ? 'invalid_api_key' : 'permission_denied', {}, { type: last.status === 401 ? 'authentication_error' : 'permission_error' }));
+      throw logged(last.status === 401
+        ? new ClientError(401, `${last.provider} refused the credential this client sent (HTTP 401); log in again`, 'invalid_api_key', {}, { type: 'authentication_error' })
+        : new ClientError(403, `${last.provider} refused this request for the login this client sent (HTTP 403: not permitted for this model or feature)`, 'permission_denied', {}, { type: 'permission_error' }));
     }
     // Every candidate failed transiently (5xx, timeouts, resets): say so, and when to try again.
     throw logged(new ClientError(503, `all ${attempts.length} upstream attempts failed (last: ${last ? `${last.provider} ${last.reason}` : 'none'})`,
@@ -402,8 +415,8 @@ class Proxy {
     return named ? named.name : account;
   }
 
-  invalidUsage(provider, invalid) {
-    this.log.warn({ provider: provider.name, fields: invalid.map((f) => this.redactor.text(f)) }, 'upstream usage values are invalid; recorded as unknown (0)');
+  invalidUsage(provider, invalid, redactor = this.redactor) {
+    this.log.warn({ provider: provider.name, fields: invalid.map((f) => redactor.text(f)) }, 'upstream usage values are invalid; recorded as unknown (0)');
     this.metrics.invalidUsage?.inc({ provider: provider.name });
   }
 
@@ -416,8 +429,8 @@ class Proxy {
   // Queues the event in the ledger (the response completes only after ledger.durable()). Its ts is
   // when the request was sent upstream: a provider reading taken from this response already
   // includes it, and the engine adds only events after a reading.
-  ledgerEvent({ requestId, provider, model, account = '', status, usage, sentAt, invalid = null }) {
-    if (invalid && invalid.length) this.invalidUsage(provider, invalid);
+  ledgerEvent({ requestId, provider, model, account = '', status, usage, sentAt, invalid = null, redactor = this.redactor }) {
+    if (invalid && invalid.length) this.invalidUsage(provider, invalid, redactor);
     const u = usage || { tokens_in: 0, tokens_out: 0, tokens_cached: 0, cost: null };
     const event = { id: `${requestId}:${provider.name}`, ts: sentAt, provider_id: provider.name, model, status,
       cost: usage ? costOf(provider, u) : 0, tokens_in: u.tokens_in, tokens_out: u.tokens_out, tokens_cached: u.tokens_cached || 0, ...(account ? { account } : {}) };

@@ -55,9 +55,11 @@ class ReadingsStore {
   }
 
   // One answer the engine just learned from. Only answers that say something about quota are kept:
-  // a recognised rate-limit dialect, or a refusal.
+  // a recognised rate-limit dialect, or a 429. A refused credential (401, 403) is never kept: it
+  // is no account, and junk credentials must not push real readings out.
   note({ provider, account = '', model = '', status, headers, body = '', dialect, scope = '', ts }) {
-    if (dialect === 'none' && status < 400) return;
+    if (status === 401 || status === 403) return;
+    if (dialect === 'none' && status !== 429) return;
     const text = Buffer.isBuffer(headers) ? headers.toString('utf8') : String(headers || '');
     if (text.length > MAX_HEADERS) return;
     const key = `${provider}\t${account}\t${scope}`;

@@ -346,3 +346,35 @@ test('codex.rate_limits events inside a Responses stream update the account\'s w
     upstream.close();
   }
 });
+
+test('a stranger\'s refused login removes nobody else; refused logins leave no state, reading or account after a restart', async () => {
+  const dir = tmpDir();
+  let gw = await subscriptionGateway(dir, {}, 20);
+  const url = () => `${gw.url}/v1/messages`;
+  const fake = gw.fakes['claude-sub'];
+  try {
+    // Bob's first call meets a 500: his account exists but has served nothing yet.
+    fake.mode = '500';
+    await postJson(url(), messages('claude-sonnet-4-5'), bearer(BOB));
+    fake.mode = 'ok';
+    for (let i = 0; i < 20; i++) {
+      await postJson(url(), messages('claude-sonnet-4-5'), bearer(`sk-ant-junk-${i}-00000000`));
+      await postJson(`${url()}/count_tokens`, messages('claude-sonnet-4-5'), bearer(`sk-ant-junk-ct-${i}-00000000`));
+    }
+    const bob = await postJson(url(), messages('claude-sonnet-4-5'), bearer(BOB));
+    assert.equal(bob.headers.get('x-quotagate-provider'), 'claude-sub', 'Bob keeps his own subscription');
+    assert.equal((await quotasOf(gw)).length, 1);
+  } finally {
+    await gw.close();
+  }
+  const fakes = gw.fakes;
+  gw = await startAgain(dir, gw);
+  try {
+    assert.equal((await quotasOf(gw)).length, 1, 'no refused login came back from the ledger or the readings');
+    const readings = JSON.parse(fs.readFileSync(path.join(dir, 'ledger', 'readings.json'), 'utf8')).readings;
+    assert.ok(readings.every((r) => r.status !== 401 && r.status !== 403));
+  } finally {
+    await gw.close();
+    await Promise.all(Object.values(fakes).map((f) => f.close()));
+  }
+});

@@ -151,6 +151,7 @@ class Engine {
   void rebuild_usage(const std::map<std::string, PackageLive>& carry);
   std::map<std::string, PackageLive> live_by_key() const;
   void add_slots(const std::string& provider_id, const std::string& account);
+  void erase_slots(const std::string& provider_id, const std::string& account);
   const ProviderConfig* provider_config(const std::string& provider_id) const;
   // May events of this (unknown) account create it? auth: client and unconfigured providers.
   bool discoverable(const std::string& provider_id, const std::string& account) const;
@@ -181,6 +182,10 @@ class Engine {
   std::map<std::string, ProviderHealth> health_;
   std::map<std::string, std::vector<std::string>> accounts_;  // provider -> account ids (config order, then first seen)
   std::map<std::string, bool> removed_accounts_;              // "provider\taccount" forgotten until served again
+  // Live readings of forgotten accounts, by "package\nprovider\naccount", restored when the
+  // account comes back (an evicted login keeps its cooldowns and windows); bounded.
+  std::map<std::string, PackageLive> parked_live_;
+  std::vector<std::string> parked_order_;
   std::map<std::string, ScopedBlock> account_blocks_;  // "provider\taccount" -> 429 cooldown of that account
   std::map<std::string, ScopedBlock> family_blocks_;   // "provider\taccount\tfamily" -> 429 on a family window
   std::vector<std::pair<std::string, std::string>> learned_families_;  // (family, model) from rejections, bounded

@@ -113,7 +113,14 @@ class FakeProvider {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
     } catch { /* the gateway always sends JSON; keep going */ }
     this.lastRequest = { url: req.url, headers: req.headers, body };
-    if (req.url.startsWith('/v1/messages/count_tokens')) return send(res, 200, {}, { input_tokens: 42 });  // free: no quota
+    if (req.url.startsWith('/v1/messages/count_tokens')) {
+      const auth = typeof req.headers.authorization === 'string' ? req.headers.authorization.replace(/^Bearer\s+/i, '') : '';
+      const cred = auth || req.headers['x-api-key'] || '';
+      if (this.perCredential && (!cred || (this.tokens && !this.tokens.includes(cred)))) {
+        return send(res, 401, {}, { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key or OAuth token' } });
+      }
+      return send(res, 200, {}, { input_tokens: 42 });  // free: no quota
+    }
     const now = this.clock();
     const mode = this.mode;
     if (mode === 'reset') return req.socket.destroy();
