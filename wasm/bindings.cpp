@@ -95,39 +95,6 @@ class WasmEngine {
     }
   }
 
-  // Many events in one call (a restart's replay): strings_json is a JSON array of strings; rows is
-  // a Float64Array of 8 numbers per event: ts_ms, provider (index into strings), model (index),
-  // status, cost, tokens_in, tokens_out, account (index). Returns "" or the error.
-  std::string recordUsageBatch(const std::string& strings_json, const emscripten::val& rows) {
-    try {
-      const qg::Json strings = qg::Json::parse(strings_json);
-      if (!strings.is_array()) return "recordUsageBatch: strings: expected an array";
-      std::vector<std::string> table;
-      table.reserve(strings.size());
-      for (const auto& s : strings) table.push_back(s.is_string() ? s.get<std::string>() : std::string());
-      const std::vector<double> v = emscripten::convertJSArrayToNumberVector<double>(rows);
-      const auto at = [&](double x) -> const std::string& {
-        static const std::string kEmpty;
-        return x >= 0 && x < static_cast<double>(table.size()) ? table[static_cast<size_t>(x)] : kEmpty;
-      };
-      qg::UsageEvent e;
-      for (size_t i = 0; i + 8 <= v.size(); i += 8) {
-        e.ts_ms = to_ms(v[i]);
-        e.provider_id = at(v[i + 1]);
-        e.model = at(v[i + 2]);
-        e.status = std::isfinite(v[i + 3]) && std::fabs(v[i + 3]) < 1e6 ? static_cast<int>(v[i + 3]) : 0;
-        e.cost = std::isfinite(v[i + 4]) ? v[i + 4] : 0;
-        e.tokens_in = to_ms(v[i + 5]);
-        e.tokens_out = to_ms(v[i + 6]);
-        e.account = at(v[i + 7]);
-        engine_.record_usage(e);
-      }
-      return "";
-    } catch (const std::exception& e) {
-      return std::string("recordUsageBatch: ") + e.what();
-    }
-  }
-
   bool addAccount(const std::string& provider, const std::string& account) {
     try {
       return engine_.add_account(provider, account);
@@ -302,7 +269,6 @@ EMSCRIPTEN_BINDINGS(quotagate) {
       .function("loadCatalog", &WasmEngine::loadCatalog)
       .function("configure", &WasmEngine::configure)
       .function("recordUsage", &WasmEngine::recordUsage)
-      .function("recordUsageBatch", &WasmEngine::recordUsageBatch)
       .function("observe", &WasmEngine::observe)
       .function("addAccount", &WasmEngine::addAccount)
       .function("removeAccount", &WasmEngine::removeAccount)

@@ -50,42 +50,6 @@ function recordUsageEvent(engine, e) {
   engine.recordUsage(e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out, typeof e.account === 'string' ? e.account : '');
 }
 
-// Many ledger events into the engine at once (a restart's replay): one call per 100,000 events
-// with the strings in a table and the numbers in a Float64Array, instead of one call (and three
-// string conversions) per event.
-function recordUsageEvents(engine, events) {
-  const CHUNK = 100000;
-  for (let from = 0; from < events.length; from += CHUNK) {
-    const part = events.slice(from, from + CHUNK);
-    const index = new Map();
-    const strings = [];
-    const idx = (s) => {
-      const key = typeof s === 'string' ? s : '';
-      let i = index.get(key);
-      if (i === undefined) {
-        i = strings.length;
-        strings.push(key);
-        index.set(key, i);
-      }
-      return i;
-    };
-    const rows = new Float64Array(part.length * 8);
-    part.forEach((e, k) => {
-      const o = k * 8;
-      rows[o] = e.ts;
-      rows[o + 1] = idx(e.provider_id);
-      rows[o + 2] = idx(e.model);
-      rows[o + 3] = e.status;
-      rows[o + 4] = e.cost;
-      rows[o + 5] = e.tokens_in;
-      rows[o + 6] = e.tokens_out;
-      rows[o + 7] = idx(e.account);
-    });
-    const err = engine.recordUsageBatch(JSON.stringify(strings), rows);
-    if (err) throw new Error(err);
-  }
-}
-
 // ISO-8601 -> ms using the engine's own parser (same rules as the catalog); null when invalid.
 function parseIso(core, text) {
   const ms = core.parseIsoMs(String(text));
@@ -111,4 +75,4 @@ function catalogValidator(core, source) {
   };
 }
 
-module.exports = { readCatalogText, engineFromFiles, parseIso, catalogValidator, recordUsageEvent, recordUsageEvents, InputError };
+module.exports = { readCatalogText, engineFromFiles, parseIso, catalogValidator, recordUsageEvent, InputError };

@@ -17,7 +17,7 @@ const { logDestination } = require('./log-destination');
 const { isLoopback } = require('./config');
 const { CatalogStore } = require('./catalog-store');
 const { BalancePoller } = require('./poller/poller');
-const { catalogValidator, recordUsageEvent, recordUsageEvents } = require('./engine-session');
+const { catalogValidator, recordUsageEvent } = require('./engine-session');
 const { loadAccountSecret, loadSharedAccountSecret, FingerprintCache } = require('./accounts');
 const { ReadingsStore } = require('./readings');
 
@@ -84,7 +84,7 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
   const t0 = Date.now();
   const recordEvent = (e) => recordUsageEvent(engine, e);
   const events = await ledger.open(now());
-  recordUsageEvents(engine, events);
+  for (const e of events) recordEvent(e);
   log.info({ events: events.length, ms: Date.now() - t0, dir: ledgerDir, backend: ledger.backend }, 'ledger loaded');
 
   // What providers last said (windows, overage, cooldowns) per account, from before the restart.
