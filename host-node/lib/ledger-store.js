@@ -158,12 +158,26 @@ class LedgerStore {
     const newest = this.segments[this.segments.length - 1];
     const continueSeq = newest && newest.seq === lastSeq ? lastSeq : lastSeq + 1;
     if (newest && newest.seq === lastSeq) this.segments.pop();
-    const known = new Set(events.map((e) => e.id));
-    // Sealed journals (a checkpoint the worker had not finished) come before the current one.
+    // Sealed journals (a checkpoint the worker had not finished) come before the current one. A
+    // journal event that a segment also holds (a crash between the segment's write and the
+    // journal's removal) has the same id and ts there: only segment events at or after the
+    // journals' earliest ts need to be known (none after a clean stop).
+    const lines = [...sealedFiles.map((f) => this.readJournal(f)), this.readJournal(this.journalPath)];
+    let minTs = Infinity;
+    for (const list of lines) for (const e of list) if (e.ts < minTs) minTs = e.ts;
+    const known = new Set();
+    if (minTs !== Infinity) for (const e of events) if (e.ts >= minTs) known.add(e.id);
     let replayed = 0;
-    for (const f of sealedFiles) replayed += this.replayJournal(f, known, events);
+    for (const list of lines) {
+      for (const e of list) {
+        if (known.has(e.id)) continue;
+        known.add(e.id);
+        this.pending.push(e);
+        events.push(e);
+        replayed++;
+      }
+    }
     const hadSealed = sealedFiles.length > 0;
-    replayed += this.replayJournal(this.journalPath, known, events);
     await this.startSegments(continueSeq);
     this.journalFd = this.io.openSync(this.journalPath, 'a');
     this.journal.setFd(this.journalFd);
@@ -181,7 +195,13 @@ class LedgerStore {
       }
     }
     if (this.useWorker) await this.startWorker(this.segmentStore.current.seq);
-    events.sort((a, b) => a.ts - b.ts);
+    // Segments hold events in about time order: sort only when they are not.
+    for (let i = 1; i < events.length; i++) {
+      if (events[i].ts < events[i - 1].ts) {
+        events.sort((a, b) => a.ts - b.ts);
+        break;
+      }
+    }
     return events;
   }
 
@@ -228,10 +248,11 @@ class LedgerStore {
     await w.call('open', { dir: this.dir, segmentEvents: this.segmentEvents, seq, skipFromTs: null });
   }
 
-  replayJournal(file, known, events) {
-    if (!fs.existsSync(file)) return 0;
+  // The valid events of one journal file, in order ([] when there is none).
+  readJournal(file) {
+    const out = [];
+    if (!fs.existsSync(file)) return out;
     const lines = fs.readFileSync(file, 'utf8').split('\n');
-    let replayed = 0;
     lines.forEach((line, i) => {
       if (!line.trim()) return;
       let e;
@@ -245,17 +266,13 @@ class LedgerStore {
       const why = [];
       const clean = validEvent(e, why);
       if (why.length) this.log?.warn({ line: i + 1, file, fields: why }, clean ? 'journal line with invalid numbers; kept with them as 0' : 'journal line is not a usage event; skipped');
-      if (!clean || known.has(clean.id)) return;
-      known.add(clean.id);
-      this.pending.push(clean);
-      events.push(clean);
-      replayed++;
+      if (clean) out.push(clean);
     });
     if (file === this.journalPath) {
       this.journalHadContent = lines.some((l) => l.trim());
       this.journalEndsClean = lines[lines.length - 1] === '';
     }
-    return replayed;
+    return out;
   }
 
   // Queues the event for the journal and the next checkpoint; it is durable once durable() resolves.
