@@ -16,11 +16,11 @@ const BODY = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'h
 const TICKS = 100;  // USER_HZ on Linux
 
 // The gateway runs with the flags and environment it ships with; QG_BENCH_NODE_DEFAULTS=1 runs it
-// without them.
-function start(script, args, { stderr = 'inherit' } = {}) {
+// without them. env: more environment for the server (e.g. QG_BENCH_LEDGER_INLINE).
+function start(script, args, { stderr = 'inherit', env = {} } = {}) {
   const shipped = script === 'gateway.js' && !process.env.QG_BENCH_NODE_DEFAULTS;
   const child = spawn(process.execPath, [...(shipped ? GATEWAY_NODE_FLAGS : []), path.join(__dirname, 'servers', script), ...args],
-    { stdio: ['ignore', 'pipe', stderr], env: { ...process.env, ...(shipped ? GATEWAY_ENV : {}) } });
+    { stdio: ['ignore', 'pipe', stderr], env: { ...process.env, ...(shipped ? GATEWAY_ENV : {}), ...env } });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {

@@ -10,28 +10,13 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn, spawnSync } = require('node:child_process');
-const { GATEWAY_NODE_FLAGS, GATEWAY_ENV } = require('../host-node/lib/node-flags');
+const { spawnSync } = require('node:child_process');
+const { start } = require('./gateway-bench');
 
 const SECONDS = Number(process.env.QG_WRK_SECONDS || 8);
 const ROUNDS = Number(process.env.QG_WRK_ROUNDS || 2);
 const TICKS = 100;  // USER_HZ
 const BODY = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
-
-function start(script, args, env = {}) {
-  const shipped = script === 'gateway.js';
-  const child = spawn(process.execPath, [...(shipped ? GATEWAY_NODE_FLAGS : []), path.join(__dirname, 'servers', script), ...args],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...(shipped ? GATEWAY_ENV : {}), ...env } });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /READY (\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-    child.on('exit', (code) => reject(new Error(`${script} exited ${code}`)));
-  });
-}
 
 const cpuMs = (pid) => {
   const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -78,7 +63,7 @@ async function runWrkBench() {
     { name: 'bare proxy', ...(await start('bare-proxy.js', [String(upstream.port)])) },
     { name: 'gateway', gateway: true, ...(await start('gateway.js', [String(upstream.port), fs.mkdtempSync(path.join(dir, 'gw-'))])) },
     { name: 'gateway, checkpoints on the loop', gateway: true,
-      ...(await start('gateway.js', [String(upstream.port), fs.mkdtempSync(path.join(dir, 'gwi-'))], { QG_BENCH_LEDGER_INLINE: '1' })) },
+      ...(await start('gateway.js', [String(upstream.port), fs.mkdtempSync(path.join(dir, 'gwi-'))], { env: { QG_BENCH_LEDGER_INLINE: '1' } })) },
   ];
   const cells = {};
   try {
