@@ -31,6 +31,7 @@ const { SegmentStore, COLUMNS, SEGMENT_RE, loadSql, segmentFile, readSegment, ro
 
 const DAY_MS = 86400000;
 const JOURNAL_GEN_RE = /^journal-(\d{10})\.jsonl$/;
+const WORKER_CALL_MS = Number(process.env.QG_LEDGER_WORKER_CALL_MS) || 120000;
 
 const MAX_ID = 200;
 const MAX_TEXT = 1024;
@@ -236,11 +237,21 @@ class LedgerStore {
     };
     thread.on('error', fail);
     thread.on('exit', (code) => fail(new Error(`segment worker exited (${code})`)));
+    // A call that gets no answer (a worker that hangs, or one stopped before its exit event
+    // arrived) fails after WORKER_CALL_MS and the worker counts as dead: a checkpoint, and so a
+    // close, never waits forever.
     w.call = (op, args) => {
       if (w.dead) return Promise.reject(w.dead);
       const id = w.next++;
       return new Promise((resolve, reject) => {
-        w.calls.set(id, { resolve, reject });
+        const timer = setTimeout(() => {
+          w.calls.delete(id);
+          const err = new Error(`segment worker did not answer "${op}" within ${WORKER_CALL_MS} ms`);
+          fail(err);
+          reject(err);
+        }, WORKER_CALL_MS);
+        timer.unref();
+        w.calls.set(id, { resolve: (v) => { clearTimeout(timer); resolve(v); }, reject: (e) => { clearTimeout(timer); reject(e); } });
         thread.postMessage({ id, op, args });
       });
     };
@@ -417,6 +428,7 @@ class LedgerStore {
     let minTs = Infinity;
     for (const s of this.sealed) for (const e of s.events) minTs = Math.min(minTs, e.ts);
     const dead = this.worker;
+    dead.thread.removeAllListeners('exit');
     dead.thread.terminate().catch(() => {});
     try {
       await this.startWorker(this.openSeq);

@@ -51,7 +51,9 @@ test('worker mode: a worker that dies is replaced and nothing is lost or doubled
   await store.checkpointAsync();
   for (let i = 10; i < 18; i++) store.append(event(i));
   await store.durable();
+  const exited = new Promise((resolve) => store.worker.thread.once('exit', resolve));
   await store.worker.thread.terminate();  // the worker is gone (as after an out-of-memory)
+  await exited;
   await assert.rejects(store.checkpointAsync());
   assert.equal(store.health().degraded, true);
   for (let i = 18; i < 22; i++) store.append(event(i));
@@ -81,24 +83,34 @@ test('worker mode: stopping without close (kill -9) keeps sealed and current jou
   assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith('journal-')), [], 'replayed sealed journals are stored and deleted');
 });
 
-test('worker mode: a checkpoint of a 10,000-event segment holds the event loop for milliseconds, not an export', async (t) => {
+test('worker mode: a checkpoint hands its work to the worker: the call returns before anything is stored', async (t) => {
   const dir = tmpDir();
   const store = new LedgerStore({ dir, worker: true });
   await store.open();
-  const ts = Date.now();
-  for (let round = 0; round < 3; round++) {
-    for (let i = 0; i < 9000; i++) store.append(event(round * 9000 + i, ts));
-    await store.durable();
-    const h = monitorEventLoopDelay({ resolution: 1 });
-    h.enable();
-    const t0 = process.hrtime.bigint();
-    const done = store.checkpointAsync();
-    const syncMs = Number(process.hrtime.bigint() - t0) / 1e6;
-    const workerMs = await done;
-    h.disable();
-    t.diagnostic(`round ${round}: on the event loop ${syncMs.toFixed(2)} ms, in the worker ${workerMs.toFixed(1)} ms, loop delay max ${(h.max / 1e6).toFixed(1)} ms`);
-    assert.ok(syncMs < 5, `the loop's share of a checkpoint is ${syncMs} ms (worker: ${workerMs} ms)`);
+  try {
+    const ts = Date.now();
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 9000; i++) store.append(event(round * 9000 + i, ts));
+      await store.durable();
+      const h = monitorEventLoopDelay({ resolution: 1 });
+      h.enable();
+      const before = store.checkpoints;
+      const t0 = process.hrtime.bigint();
+      const done = store.checkpointAsync();
+      const syncMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      // Behaviour, not timing: on return the journal is sealed and nothing is stored yet.
+      assert.equal(store.checkpoints, before, 'nothing was stored on the event loop');
+      assert.equal(store.sealed.length, 1);
+      assert.ok(fs.existsSync(store.sealed[0].file));
+      assert.equal(store.pending.length, 0, 'new events go to a fresh journal');
+      const workerMs = await done;
+      h.disable();
+      // Figures for docs/performance.md (the benchmark measures; this only reports).
+      t.diagnostic(`round ${round}: on the event loop ${syncMs.toFixed(2)} ms, in the worker ${workerMs.toFixed(1)} ms, loop delay max ${(h.max / 1e6).toFixed(1)} ms`);
+      assert.equal(store.checkpoints, before + 1);
+    }
+  } finally {
+    await store.close();
   }
-  await store.close();
   assert.equal((await reopen(dir)).length, 27000);
 });
