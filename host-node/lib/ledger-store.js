@@ -412,13 +412,25 @@ class LedgerStore {
     const gen = this.gen + 1;
     const file = path.join(this.dir, `journal-${String(gen).padStart(10, '0')}.jsonl`);
     this.io.renameSync(this.journalPath, file);
-    const fd = this.io.openSync(this.journalPath, 'a');
-    this.io.closeSync(this.journalFd);
+    let fd;
+    try {
+      fd = this.io.openSync(this.journalPath, 'a');
+    } catch (err) {
+      // Nothing is sealed: the journal goes back under its name and keeps taking appends.
+      this.io.renameSync(file, this.journalPath);
+      throw err;
+    }
+    const old = this.journalFd;
     this.journalFd = fd;
     this.journal.setFd(fd);
     this.gen = gen;
     this.sealed.push({ gen, file, events: this.pending });
     this.pending = [];
+    try {
+      this.io.closeSync(old);
+    } catch (err) {
+      this.log?.warn({ err: err.code || err.message }, 'closing a sealed journal failed; its lines are written');
+    }
   }
 
   // A worker that died (out of memory, a bug) is replaced by one that reopens the segment from its

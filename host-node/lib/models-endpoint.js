@@ -8,6 +8,7 @@
 
 const CREATED_AT = '2025-01-01T00:00:00Z';  // providers' own dates are not known here
 
+// The catalog's model patterns: an exact name, or "prefix*" ("*" = any); core's model_pattern_matches.
 function matches(pattern, name) {
   return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
 }
@@ -55,4 +56,4 @@ function addModelRoutes(app, { guard, providers, catalogModels, notFound }) {
   });
 }
 
-module.exports = { addModelRoutes, listModels };
+module.exports = { addModelRoutes, listModels, matches };

@@ -16,6 +16,7 @@ const { WireError } = require('./wire/neutral');
 const { previousResponseRefused } = require('./wire/openai-responses');
 const { recordUsageEvent } = require('./engine-session');
 const { clientCredential } = require('./accounts');
+const { matches: modelMatches } = require('./models-endpoint');
 
 const MAX_UPSTREAM_ERROR_BODY = 64 * 1024;  // bytes of a 4xx/5xx body read for its hints
 const SHARE_READING_EVERY_MS = 200;
@@ -284,7 +285,7 @@ class Proxy {
     if (!final.ok && attempts.length === 0) {
       // Served here only with the caller's own login (auth: client), and none came: say so.
       const ownLogin = this.clientProviders.filter((p) => (BACKEND_FORMAT[p.backend] || 'chat') === kind &&
-        p.models.some((m) => m === '*' || m === model || (m.endsWith('*') && String(model).startsWith(m.slice(0, -1)))));
+        p.models.some((m) => modelMatches(m, String(model))));
       if (!caller && ownLogin.length) {
         throw logged(new ClientError(401, `model "${String(model).slice(0, 200)}" is served here only with your own login (${ownLogin.map((p) => p.name).join(', ')}): send it as Authorization: Bearer ... or x-api-key` +
           (this.gatewayKeys ? ', and the gateway key as x-quotagate-key' : ''), 'invalid_api_key', {}, { type: 'authentication_error' }));

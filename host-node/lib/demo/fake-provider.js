@@ -13,6 +13,12 @@ function goDuration(ms) {
   return m > 0 ? `${m}m${(s - m * 60).toFixed(3).replace(/\.?0+$/, '')}s` : `${s.toFixed(3).replace(/\.?0+$/, '') || 0}s`;
 }
 
+// The caller's credential: a Bearer token, else x-api-key ('' for none).
+function credentialOf(req) {
+  const auth = typeof req.headers.authorization === 'string' ? req.headers.authorization.replace(/^Bearer\s+/i, '') : '';
+  return auth || req.headers['x-api-key'] || '';
+}
+
 class FakeProvider {
   // limit: requests per windowMs before 429s; latencyMs: delay before the first byte; wire: the
   // body format it speaks ('chat' | 'messages' | 'responses'; default: messages for the anthropic
@@ -114,8 +120,7 @@ class FakeProvider {
     } catch { /* the gateway always sends JSON; keep going */ }
     this.lastRequest = { url: req.url, headers: req.headers, body };
     if (req.url.startsWith('/v1/messages/count_tokens')) {
-      const auth = typeof req.headers.authorization === 'string' ? req.headers.authorization.replace(/^Bearer\s+/i, '') : '';
-      const cred = auth || req.headers['x-api-key'] || '';
+      const cred = credentialOf(req);
       if (this.perCredential && (!cred || (this.tokens && !this.tokens.includes(cred)))) {
         return send(res, 401, {}, { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key or OAuth token' } });
       }
@@ -128,8 +133,7 @@ class FakeProvider {
     if (res.destroyed) return;
     let account = null;
     if (this.perCredential) {
-      const auth = typeof req.headers.authorization === 'string' ? req.headers.authorization.replace(/^Bearer\s+/i, '') : '';
-      const cred = auth || req.headers['x-api-key'] || '';
+      const cred = credentialOf(req);
       this.credentials.push(cred);
       if (!cred || (this.tokens && !this.tokens.includes(cred))) {
         return send(res, 401, {}, { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key or OAuth token' } });
