@@ -26,12 +26,13 @@ TEST(EngineCatalog, ReloadRebuildsUsageForChangedPackages) {
 
 TEST(EngineConfig, RejectsUnknownKeysAndBadValues) {
   Engine e;
-  EXPECT_EQ(e.configure(R"({"weights":{"health":30}})"), "");
-  EXPECT_EQ(e.config().weights.health, 30);
+  EXPECT_EQ(e.configure(R"({"weights":{"quota_aware":false}})"), "");
+  EXPECT_FALSE(e.config().weights.quota_aware);
+  EXPECT_NE(e.configure(R"({"weights":{"health":30}})").find("weights.health: no longer used"), std::string::npos);
   EXPECT_NE(e.configure(R"({"weigths":{}})").find("unknown key \"weigths\""), std::string::npos);
   EXPECT_NE(e.configure(R"({"thresholds":{"window_watch_ratio":"high"}})").find("thresholds.window_watch_ratio"), std::string::npos);
   EXPECT_NE(e.configure("not json").find("expected a JSON object"), std::string::npos);
-  EXPECT_EQ(e.config().weights.health, 30);  // a rejected config changes nothing
+  EXPECT_FALSE(e.config().weights.quota_aware);  // a rejected config changes nothing
   // Values that become integers are bounded (casting 1e300 to int64 is undefined behaviour).
   EXPECT_NE(e.configure(R"({"default_cooldown_s":1e300})").find("default_cooldown_s: expected a non-negative number up to 31622400"), std::string::npos);
   EXPECT_NE(e.configure(R"({"learn_after_rejections":1e300})").find("learn_after_rejections"), std::string::npos);

@@ -1,4 +1,5 @@
-// Router: every scoring term, exclusions, the least-bad fallback, tie-breaks, and the
+// Router: the plan's order (cost, value at risk, time to loss; health, failures and latency as
+// constraints and tie-breaks), admission, exclusions, the least-bad fallback, tie-breaks, and the
 // use-or-lose regression faigate got backwards.
 #include "engine_fixture.hpp"
 #include "quotagate/router.hpp"
@@ -17,6 +18,22 @@ QuotaStatus credits(const std::string& id, double ratio, std::optional<double> d
   s.remaining = ratio * 100;
   s.remaining_ratio = ratio;
   s.days_until_expiry = days_to_expiry;
+  if (days_to_expiry) s.expires_at = kNow + static_cast<int64_t>(*days_to_expiry * 86400000);
+  return s;
+}
+
+// A daily (or windowed) package with `left` of `limit` weighted requests, resetting in `hours`,
+// of which the forecast leaves `at_risk` unused.
+QuotaStatus window(const std::string& id, double left, double limit, double hours, double at_risk) {
+  QuotaStatus s;
+  s.package_id = id;
+  s.provider_id = id;
+  s.package_type = PackageType::kDaily;
+  s.total = limit;
+  s.remaining = left;
+  s.remaining_ratio = left / limit;
+  s.reset_at = kNow + static_cast<int64_t>(hours * 3600000);
+  s.expiring_capacity = at_risk;
   return s;
 }
 
@@ -27,13 +44,19 @@ double term(const RankedCandidate& c, const std::string& name) {
   return -1;
 }
 
-// Inputs pointing at statuses and per-candidate health records owned by the test.
+// Inputs pointing at statuses and per-candidate health records owned by the test. Packages are
+// plain (unit value: 1 USD per credit, 0 for windows) unless `packages` says otherwise.
 struct Inputs {
   std::vector<ProviderHealth> health;
+  std::vector<Package> packages;
   std::vector<RouteView> views;
   std::vector<RouteCandidateInput> in;
-  explicit Inputs(std::vector<QuotaStatus>& st) : health(st.size()) {
-    for (const auto& s : st) views.push_back(route_view_of(s, &s.package_id));
+  explicit Inputs(std::vector<QuotaStatus>& st, std::vector<Package> pk = {}) : health(st.size()), packages(std::move(pk)) {
+    packages.resize(st.size());
+    for (size_t i = 0; i < st.size(); ++i) {
+      packages[i].type = st[i].package_type;
+      views.push_back(route_view_of(st[i], packages[i], &st[i].package_id, kNow));
+    }
     for (size_t i = 0; i < st.size(); ++i) in.push_back({&st[i].provider_id, &views[i], &health[i]});
   }
 };
@@ -45,58 +68,110 @@ const RankedCandidate& find(const RouteDecision& d, const std::string& provider)
 }
 }  // namespace
 
-TEST(RouterTerms, HealthFailuresAndLatencyBands) {
-  std::vector<QuotaStatus> st;
-  for (int i = 0; i < 7; ++i) st.push_back(credits("p" + std::to_string(i), 1.0));
+TEST(RouterPlan, CapacityLostSoonestWinsOverAKnownLatency) {
+  // The case: a daily package with a measured fast latency resets in 20 h; another, whose
+  // latency is unknown, resets in 2 h with capacity the forecast leaves unused. Points let the
+  // latency win; the plan takes the capacity lost soonest.
+  std::vector<QuotaStatus> st = {window("slow-reset", 900, 1000, 20, 500), window("soon", 200, 250, 2, 180)};
   Inputs x(st);
-  const double latencies[] = {250, 251, 750, 1500, 3000, 3001};
-  for (int i = 0; i < 6; ++i) {
-    x.health[i].latency_ms = latencies[i];
-    x.health[i].consecutive_failures = i;
-  }
-  x.in[6].health = nullptr;  // no history: latency unknown
+  x.health[0].latency_ms = 120;
   const RouteDecision d = decide_route("m", x.in, RouterWeights{}, kNow);
-  const double expect_latency[] = {10, 8, 8, 5, 2, 0};
-  const double expect_failures[] = {12, 9, 6, 3, 0, 0};
-  for (int i = 0; i < 6; ++i) {
-    const auto& c = find(d, "p" + std::to_string(i));
-    EXPECT_EQ(term(c, "latency"), expect_latency[i]) << i;
-    EXPECT_EQ(term(c, "failures"), expect_failures[i]) << i;
-    EXPECT_EQ(term(c, "health"), i < 3 ? 25 : 0) << i;  // unhealthy from 3 consecutive failures
-  }
-  EXPECT_EQ(term(find(d, "p6"), "latency"), 5);
-}
-
-TEST(RouterTerms, PackageScoreFloorsTheRatio) {
-  std::vector<QuotaStatus> st = {credits("a", 0.99), credits("b", 0.2), credits("c", 0.19), credits("d", 1.0)};
-  Inputs x(st);
-  auto& in = x.in;
-  const RouteDecision d = decide_route("m", in, RouterWeights{}, kNow);
-  EXPECT_EQ(term(find(d, "a"), "package"), 4);
-  EXPECT_EQ(term(find(d, "b"), "package"), 1);
-  EXPECT_EQ(term(find(d, "c"), "package"), 0);
-  EXPECT_EQ(term(find(d, "d"), "package"), 5);
-}
-
-TEST(RouterTerms, ExpiryBonusUseOrLoseAndExpiringCapacity) {
-  std::vector<QuotaStatus> st = {credits("soon", 0.5, 6.5), credits("month", 0.5, 20), credits("later", 0.5, 45)};
-  st[0].alert = "use_or_lose";
-  st[0].expiring_capacity = 30;
-  st[1].expiring_capacity = 200;  // capped at 1 x weight
-  Inputs x(st);
-  auto& in = x.in;
-  const RouteDecision d = decide_route("m", in, RouterWeights{}, kNow);
-  EXPECT_EQ(term(find(d, "soon"), "expiry"), 5);
-  EXPECT_EQ(term(find(d, "soon"), "use_or_lose"), 3);
-  EXPECT_DOUBLE_EQ(term(find(d, "soon"), "expiring_capacity"), 1.2);  // 4 x 30/100, full urgency within 7 days
-  EXPECT_EQ(term(find(d, "month"), "expiry"), 2);
-  EXPECT_NEAR(term(find(d, "month"), "expiring_capacity"), 4 * (1 - 13.0 / 23), 1e-6);  // 20 days out: fading urgency
-  EXPECT_EQ(term(find(d, "later"), "expiry"), 0);
   EXPECT_EQ(d.provider_id, "soon");
-  EXPECT_NE(d.reason.find("use-or-lose"), std::string::npos);
+  EXPECT_EQ(term(find(d, "soon"), "hours_to_loss"), 2);
+  EXPECT_EQ(term(find(d, "soon"), "at_risk"), 180);
+  EXPECT_EQ(term(find(d, "slow-reset"), "latency_ms"), 120);
+  EXPECT_EQ(term(find(d, "soon"), "latency_ms"), -1);
+  EXPECT_NE(d.reason.find("lost at the reset in 2.0 h"), std::string::npos) << d.reason;
+  // Latency decides only between otherwise equal candidates.
+  std::vector<QuotaStatus> eq = {window("a", 100, 100, 5, 50), window("b", 100, 100, 5, 50)};
+  Inputs y(eq);
+  y.health[0].latency_ms = 2000;
+  y.health[1].latency_ms = 100;
+  EXPECT_EQ(decide_route("m", y.in, RouterWeights{}, kNow).provider_id, "b");
 }
 
-TEST(RouterTerms, PolicyWithoutQuotaTermsIgnoresPackages) {
+TEST(RouterPlan, FreeAndExpiringCapacityCostNothingDurableCreditsAndPaygCostMoney) {
+  // durable: credits that outlast every forecast, 2 cents a request. expiring: credits the
+  // forecast leaves unused before expiry (worth 30 USD at risk). window: free. payg: 3 cents.
+  std::vector<QuotaStatus> st = {credits("durable", 0.5), credits("expiring", 0.5, 10), window("window", 10, 100, 4, 0)};
+  st[1].expiring_capacity = 30;
+  Inputs x(st);
+  x.views[0].cost_per_request = 0.02;
+  x.views[1].cost_per_request = 0.02;
+  std::string payg_id = "payg";
+  RouteCandidateInput payg{&payg_id, nullptr, nullptr};
+  payg.payg_cost_usd = 0.03;
+  x.in.insert(x.in.begin(), payg);
+  const RouteDecision d = decide_route("m", x.in, RouterWeights{}, kNow);
+  ASSERT_EQ(d.ranked.size(), 4u);
+  // expiring: 30 of its 50 credits are lost anyway, so a request costs 2 cents x 40 % = 0.8 cents,
+  // and it has value at risk; the free window costs nothing at all.
+  EXPECT_EQ(d.ranked[0].provider_id, "window");
+  EXPECT_EQ(d.ranked[1].provider_id, "expiring");
+  EXPECT_NEAR(term(d.ranked[1], "cost_usd"), 0.008, 1e-9);
+  EXPECT_EQ(term(d.ranked[1], "at_risk_usd"), 30);
+  EXPECT_EQ(d.ranked[2].provider_id, "durable");
+  EXPECT_NEAR(term(d.ranked[2], "cost_usd"), 0.02, 1e-9);
+  EXPECT_EQ(d.ranked[3].provider_id, "payg");
+  EXPECT_NE(d.ranked[3].why.find("pay as you go"), std::string::npos);
+  // Credits entirely at risk cost nothing and their value at risk puts them before a free window.
+  st[1].expiring_capacity = 50;
+  Inputs y(st);
+  y.views[1].cost_per_request = 0.02;
+  const RouteDecision e = decide_route("m", y.in, RouterWeights{}, kNow);
+  EXPECT_EQ(e.provider_id, "expiring");
+  EXPECT_GT(term(e.ranked[0], "urgency_usd_per_h"), 0);
+}
+
+TEST(RouterPlan, AWindowWhoseWeeklyWindowTheForecastSpendsIsNotAboutToBeLost) {
+  // Account A: 40 of 45 left in its 5 h window, resetting in 1 h, but its weekly window has 30
+  // left and the forecast (60 a day) spends them before the week resets in 3 days. Account B:
+  // its 5 h window resets in 4 h with 20 at risk and a weekly window with room.
+  QuotaStatus a = window("a", 40, 45, 1, 40);
+  a.package_type = PackageType::kRollingWindow;
+  a.burn_per_day = 60;
+  a.secondary_windows.push_back(SecondaryStatus{"7d", 168, 900, 870, 30, 30.0 / 900, kNow + 3 * 86400000LL, false});
+  QuotaStatus b = window("b", 45, 45, 4, 20);
+  b.package_type = PackageType::kRollingWindow;
+  b.burn_per_day = 60;
+  b.secondary_windows.push_back(SecondaryStatus{"7d", 168, 900, 100, 800, 800.0 / 900, kNow + 3 * 86400000LL, false});
+  std::vector<QuotaStatus> st = {a, b};
+  Inputs x(st);
+  EXPECT_EQ(x.views[0].at_risk, 0);
+  EXPECT_EQ(x.views[0].headroom, 30);
+  EXPECT_EQ(x.views[1].at_risk, 20);
+  EXPECT_EQ(decide_route("m", x.in, RouterWeights{}, kNow).provider_id, "b");
+}
+
+TEST(RouterPlan, AdmissionSendsAHeavyRequestWhereItFits) {
+  // The case: a weight-5 Opus request with 1.5 units left must not be admitted.
+  std::vector<QuotaStatus> st = {window("pro", 1.5, 45, 1, 1.5), window("max", 100, 225, 4, 0)};
+  Inputs x(st);
+  x.in[0].weight = 5;
+  x.in[1].weight = 5;
+  const RouteDecision d = decide_route("m", x.in, RouterWeights{}, kNow);
+  EXPECT_EQ(d.provider_id, "max");
+  EXPECT_TRUE(find(d, "pro").excluded);
+  EXPECT_NE(find(d, "pro").exclusion.find("needs 5 units, the tightest window has 1.5 left"), std::string::npos);
+  // Alone, it is refused with the reset as the retry time.
+  x.in.pop_back();
+  const RouteDecision alone = decide_route("m", x.in, RouterWeights{}, kNow);
+  EXPECT_TRUE(alone.all_excluded);
+  EXPECT_EQ(*alone.retry_at, kNow + 3600000);
+}
+
+TEST(RouterPlan, HealthIsAConstraintAndGroupRankComesFirst) {
+  std::vector<QuotaStatus> st = {window("sick", 100, 100, 1, 100), window("well", 100, 100, 20, 0)};
+  Inputs x(st);
+  x.health[0].consecutive_failures = 3;  // unhealthy from 3
+  EXPECT_EQ(decide_route("m", x.in, RouterWeights{}, kNow).provider_id, "well");
+  x.health[0].consecutive_failures = 0;
+  EXPECT_EQ(decide_route("m", x.in, RouterWeights{}, kNow).provider_id, "sick");
+  x.in[0].group_rank = 1;  // an ordered group names "well" first
+  EXPECT_EQ(decide_route("m", x.in, RouterWeights{}, kNow).provider_id, "well");
+}
+
+TEST(RouterPlan, PolicyWithoutQuotaTermsIgnoresPackages) {
   std::vector<QuotaStatus> st = {credits("a", 0.0, 3), credits("b", 1.0, 3)};
   st[0].alert = "exhausted";
   Inputs x(st);
@@ -106,7 +181,7 @@ TEST(RouterTerms, PolicyWithoutQuotaTermsIgnoresPackages) {
   const RouteDecision d = decide_route("m", in, naive, kNow);
   EXPECT_EQ(d.provider_id, "a");  // configured order wins a tie; no exclusion on quota
   EXPECT_FALSE(d.ranked[0].excluded);
-  EXPECT_EQ(term(d.ranked[1], "package"), 0);
+  EXPECT_EQ(term(d.ranked[1], "cost_usd"), 0);
 }
 
 TEST(RouterExclusions, ExhaustedExpiredAndCooldownAreExcluded) {
@@ -136,6 +211,7 @@ TEST(RouterExclusions, AllExcludedPicksTheLeastBadAndGivesRetryAt) {
   st[1].reset_at = kNow + 1 * 3600 * 1000;
   st[2].alert = "ok";
   st[2].remaining_ratio = 1;
+  st[2].remaining = 100;
   Inputs x(st);
   auto& in = x.in;
   x.health[2].cooldown_until = kNow + 30 * 60 * 1000;
@@ -147,7 +223,7 @@ TEST(RouterExclusions, AllExcludedPicksTheLeastBadAndGivesRetryAt) {
   EXPECT_NE(d.reason.find("all 3 candidates excluded; least bad: c"), std::string::npos);
 }
 
-TEST(RouterTieBreak, ConfiguredOrderDecidesEqualScores) {
+TEST(RouterTieBreak, ConfiguredOrderDecidesEqualCandidates) {
   std::vector<QuotaStatus> st = {credits("z", 0.5), credits("a", 0.5)};
   Inputs x(st);
   auto& in = x.in;
@@ -176,9 +252,9 @@ TEST(RouterRegression, ExpiringKiloCreditsBeatNonExpiringDeepSeek) {
   EXPECT_EQ(d.provider_id, "kilo");
   EXPECT_EQ(d.package_id, "kilo-credits");
   EXPECT_EQ(d.model, "kilo/auto");
-  EXPECT_GT(d.ranked[0].score, d.ranked[1].score);
-  EXPECT_EQ(term(d.ranked[0], "use_or_lose"), 3);
-  EXPECT_EQ(term(d.ranked[0], "expiry"), 2);
+  // 12.6 left, 5 of them spent by the forecast before expiry: 7.6 USD at risk.
+  EXPECT_NEAR(term(d.ranked[0], "at_risk_usd"), 7.6, 0.15);
+  EXPECT_LT(term(d.ranked[0], "cost_usd"), term(d.ranked[1], "cost_usd"));
 }
 
 TEST(RouterHotPath, FastAndExplainedDecisionsAgree) {

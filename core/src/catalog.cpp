@@ -19,19 +19,74 @@ const char* to_string(PackageType t) {
 
 const char* to_string(WindowMode m) { return m == WindowMode::kFixed ? "fixed" : "sliding"; }
 
+std::string model_family(std::string_view model) {
+  std::string out;
+  size_t start = 0;
+  while (start <= model.size()) {
+    size_t end = model.find('-', start);
+    if (end == std::string_view::npos) end = model.size();
+    const std::string_view tok = model.substr(start, end - start);
+    bool version = !tok.empty();
+    for (char c : tok) version = version && ((c >= '0' && c <= '9') || c == '.');
+    if (!version) {
+      if (!out.empty()) out += '-';
+      out.append(tok.data(), tok.size());
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+int weight_key_match(std::string_view key, std::string_view model) {
+  if (key == model) return 3;
+  if (key.empty()) return 0;
+  if (model.size() > key.size() && model.substr(0, key.size()) == key) {
+    const char next = model[key.size()];
+    const char last = key.back();
+    const bool boundary = next == '-' || next == '_' || next == ':' || next == '@' || next == '/';
+    // A digit followed by "." or another digit continues a version number ("gpt-4" / "gpt-4.1").
+    const bool continues = (last >= '0' && last <= '9') && (next == '.' || (next >= '0' && next <= '9'));
+    if (boundary && !continues) return 2;
+  }
+  const std::string kf = model_family(key);
+  return !kf.empty() && kf != key && kf == model_family(model) ? 1 : 0;
+}
+
 double Package::weight_for(std::string_view model) const {
+  int best_kind = 0;
   size_t best_len = 0;
   double best = 1.0;
-  bool found = false;
   for (const auto& [key, w] : model_weights) {
-    if (key == model) return w;
-    if (key.size() > best_len && model.size() > key.size() && model.substr(0, key.size()) == key) {
+    const int kind = weight_key_match(key, model);
+    if (kind == 3) return w;
+    // Prefixes beat families; the longest prefix wins; among families the first key in the file.
+    if (kind > best_kind || (kind == 2 && kind == best_kind && key.size() > best_len)) {
+      best_kind = kind;
       best_len = key.size();
       best = w;
-      found = true;
     }
   }
-  return found ? best : 1.0;
+  return best_kind ? best : 1.0;
+}
+
+double Package::units_per_month() const {
+  constexpr double kMonthHours = 30 * 24;
+  double out = 0;
+  auto tighter = [&](double limit, double hours) {
+    const double v = limit * kMonthHours / hours;
+    if (out == 0 || v < out) out = v;
+  };
+  if (type == PackageType::kDaily) tighter(limit_per_day, 24);
+  if (type == PackageType::kRollingWindow) tighter(limit_per_window, window_hours);
+  for (const auto& s : secondary_windows) tighter(s.limit, s.window_hours);
+  return out;
+}
+
+double Package::unit_value_usd() const {
+  if (unit_value) return *unit_value;
+  if (type == PackageType::kCredits) return 1;
+  const double units = units_per_month();
+  return monthly_price && units > 0 ? *monthly_price / units : 0;
 }
 
 bool model_pattern_matches(std::string_view pattern, std::string_view model) {
@@ -49,9 +104,9 @@ bool Package::serves(std::string_view model) const {
       if (model_pattern_matches(m, model)) return true;
     return false;
   }
-  // Without a models list, the weight keys name the served models (longest-prefix semantics).
+  // Without a models list, the weight keys name the served models (weight_key_match).
   for (const auto& kv : model_weights)
-    if (kv.first == model || (model.size() > kv.first.size() && model.substr(0, kv.first.size()) == kv.first)) return true;
+    if (weight_key_match(kv.first, model)) return true;
   return false;
 }
 
@@ -185,6 +240,13 @@ std::optional<std::string> parse_package(const std::string& id, const Json& e, P
   if (e.contains("count_failed") && !e["count_failed"].is_null()) {
     if (!e["count_failed"].is_boolean()) return path_of(id, "count_failed") + ": expected true or false, got " + describe(e["count_failed"]);
     p.count_failed = e["count_failed"].get<bool>();
+  }
+
+  for (const char* field : {"unit_value", "monthly_price"}) {
+    double v = 0;
+    if (auto err = read_number(e, id, field, v, false, false)) return err;
+    if (!(v <= 1e9)) return path_of(id, field) + ": expected a number of USD up to 1e9";
+    if (e.contains(field) && !e[field].is_null()) (std::string(field) == "unit_value" ? p.unit_value : p.monthly_price) = v;
   }
 
   if (e.contains("model_weights") && !e["model_weights"].is_null()) {

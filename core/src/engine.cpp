@@ -264,6 +264,12 @@ void Engine::record_usage(const UsageEvent& e) {
     }
   }
   if (!merged) events_.insert(at, s);
+  if (e.status >= 200 && e.status < 400) {
+    PaygCost& pc = payg_cost_[e.provider_id];
+    const double keep = pc.requests > 1000 ? 1000 / pc.requests : 1.0;  // about the last 1,000 requests
+    pc.cost = pc.cost * keep + cost * count;
+    pc.requests = pc.requests * keep + count;
+  }
   // Trim raw events past retention in amortised batches.
   const int64_t cutoff = events_.back().ts_ms - config_.event_retention_ms;
   if (events_.size() > 1024 && events_.front().ts_ms < cutoff && events_[events_.size() / 8].ts_ms < cutoff) {
@@ -354,6 +360,12 @@ Json Engine::quotas_document(int64_t now) const {
       const size_t last = key.rfind('\t');
       cooldowns[label_of(key.substr(0, last)) + " " + key.substr(last + 1)] =
           Json{{"until", format_iso_utc(*b.until)}, {"reason", b.reason}, {"scope", "family"}, {"family", key.substr(last + 1)}};
+    }
+  for (const auto& [key, b] : package_blocks_)
+    if (b.until && *b.until > now) {
+      const size_t last = key.rfind('\t');
+      cooldowns[label_of(key.substr(0, last)) + " " + key.substr(last + 1)] =
+          Json{{"until", format_iso_utc(*b.until)}, {"reason", b.reason}, {"scope", "package"}, {"package_id", key.substr(last + 1)}};
     }
   doc["cooldowns"] = cooldowns;
   return doc;

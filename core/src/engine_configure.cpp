@@ -33,7 +33,7 @@ std::string Engine::configure(std::string_view text) {
   EngineConfig c = config_;
   std::vector<ProviderConfig> providers = providers_;
   static const char* kTop[] = {"thresholds", "weights", "providers", "default_cooldown_s", "learn_after_rejections",
-                               "unhealthy_after_failures", "event_retention_days", "max_upstream_wait_s"};
+                               "unhealthy_after_failures", "event_retention_days", "max_upstream_wait_s", "model_groups"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (std::find_if(std::begin(kTop), std::end(kTop), [&](const char* k) { return it.key() == k; }) == std::end(kTop))
       return "engine config: unknown key \"" + it.key() + "\"";
@@ -65,17 +65,16 @@ std::string Engine::configure(std::string_view text) {
     const Json& w = j["weights"];
     if (!w.is_object()) return "engine config: weights: expected an object";
     RouterWeights& r = c.weights;
-    const std::pair<const char*, double*> fields[] = {
-        {"health", &r.health},           {"failures_base", &r.failures_base}, {"failures_step", &r.failures_step},
-        {"latency_unknown", &r.latency_unknown}, {"package_max", &r.package_max}, {"use_or_lose", &r.use_or_lose},
-        {"expiry_7d", &r.expiry_7d},     {"expiry_30d", &r.expiry_30d},       {"expiring_capacity", &r.expiring_capacity}};
+    static const char* kRemoved[] = {"health", "failures_base", "failures_step", "latency_unknown", "package_max", "use_or_lose",
+                                     "expiry_7d", "expiry_30d", "expiring_capacity", "latency_score"};
     for (auto it = w.begin(); it != w.end(); ++it) {
-      bool known = it.key() == "quota_aware" || it.key() == "latency_band_ms" || it.key() == "latency_score";
-      for (const auto& f : fields) known = known || it.key() == f.first;
-      if (!known) return "engine config: weights: unknown key \"" + it.key() + "\"";
+      for (const char* k : kRemoved)
+        if (it.key() == k)
+          return "engine config: weights." + it.key() +
+                 ": no longer used: the plan orders candidates by cost, value at risk and time to loss, with health and latency as "
+                 "tie-breaks (docs/quota-model.md); remove it";
+      if (it.key() != "quota_aware" && it.key() != "latency_band_ms") return "engine config: weights: unknown key \"" + it.key() + "\"";
     }
-    for (const auto& f : fields)
-      if (!(err = read_double(w, f.first, *f.second, "engine config: weights", false)).empty()) return err;
     if (w.contains("quota_aware")) {
       if (!w["quota_aware"].is_boolean()) return "engine config: weights.quota_aware: expected true or false";
       r.quota_aware = w["quota_aware"].get<bool>();
@@ -84,17 +83,43 @@ std::string Engine::configure(std::string_view text) {
       const Json& b = w["latency_band_ms"];
       if (!b.is_array() || b.size() != 4) return "engine config: weights.latency_band_ms: expected 4 ascending numbers (ms)";
       for (int i = 0; i < 4; ++i) {
-        if (!b[i].is_number()) return "engine config: weights.latency_band_ms: expected numbers";
+        if (!b[i].is_number() || !(b[i].get<double>() >= 0) || !(b[i].get<double>() <= 1e9) || (i > 0 && b[i].get<double>() < b[i - 1].get<double>()))
+          return "engine config: weights.latency_band_ms: expected 4 ascending numbers (ms)";
         r.latency_band_ms[i] = b[i].get<double>();
       }
     }
-    if (w.contains("latency_score")) {
-      const Json& b = w["latency_score"];
-      if (!b.is_array() || b.size() != 5) return "engine config: weights.latency_score: expected 5 numbers";
-      for (int i = 0; i < 5; ++i) {
-        if (!b[i].is_number()) return "engine config: weights.latency_score: expected numbers";
-        r.latency_score[i] = b[i].get<double>();
+  }
+  if (j.contains("model_groups")) {
+    const Json& gs = j["model_groups"];
+    if (!gs.is_object()) return "engine config: model_groups: expected an object {NAME: {members, strategy}}";
+    c.model_groups.clear();
+    for (auto it = gs.begin(); it != gs.end(); ++it) {
+      const std::string where = "engine config: model_groups." + it.key();
+      if (it.key().empty() || it.key().size() > 128 || it.key() == "auto") return where + ": expected a name of 1..128 characters other than auto";
+      const Json& g = it.value();
+      if (!g.is_object()) return where + ": expected {members: [\"provider/model\", ...], strategy}";
+      for (auto k = g.begin(); k != g.end(); ++k)
+        if (k.key() != "members" && k.key() != "strategy") return where + ": unknown key \"" + k.key() + "\"";
+      ModelGroup mg;
+      mg.name = it.key();
+      if (g.contains("strategy")) {
+        if (!g["strategy"].is_string() || (g["strategy"] != "ordered" && g["strategy"] != "use_or_lose"))
+          return where + ".strategy: expected \"use_or_lose\" or \"ordered\"";
+        mg.ordered = g["strategy"] == "ordered";
       }
+      if (!g.contains("members") || !g["members"].is_array() || g["members"].empty() || g["members"].size() > 64)
+        return where + ".members: expected 1..64 strings \"provider/model\"";
+      for (size_t i = 0; i < g["members"].size(); ++i) {
+        const Json& m = g["members"][i];
+        const std::string mw = where + ".members[" + std::to_string(i) + "]";
+        const std::string text = m.is_string() ? m.get<std::string>() : "";
+        const size_t slash = text.find('/');
+        if (slash == std::string::npos || slash == 0 || slash + 1 == text.size() || text.size() > 256 ||
+            text.find('*') != std::string::npos)
+          return mw + ": expected \"provider/model\" (a provider id, a slash, a concrete model name)";
+        mg.members.emplace_back(text.substr(0, slash), text.substr(slash + 1));
+      }
+      c.model_groups.push_back(mg);
     }
   }
   if (j.contains("providers")) {

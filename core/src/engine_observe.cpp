@@ -60,12 +60,11 @@ ObserveResult Engine::observe(const std::string& provider, const std::string& ac
   if (latency_ms >= 0 && std::isfinite(latency_ms))
     h.latency_ms = h.latency_ms ? round_to(*h.latency_ms * 0.7 + latency_ms * 0.3, 3) : round_to(latency_ms, 3);
   // Signals replayed from other instances arrive late and out of order (see ProviderHealth). A
-  // 429 is about one account's quota: it counts against the provider's health only when the
-  // provider has a single key.
+  // 429 is a statement about a quota (it cools what it names, below), never about health.
   if (status >= 200 && status < 400) {
     h.last_success_at = std::max(h.last_success_at, now);
     if (now >= h.last_failure_at) h.consecutive_failures = 0;
-  } else if (((status == 429 && account.empty()) || status == 408 || status >= 500 || status == 0) && now >= h.last_success_at) {
+  } else if ((status == 408 || status >= 500 || status == 0) && now >= h.last_success_at) {
     h.consecutive_failures += 1;
     h.last_failure_at = std::max(h.last_failure_at, now);
   }
@@ -179,14 +178,31 @@ ObserveResult Engine::observe(const std::string& provider, const std::string& ac
       for (size_t k : slots) touch(k);
       return out;
     }
-    // 429s that arrive while the account is already cooling are the same episode (requests that
+    // A cooldown covers what the 429 names and no more: the packages of this account that serve
+    // the model asked for, when that is not all of them (one Gemini model's daily quota leaves the
+    // provider's other daily quotas open); else the whole account.
+    std::vector<size_t> named;
+    if (!model.empty())
+      for (size_t k : slots)
+        if (catalog_.packages[slots_[k].package].serves(model)) named.push_back(k);
+    const bool package_scope = !named.empty() && named.size() < slots.size();
+    if (package_scope) slots = named;
+    // 429s that arrive while the scope is already cooling are the same episode (requests that
     // were in flight together); only a rejection after a cooldown ended is a repeat.
-    ScopedBlock& b = account_blocks_[block_key];
-    const bool repeat_episode = !(b.until && *b.until > now);
-    if (!b.until || *b.until < until) b.until = until;
-    b.reason = why;
-    out.cooldown_until = b.until;
-    out.cooldown_scope = "account";
+    bool repeat_episode = false;
+    auto cool = [&](ScopedBlock& b) {
+      repeat_episode = repeat_episode || !(b.until && *b.until > now);
+      if (!b.until || *b.until < until) b.until = until;
+      b.reason = why;
+      out.cooldown_until = b.until;
+    };
+    if (package_scope) {
+      for (size_t k : slots) cool(package_blocks_[block_key + "\t" + catalog_.packages[slots_[k].package].id]);
+      out.cooldown_scope = "package";
+    } else {
+      cool(account_blocks_[block_key]);
+      out.cooldown_scope = "account";
+    }
     for (size_t k : slots) touch(k);
 
     // Learned limits: repeated 429s while our own count says there is room, and nothing in the

@@ -2,6 +2,8 @@
 // account the caller may use, with their cached status and any account or family block) handed
 // to the router (router.cpp).
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 
 #include "quotagate/civil_time.hpp"
 #include "quotagate/engine.hpp"
@@ -13,8 +15,14 @@ const RouteView& Engine::route_status(size_t k, int64_t second) const {
   CachedStatus& c = route_cache_[k];
   if (c.second_ms != second || c.version != package_version_[k]) {
     const Package& p = catalog_.packages[slots_[k].package];
-    c.view = route_view_of(compute_status(p, usage_[k], live_[k], config_.thresholds, second), &p.id);
+    c.view = route_view_of(compute_status(p, usage_[k], live_[k], config_.thresholds, second), p, &p.id, second);
     if (const ProviderConfig* pc = provider_config(p.provider_id); pc && pc->overage_avoid) c.view.overage_serves = false;
+    if (p.type == PackageType::kCredits) {
+      // The mean cost of one of its requests over the burn lookback (currency units).
+      const int64_t from = second - static_cast<int64_t>(config_.thresholds.burn_lookback_days) * kMsPerDay;
+      const double units = usage_[k].timeline.units_in(from, second);
+      if (units > 0) c.view.cost_per_request = usage_[k].timeline.cost_in(from, second) / units;
+    }
     c.second_ms = second;
     c.version = package_version_[k];
   }
@@ -39,7 +47,9 @@ void Engine::refresh_slot_health() const {
 const ScopedBlock* Engine::block_for(size_t k, const std::string& model, int64_t second) const {
   const Slot& slot = slots_[k];
   const Package& p = catalog_.packages[slot.package];
-  if (account_blocks_.empty() && family_blocks_.empty() && p.model_windows.empty() && live_[k].families.empty()) return nullptr;
+  if (account_blocks_.empty() && family_blocks_.empty() && package_blocks_.empty() && p.model_windows.empty() &&
+      live_[k].families.empty())
+    return nullptr;
   std::optional<ScopedBlock> out;
   auto merge = [&](std::optional<int64_t> until, const std::string& reason) {
     if (!out) {
@@ -53,6 +63,9 @@ const ScopedBlock* Engine::block_for(size_t k, const std::string& model, int64_t
   if (!account_blocks_.empty())
     if (auto it = account_blocks_.find(key); it != account_blocks_.end() && it->second.until && *it->second.until > second)
       merge(it->second.until, (slot.account.empty() ? "cooldown (" : "account cooldown (") + it->second.reason + ")");
+  if (!package_blocks_.empty())
+    if (auto it = package_blocks_.find(key + "\t" + p.id); it != package_blocks_.end() && it->second.until && *it->second.until > second)
+      merge(it->second.until, "package cooldown (" + it->second.reason + ")");
   const bool any = model == "auto" || model.empty();
   if (!any && !family_blocks_.empty()) {
     for (auto it = family_blocks_.lower_bound(key + "\t"); it != family_blocks_.end() && it->first.compare(0, key.size() + 1, key + "\t") == 0; ++it) {
@@ -77,20 +90,53 @@ const ScopedBlock* Engine::block_for(size_t k, const std::string& model, int64_t
   return &scratch_blocks_.back();
 }
 
-std::vector<RouteCandidateInput> Engine::candidates_for(const std::string& model, int64_t second,
-                                                        const std::vector<std::string>& skip, const std::string& caller) const {
-  std::vector<RouteCandidateInput> out;
-  // Pointers into scratch_blocks_ must stay valid: at most one block per state or account.
-  scratch_blocks_.clear();
-  size_t account_count = 0;
-  for (const auto& [provider, accounts] : accounts_) account_count += accounts.size();
-  scratch_blocks_.reserve(slots_.size() + account_count + 1);
+namespace {
+
+bool concrete(const std::string& name) { return !name.empty() && name.find('*') == std::string::npos; }
+
+}  // namespace
+
+std::string Engine::auto_model(const std::string& provider, const Package* p) const {
+  // The provider's first concrete model that the package serves, else the package's first concrete
+  // model, else its weight key nearest weight 1 (the plain model, not the premium or small one).
+  if (const ProviderConfig* pc = provider_config(provider))
+    for (const auto& m : pc->models)
+      if (concrete(m) && (!p || p->serves(m))) return m;
+  if (!p) return "";
+  for (const auto& m : p->models)
+    if (concrete(m)) return m;
+  const std::pair<std::string, double>* best = nullptr;
+  for (const auto& kv : p->model_weights)
+    if (concrete(kv.first) && (!best || std::fabs(kv.second - 1) < std::fabs(best->second - 1))) best = &kv;
+  return best ? best->first : "";
+}
+
+void Engine::add_candidates(const std::string& model, const std::string& only_provider, int group_rank, int64_t second,
+                            const std::vector<std::string>& skip, const std::string& caller, std::vector<RouteCandidateInput>& out,
+                            std::vector<std::string>& sends) const {
   auto skipped = [&](const std::string& id) { return !skip.empty() && std::find(skip.begin(), skip.end(), id) != skip.end(); };
   const bool any = model == "auto" || model.empty();
+  auto payg = [&](const std::string& provider) {
+    auto it = payg_cost_.find(provider);
+    return it != payg_cost_.end() && it->second.requests > 0 ? it->second.cost / it->second.requests : -1.0;
+  };
+  // One candidate: the model it sends and its weight there.
+  auto push = [&](const std::string* provider, size_t k, const ProviderHealth* h, const std::string* account, const ScopedBlock* block) {
+    const Package* p = k == SIZE_MAX ? nullptr : &catalog_.packages[slots_[k].package];
+    std::string send = any ? auto_model(*provider, p) : model;
+    if (send.empty()) return;  // "auto" and nothing concrete known to send: not a candidate
+    if (p && !skip.empty() && skipped(*provider + "\t" + *account + "\t" + p->id)) return;
+    RouteCandidateInput in{provider, p ? &route_status(k, second) : nullptr, h, account, p ? block_for(k, send, second) : block};
+    in.weight = p && p->type != PackageType::kCredits ? p->weight_for(send) : (p && in.status->cost_per_request ? *in.status->cost_per_request : 1);
+    in.payg_cost_usd = p ? 0 : payg(*provider);
+    in.group_rank = group_rank;
+    out.push_back(in);
+    sends.push_back(std::move(send));
+  };
   auto matches = [&](const std::string& pattern) { return model_pattern_matches(pattern, model); };
-  static const std::string kNone;
   if (!providers_.empty()) {
     for (const auto& pc : providers_) {
+      if (!only_provider.empty() && pc.id != only_provider) continue;
       bool serves = any;
       for (const auto& m : pc.models) serves = serves || matches(m);
       if (!serves || skipped(pc.id)) continue;
@@ -102,73 +148,69 @@ std::vector<RouteCandidateInput> Engine::candidates_for(const std::string& model
         // A caller's own credential is the only account of an auth: client provider it may use.
         if (pc.client_auth && caller != kAnyAccount && account != caller) continue;
         if (!skip.empty() && skipped(pc.id + "\t" + account)) continue;
-        if (it == slots_by_provider_.end()) {  // a provider without a quota package
+        if (it == slots_by_provider_.end()) {  // a provider without a quota package: pay as you go
           const ScopedBlock* block = nullptr;
           const std::string key = pc.id + "\t" + account;
           if (auto b = account_blocks_.find(key); b != account_blocks_.end() && b->second.until && *b->second.until > second) {
             scratch_blocks_.push_back(ScopedBlock{b->second.until, "account cooldown (" + b->second.reason + ")"});
             block = &scratch_blocks_.back();
           }
-          out.push_back({&pc.id, nullptr, h, &account, block});
+          push(&pc.id, SIZE_MAX, h, &account, block);
           continue;
         }
         for (size_t k : it->second) {
           if (slots_[k].account != account) continue;
           const Package& p = catalog_.packages[slots_[k].package];
-          if (any || p.models.empty() || p.serves(model))
-            out.push_back({&pc.id, &route_status(k, second), h, &slots_[k].account, block_for(k, model, second)});
+          if (any || p.models.empty() || p.serves(model)) push(&pc.id, k, h, &slots_[k].account, nullptr);
         }
       }
     }
-    return out;
+    return;
   }
-  out.reserve(slots_.size());
   refresh_slot_health();
   for (size_t k = 0; k < slots_.size(); ++k) {
     const Package& p = catalog_.packages[slots_[k].package];
+    if (!only_provider.empty() && p.provider_id != only_provider) continue;
     if ((!any && !p.serves(model)) || skipped(p.provider_id)) continue;
     if (!slots_[k].account.empty() && caller != kAnyAccount && slots_[k].account != caller) continue;
     if (!skip.empty() && skipped(p.provider_id + "\t" + slots_[k].account)) continue;
-    out.push_back({&p.provider_id, &route_status(k, second), slot_health_[k], &slots_[k].account, block_for(k, model, second)});
+    push(&p.provider_id, k, slot_health_[k], &slots_[k].account, nullptr);
   }
+}
+
+std::vector<RouteCandidateInput> Engine::candidates_for(const std::string& model, int64_t second,
+                                                        const std::vector<std::string>& skip, const std::string& caller,
+                                                        std::vector<std::string>& sends) const {
+  std::vector<RouteCandidateInput> out;
+  // Pointers into scratch_blocks_ must stay valid: at most one block per state or account (per
+  // group member).
+  scratch_blocks_.clear();
+  size_t account_count = 0;
+  for (const auto& [provider, accounts] : accounts_) account_count += accounts.size();
+  const ModelGroup* group = nullptr;
+  for (const auto& g : config_.model_groups)
+    if (g.name == model) group = &g;
+  const size_t members = group ? group->members.size() : 1;
+  scratch_blocks_.reserve((slots_.size() + account_count + 1) * members);
+  out.reserve(slots_.size());
+  if (!group) {
+    add_candidates(model, "", 0, second, skip, caller, out, sends);
+    return out;
+  }
+  for (size_t i = 0; i < group->members.size(); ++i)
+    add_candidates(group->members[i].second, group->members[i].first, group->ordered ? static_cast<int>(i) : 0, second, skip,
+                   caller, out, sends);
   return out;
 }
-
-namespace {
-
-std::string first_concrete(const std::vector<std::string>& names) {
-  for (const auto& n : names)
-    if (!n.empty() && n.back() != '*') return n;
-  return "";
-}
-
-}  // namespace
 
 RouteDecision Engine::route(const std::string& requested, int64_t now, bool explain, const std::vector<std::string>& skip,
                             const std::string& caller) const {
   const std::string model = requested.empty() ? "auto" : requested;
   // The end of the current second: every event recorded so far (ts <= now) is included.
   const int64_t second = -floor_div(-now, kMsPerSecond) * kMsPerSecond;
-  std::vector<RouteCandidateInput> inputs = candidates_for(model, second, skip, caller);
-  // For "auto" the upstream needs a concrete model: the first non-pattern name we know.
-  auto send_for = [&](const RouteCandidateInput& in) {
-    if (model != "auto") return model;
-    const Package* p = nullptr;
-    if (in.status)
-      for (const auto& pkg : catalog_.packages)
-        if (&pkg.id == in.status->package_id) p = &pkg;
-    std::string m = p ? first_concrete(p->models) : "";
-    if (m.empty())
-      for (const auto& pc : providers_)
-        if (pc.id == *in.provider_id) m = first_concrete(pc.models);
-    if (m.empty() && p && !p->model_weights.empty()) m = p->model_weights[0].first;
-    return m.empty() ? model : m;
-  };
-  std::vector<std::string> models;
-  if (explain)
-    for (const auto& in : inputs) models.push_back(send_for(in));
-  RouteDecision d = decide_route(model, inputs, config_.weights, now, explain, explain ? &models : nullptr);
-  if (d.ok && !explain) d.model = send_for(inputs[d.winner]);
+  std::vector<std::string> sends;
+  std::vector<RouteCandidateInput> inputs = candidates_for(model, second, skip, caller, sends);
+  RouteDecision d = decide_route(model, inputs, config_.weights, now, explain, &sends);
   return d;
 }
 

@@ -1,4 +1,6 @@
-// Candidate scoring (faigate-compatible terms plus expiring capacity), exclusion and ranking.
+// The plan's order over one request's candidates: exclusion (cooldowns, exhausted, expired, a
+// request heavier than the tightest window's headroom), then cost, value at risk and time to loss,
+// with health, failures and latency as constraints and tie-breaks (docs/quota-model.md).
 #include "quotagate/router.hpp"
 
 #include <algorithm>
@@ -10,7 +12,7 @@
 
 namespace qg {
 
-RouteView route_view_of(const QuotaStatus& s, const std::string* package_id) {
+RouteView route_view_of(const QuotaStatus& s, const Package& p, const std::string* package_id, int64_t now) {
   RouteView v;
   v.package_id = package_id;
   v.package_type = s.package_type;
@@ -22,6 +24,25 @@ RouteView route_view_of(const QuotaStatus& s, const std::string* package_id) {
   v.days_until_expiry = s.days_until_expiry;
   v.reset_at = s.reset_at;
   v.overage_serves = s.overage && s.overage->available;
+  v.unit_value = p.unit_value_usd();
+  v.headroom = s.remaining;
+  if (s.package_type == PackageType::kCredits) {
+    if (s.expires_at && *s.expires_at > now && s.remaining > 0) {
+      v.loss_at = s.expires_at;
+      v.at_risk = s.expiring_capacity;
+    }
+    return v;
+  }
+  v.loss_at = s.reset_at;
+  v.at_risk = s.reset_at ? s.expiring_capacity : 0;
+  // A longer window bounds what the shorter one can lose: units the forecast (burn per day, in
+  // weighted requests) will spend of it anyway are not "about to be lost" in the shorter one.
+  for (const SecondaryStatus& ss : s.secondary_windows) {
+    v.headroom = std::min(v.headroom, ss.remaining);
+    const double days = ss.reset_at ? std::max(0.0, static_cast<double>(*ss.reset_at - now) / kMsPerDay) : ss.window_hours / 24;
+    v.at_risk = std::min(v.at_risk, std::max(0.0, ss.remaining - s.burn_per_day * days));
+  }
+  v.at_risk = std::max(0.0, std::min(v.at_risk, v.headroom));
   return v;
 }
 
@@ -30,54 +51,78 @@ const char* alert_name(int rank) {
   return rank >= 0 && rank < 6 ? kNames[rank] : "ok";
 }
 
-constexpr int kExhausted = 0, kUseOrLoseAlert = 1, kExpired = 2;
+constexpr int kExhausted = 0, kExpired = 2;
 
-const char* const kTermNames[kTermCount] = {"health", "failures", "latency", "package",
-                                             "use_or_lose", "expiry", "expiring_capacity"};
+const char* const kTermNames[kTermCount] = {"group_rank", "healthy",     "cost_usd", "urgency_usd_per_h", "at_risk",
+                                             "at_risk_usd", "hours_to_loss", "weight",  "headroom",           "failures",
+                                             "latency_ms"};
 
 namespace {
 
 const ProviderHealth kNoHistory{};
+// A price nobody among the candidates knows yet: one cent a request.
+constexpr double kUnknownCost = 0.01;
 
-double latency_term(const ProviderHealth& h, const RouterWeights& w) {
-  if (!h.latency_ms) return w.latency_unknown;
+// The mean of the known prices of one request (USD) among the candidates (decide_route).
+double unknown_cost_of(const std::vector<RouteCandidateInput>& inputs) {
+  double sum = 0;
+  int n = 0;
+  for (const auto& in : inputs) {
+    if (!in.status && in.payg_cost_usd >= 0) sum += in.payg_cost_usd, ++n;
+    if (in.status && in.status->package_type == PackageType::kCredits && in.status->cost_per_request)
+      sum += in.status->unit_value * *in.status->cost_per_request, ++n;
+  }
+  return n ? sum / n : kUnknownCost;
+}
+constexpr double kNoLoss = 1e18;  // hours_to_loss when nothing is ever lost
+
+int latency_band(const ProviderHealth& h, const RouterWeights& w) {
+  if (!h.latency_ms) return 2;  // unknown: the middle band, so it is neither preferred nor starved
   for (int i = 0; i < 4; ++i)
-    if (*h.latency_ms <= w.latency_band_ms[i]) return w.latency_score[i];
-  return w.latency_score[4];
+    if (*h.latency_ms <= w.latency_band_ms[i]) return i;
+  return 4;
 }
 
-// Everything the ranking needs, with no strings: cheap enough for 1,000 candidates.
+// Everything the order needs, with no strings: cheap enough for 1,000 candidates.
 struct Scored {
   double terms[kTermCount];
-  double score;
-  bool cooling, quota_blocked, excluded;
+  int band;
+  bool cooling, quota_blocked, too_heavy, excluded;
   std::optional<int64_t> available_at;
 };
 
-Scored score(const RouteCandidateInput& in, const RouterWeights& w, int64_t now) {
+Scored score(const RouteCandidateInput& in, const RouterWeights& w, int64_t now, double unknown_cost) {
   Scored c{};
   const ProviderHealth& h = in.health ? *in.health : kNoHistory;
   const RouteView* s = in.status;
-  c.terms[kHealth] = h.healthy() ? w.health : 0;
-  c.terms[kFailures] = std::max(0.0, w.failures_base - w.failures_step * h.consecutive_failures);
-  c.terms[kLatency] = latency_term(h, w);
-  if (s && w.quota_aware) {
-    c.terms[kPackage] = std::min(w.package_max, std::floor(s->remaining_ratio * w.package_max));
-    if (s->alert == kUseOrLoseAlert) c.terms[kUseOrLose] = w.use_or_lose;
-    if (s->package_type == PackageType::kCredits && s->days_until_expiry && *s->days_until_expiry > 0 && s->remaining > 0) {
-      if (*s->days_until_expiry <= 7) c.terms[kExpiry] = w.expiry_7d;
-      else if (*s->days_until_expiry <= 30) c.terms[kExpiry] = w.expiry_30d;
+  c.terms[kGroupRank] = in.group_rank;
+  c.terms[kHealthy] = h.healthy() ? 1 : 0;
+  c.terms[kFailures] = h.consecutive_failures;
+  c.terms[kLatencyMs] = h.latency_ms ? *h.latency_ms : -1;
+  c.terms[kWeight] = in.weight;
+  c.terms[kHoursToLoss] = kNoLoss;
+  c.band = latency_band(h, w);
+  if (w.quota_aware) {
+    if (!s) {
+      c.terms[kCostUsd] = in.payg_cost_usd >= 0 ? in.payg_cost_usd : unknown_cost;
+    } else {
+      const bool credits = s->package_type == PackageType::kCredits;
+      c.terms[kHeadroom] = s->headroom;
+      c.terms[kAtRisk] = s->at_risk;
+      c.terms[kAtRiskUsd] = s->at_risk * s->unit_value;
+      // Capacity the forecast leaves unused is lost anyway: using it costs nothing. The rest is
+      // worth its unit value (it would serve a later request).
+      const double lost_share = s->remaining > 0 ? std::min(1.0, s->at_risk / s->remaining) : 0.0;
+      c.terms[kCostUsd] = credits ? (s->cost_per_request ? s->unit_value * *s->cost_per_request : unknown_cost) * (1 - lost_share)
+                                  : s->unit_value * in.weight * (1 - lost_share);
+      if (s->loss_at) {
+        const double hours = std::max(0.0, static_cast<double>(*s->loss_at - now) / kMsPerHour);
+        c.terms[kHoursToLoss] = hours;
+        c.terms[kUrgency] = c.terms[kAtRiskUsd] / std::max(1.0, hours);
+      }
     }
-    // Capacity lost soon matters more: windows lose theirs at the next reset (hours away); credits
-    // count fully within 7 days of expiry, fading to nothing at 30 days.
-    double urgency = 1;
-    if (s->package_type == PackageType::kCredits)
-      urgency = s->days_until_expiry ? std::clamp(1.0 - (*s->days_until_expiry - 7.0) / 23.0, 0.0, 1.0) : 0.0;
-    if (s->total > 0) c.terms[kExpiringCapacity] = w.expiring_capacity * urgency * std::min(1.0, s->expiring_capacity / s->total);
   }
-  double total = 0;
-  for (double t : c.terms) total += t;
-  c.score = round_to(total, 6);  // equal-looking scores compare equal, so the configured order breaks ties
+  for (double& t : c.terms) t = round_to(t, 9);  // equal-looking values compare equal
   c.cooling = h.cooldown_until && *h.cooldown_until > now;
   if (c.cooling) c.available_at = h.cooldown_until;
   if (in.block && (!in.block->until || *in.block->until > now)) {
@@ -87,25 +132,37 @@ Scored score(const RouteCandidateInput& in, const RouterWeights& w, int64_t now)
     c.cooling = true;
   }
   c.quota_blocked = s && w.quota_aware && ((s->alert == kExhausted && !s->overage_serves) || s->alert == kExpired);
-  if (c.quota_blocked) {
-    const std::optional<int64_t> back = s->alert == kExhausted ? s->reset_at : std::nullopt;
+  // Admission: a request heavier than what the tightest window still admits goes elsewhere.
+  c.too_heavy = s && w.quota_aware && !c.quota_blocked && s->package_type != PackageType::kCredits && !s->overage_serves &&
+                in.weight > s->headroom + 1e-9;
+  if (c.quota_blocked || c.too_heavy) {
+    const std::optional<int64_t> back = s->alert == kExpired ? std::nullopt : s->reset_at;
     // Available again only when every blocking condition has cleared.
     if (!back) c.available_at.reset();
     else if (!c.cooling || (c.available_at && *back > *c.available_at)) c.available_at = back;
   }
-  c.excluded = c.cooling || c.quota_blocked;
+  c.excluded = c.cooling || c.quota_blocked || c.too_heavy;
   return c;
 }
 
-// Eligible first, then by score, then the configured order; among excluded candidates the one
-// whose capacity returns first is the least bad.
+// The plan's order (see Term). Among excluded candidates the one whose capacity returns first is
+// the least bad.
 bool better(const Scored& a, size_t ia, const Scored& b, size_t ib) {
   if (a.excluded != b.excluded) return !a.excluded;
   if (a.excluded) {
     const int64_t ta = a.available_at.value_or(INT64_MAX), tb = b.available_at.value_or(INT64_MAX);
     if (ta != tb) return ta < tb;
   }
-  if (a.score != b.score) return a.score > b.score;
+  const double* x = a.terms;
+  const double* y = b.terms;
+  if (x[kGroupRank] != y[kGroupRank]) return x[kGroupRank] < y[kGroupRank];
+  if (x[kHealthy] != y[kHealthy]) return x[kHealthy] > y[kHealthy];
+  if (x[kCostUsd] != y[kCostUsd]) return x[kCostUsd] < y[kCostUsd];
+  if (x[kUrgency] != y[kUrgency]) return x[kUrgency] > y[kUrgency];
+  if ((x[kAtRisk] > 0) != (y[kAtRisk] > 0)) return x[kAtRisk] > 0;
+  if (x[kHoursToLoss] != y[kHoursToLoss]) return x[kHoursToLoss] < y[kHoursToLoss];
+  if (x[kFailures] != y[kFailures]) return x[kFailures] < y[kFailures];
+  if (a.band != b.band) return a.band < b.band;
   return ia < ib;
 }
 
@@ -124,27 +181,62 @@ std::string exclusion_text(const RouteCandidateInput& in, const Scored& c, int64
     out += alert_name(in.status->alert);
     if (in.status->alert == kExhausted && in.status->reset_at) out += " until " + format_iso_utc(*in.status->reset_at);
   }
+  if (c.too_heavy) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "needs %.6g units, the tightest window has %.6g left", in.weight, in.status->headroom);
+    if (!out.empty()) out += "; ";
+    out += buf;
+    if (in.status->reset_at) out += " until " + format_iso_utc(*in.status->reset_at);
+  }
   return out;
 }
 
-RankedCandidate explain_one(const RouteCandidateInput& in, const Scored& c, const std::string& model, int64_t now) {
+std::string money(double usd) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, usd != 0 && std::fabs(usd) < 0.01 ? "$%.4f" : "$%.2f", usd);
+  return buf;
+}
+
+// The terms in words: what the request costs here, and what would be lost, when, at what value.
+std::string why_text(const RouteCandidateInput& in, const Scored& c, const RouterWeights& w) {
+  if (!w.quota_aware) return "naive: health, failures and latency only";
+  char buf[256];
+  const RouteView* s = in.status;
+  if (!s) {
+    std::snprintf(buf, sizeof buf, "pay as you go: about %s a request", money(c.terms[kCostUsd]).c_str());
+    return buf;
+  }
+  std::string out = "costs " + money(c.terms[kCostUsd]) + " a request";
+  if (s->loss_at && c.terms[kAtRisk] > 0) {
+    std::snprintf(buf, sizeof buf, "; %.6g %s (%s) lost at the %s in %.1f h unless used", c.terms[kAtRisk],
+                  s->package_type == PackageType::kCredits ? "credits" : "units", money(c.terms[kAtRiskUsd]).c_str(),
+                  s->package_type == PackageType::kCredits ? "expiry" : "reset", c.terms[kHoursToLoss]);
+    out += buf;
+  } else if (s->loss_at) {
+    std::snprintf(buf, sizeof buf, "; the forecast uses what is left before the %s in %.1f h",
+                  s->package_type == PackageType::kCredits ? "expiry" : "reset", c.terms[kHoursToLoss]);
+    out += buf;
+  }
+  return out;
+}
+
+RankedCandidate explain_one(const RouteCandidateInput& in, const Scored& c, const std::string& model, const RouterWeights& w,
+                            int64_t now) {
   RankedCandidate r;
   r.provider_id = *in.provider_id;
   if (in.account) r.account = *in.account;
   if (in.status) r.package_id = *in.status->package_id;
   r.model = model;
-  r.score = c.score;
   r.excluded = c.excluded;
   r.exclusion = exclusion_text(in, c, now);
   r.available_at = c.available_at;
-  for (int t = 0; t < kTermCount; ++t) r.terms.emplace_back(kTermNames[t], round_to(c.terms[t], 6));
+  if (in.status && w.quota_aware) r.loss_at = in.status->loss_at;
+  r.why = why_text(in, c, w);
+  for (int t = 0; t < kTermCount; ++t) {
+    const double v = t == kHoursToLoss && c.terms[t] >= kNoLoss ? -1 : c.terms[t];
+    r.terms.emplace_back(kTermNames[t], round_to(v, 6));
+  }
   return r;
-}
-
-std::string format_score(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
 }
 
 }  // namespace
@@ -159,8 +251,9 @@ RouteDecision decide_route(const std::string& requested, const std::vector<Route
   std::vector<Scored> scored;
   scored.reserve(inputs.size());
   size_t best = 0;
+  const double unknown_cost = unknown_cost_of(inputs);
   for (size_t i = 0; i < inputs.size(); ++i) {
-    scored.push_back(score(inputs[i], w, now));
+    scored.push_back(score(inputs[i], w, now, unknown_cost));
     if (i > 0 && better(scored[i], i, scored[best], best)) best = i;
   }
   const Scored& top = scored[best];
@@ -172,10 +265,8 @@ RouteDecision decide_route(const std::string& requested, const std::vector<Route
   if (winner.account) d.account = *winner.account;
   if (models && best < models->size()) d.model = (*models)[best];
   if (!top.excluded) {
-    d.reason = "highest score " + format_score(top.score) +
-               (inputs.size() > 1 ? " of " + std::to_string(inputs.size()) + " candidates" : " (only candidate)");
-    if (top.terms[kUseOrLose] > 0 || top.terms[kExpiry] > 0 || top.terms[kExpiringCapacity] >= 5e-7)
-      d.reason += "; use-or-lose capacity";
+    d.reason = (inputs.size() > 1 ? "first of " + std::to_string(inputs.size()) + " candidates: " : "only candidate: ") +
+               why_text(winner, top, w);
   } else {
     d.all_excluded = true;
     for (const Scored& c : scored)
@@ -189,7 +280,8 @@ RouteDecision decide_route(const std::string& requested, const std::vector<Route
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return better(scored[a], a, scored[b], b); });
     d.ranked.reserve(order.size());
     static const std::string kNoModel;
-    for (size_t i : order) d.ranked.push_back(explain_one(inputs[i], scored[i], models && i < models->size() ? (*models)[i] : kNoModel, now));
+    for (size_t i : order)
+      d.ranked.push_back(explain_one(inputs[i], scored[i], models && i < models->size() ? (*models)[i] : kNoModel, w, now));
   }
   return d;
 }
@@ -211,9 +303,10 @@ Json decision_to_json(const RouteDecision& d) {
     cj["package_id"] = c.package_id.empty() ? Json(nullptr) : Json(c.package_id);
     if (!c.account.empty()) cj["account_id"] = c.account;
     cj["model"] = c.model;
-    cj["score"] = c.score;
     cj["excluded"] = c.excluded;
     cj["exclusion"] = c.exclusion.empty() ? Json(nullptr) : Json(c.exclusion);
+    cj["loss_at"] = c.loss_at ? Json(format_iso_utc(*c.loss_at)) : Json(nullptr);
+    cj["why"] = c.why;
     Json terms = Json::object();
     for (const auto& t : c.terms) terms[t.first] = round_to(t.second, 6);
     cj["terms"] = terms;

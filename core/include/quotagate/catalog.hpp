@@ -71,16 +71,35 @@ struct Package {
   std::string reset_timezone = "UTC";
   TimeZone zone;  // parsed reset_timezone
   bool count_failed = false;
+  // Extensions for the plan (docs/catalog.md): what one unit is worth in USD, given directly or
+  // following from a subscription's monthly price (USD per month).
+  std::optional<double> unit_value;
+  std::optional<double> monthly_price;
 
-  // Weight of one request for `model`: exact key, else the longest key that prefixes it, else 1.
+  // Weight of one request for `model` (weight_key_match: exact key, else the longest key that
+  // prefixes it at a name boundary, else a key of the same family), else 1.
   double weight_for(std::string_view model) const;
   // True if this package's provider is known to serve `model` (models list, else weight keys).
   bool serves(std::string_view model) const;
+  // USD per unit (credits: per currency unit; windows: per weighted request). unit_value when
+  // declared; else credits 1, windows monthly_price / units_per_month(), else 0.
+  double unit_value_usd() const;
+  // Weighted requests a month (30 days) of this subscription gives: the tightest of its windows.
+  double units_per_month() const;
   // Primary capacity: total credits, limit per window, or limit per day.
   double capacity() const;
   // Primary window length in ms (credits: 0; daily: 24 h nominal).
   int64_t window_ms() const;
 };
+
+// How a model_weights key matches a model name: 3 exact; 2 the key is a prefix ending at a name
+// boundary ("claude-opus" covers "claude-opus-4-8"; "gpt-4" covers "gpt-4-turbo" but not
+// "gpt-4.1-mini" nor "gpt-4o"); 1 same family (model_family: "claude-opus-4-5" covers
+// "claude-opus-4-8"); 0 no match.
+int weight_key_match(std::string_view key, std::string_view model);
+// A model name without its version tokens: dash-separated tokens made only of digits and dots
+// are dropped ("claude-3-5-sonnet-20241022" -> "claude-sonnet", "gpt-4.1-mini" -> "gpt-mini").
+std::string model_family(std::string_view model);
 
 // "gpt-4o" matches only itself; "claude-opus-4*" matches any model starting "claude-opus-4"; "*" any.
 bool model_pattern_matches(std::string_view pattern, std::string_view model);

@@ -21,6 +21,15 @@
 
 namespace qg {
 
+// A name clients may ask for as their model, standing for members on named providers
+// (config model_groups; docs/config.md). ordered: members in order, skipping excluded ones;
+// use_or_lose: the plan chooses among members.
+struct ModelGroup {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> members;  // (provider id, model sent upstream)
+  bool ordered = false;
+};
+
 struct EngineConfig {
   AlertThresholds thresholds;
   RouterWeights weights;
@@ -29,6 +38,7 @@ struct EngineConfig {
   int unhealthy_after_failures = 3;
   int64_t event_retention_ms = 40LL * 24 * 3600 * 1000;  // raw events kept to rebuild on catalog reload
   int64_t max_upstream_wait_ms = kDefaultMaxUpstreamWaitMs;  // cap on any retry-after / reset (header_parser.hpp)
+  std::vector<ModelGroup> model_groups;
 };
 
 // One credential of a provider. id: for auth: key, the configured account name; for auth: client,
@@ -157,8 +167,17 @@ class Engine {
   bool discoverable(const std::string& provider_id, const std::string& account) const;
   bool has_account(const std::string& provider_id, const std::string& account) const;
   ProviderHealth& health_of(const std::string& provider_id);
+  // The candidates for `model` (a model name, "auto" or a model group) and, parallel, the model
+  // each would send upstream.
   std::vector<RouteCandidateInput> candidates_for(const std::string& model, int64_t second_ms,
-                                                  const std::vector<std::string>& skip, const std::string& caller) const;
+                                                  const std::vector<std::string>& skip, const std::string& caller,
+                                                  std::vector<std::string>& sends) const;
+  void add_candidates(const std::string& model, const std::string& only_provider, int group_rank, int64_t second_ms,
+                      const std::vector<std::string>& skip, const std::string& caller, std::vector<RouteCandidateInput>& out,
+                      std::vector<std::string>& sends) const;
+  // The model an "auto" request sends to this provider (and package): a concrete name it serves;
+  // "" when none is known (the candidate is left out).
+  std::string auto_model(const std::string& provider_id, const Package* p) const;
   const RouteView& route_status(size_t slot, int64_t second_ms) const;
   const ProviderHealth* health_ptr(const std::string& provider_id) const;
   const ScopedBlock* block_for(size_t slot, const std::string& model, int64_t second_ms) const;
@@ -188,6 +207,13 @@ class Engine {
   std::vector<std::string> parked_order_;
   std::map<std::string, ScopedBlock> account_blocks_;  // "provider\taccount" -> 429 cooldown of that account
   std::map<std::string, ScopedBlock> family_blocks_;   // "provider\taccount\tfamily" -> 429 on a family window
+  std::map<std::string, ScopedBlock> package_blocks_;  // "provider\taccount\tpackage" -> 429 for a model only it serves
+  // Pay-as-you-go price of one request per provider: recorded cost and requests, decayed so that
+  // the mean follows recent prices (USD, as the host prices events).
+  struct PaygCost {
+    double cost = 0, requests = 0;
+  };
+  std::map<std::string, PaygCost> payg_cost_;
   std::vector<std::pair<std::string, std::string>> learned_families_;  // (family, model) from rejections, bounded
   std::map<std::string, HeaderSnapshot> snapshots_;  // latest per "provider" or "provider\taccount"
   std::vector<StoredEvent> events_;                  // recent raw events, time-ordered

@@ -1,5 +1,6 @@
-// The router: scores each candidate (provider + package) with explainable terms and picks one.
-// Use it or lose it: capacity that would otherwise expire or reset unused scores higher.
+// The router: the plan's order over the candidates (provider + package + account) of one request,
+// with explainable terms. Use it or lose it: the cheapest capacity first, where capacity that will
+// be lost anyway costs nothing, and among equals the capacity lost soonest.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -12,19 +13,13 @@
 
 namespace qg {
 
+// How the plan orders candidates (docs/quota-model.md "The plan"). Capacity, value and loss are
+// the order; health, failures and latency are constraints and tie-breaks, never points that
+// outweigh capacity about to be lost.
 struct RouterWeights {
-  double health = 25;            // healthy provider
-  double failures_base = 12;     // max(0, base - step * consecutive failures)
-  double failures_step = 3;
+  bool quota_aware = true;  // false: no quota order and no quota exclusions (the `naive` policy)
+  // Latency tie-break bands (ms): candidates in the same band are equal on latency.
   double latency_band_ms[4] = {250, 750, 1500, 3000};
-  double latency_score[5] = {10, 8, 5, 2, 0};
-  double latency_unknown = 5;    // no latency observed yet: the middle band
-  double package_max = 5;        // min(package_max, floor(remaining_ratio * package_max))
-  double use_or_lose = 3;
-  double expiry_7d = 5;          // credits expiring within 7 days
-  double expiry_30d = 2;         // ... within 30 days
-  double expiring_capacity = 4;  // x min(1, expiring_capacity / total): capacity about to be lost wins ties
-  bool quota_aware = true;       // false: the same weights without quota terms or quota exclusions
 };
 
 struct ProviderHealth {
@@ -42,6 +37,7 @@ struct ProviderHealth {
 };
 
 // The part of a QuotaStatus the router reads: small and contiguous, so 1,000 candidates stay in cache.
+// Units: the package's (currency units for credits, weighted requests for windows).
 struct RouteView {
   const std::string* package_id = nullptr;
   PackageType package_type = PackageType::kCredits;
@@ -49,6 +45,17 @@ struct RouteView {
   double total = 0, remaining = 0, remaining_ratio = 0, expiring_capacity = 0;
   std::optional<double> days_until_expiry;
   std::optional<int64_t> reset_at;
+  // What the tightest window still admits (min over the primary and secondary windows).
+  double headroom = 0;
+  // When the remaining capacity is lost (a window's reset, credits' expiry; nullopt: never), and
+  // how much of it the forecast demand (the package's burn) will not use by then, bounded by the
+  // longer windows (a 5 h window whose weekly window the forecast will spend anyway is not lost).
+  std::optional<int64_t> loss_at;
+  double at_risk = 0;
+  double unit_value = 0;  // USD per unit (Package::unit_value_usd)
+  // Credits: the mean cost of one request in the package currency over the burn lookback
+  // (nullopt: no history yet).
+  std::optional<double> cost_per_request;
   // Exhausted plan windows do not exclude: the provider serves beyond them (overage, credits)
   // and the operator allows it (provider `overage: allow`).
   bool overage_serves = false;
@@ -60,7 +67,7 @@ struct ScopedBlock {
   std::optional<int64_t> until;  // nullopt: unknown (blocks until a reading says otherwise)
   std::string reason;
 };
-RouteView route_view_of(const QuotaStatus& s, const std::string* package_id);
+RouteView route_view_of(const QuotaStatus& s, const Package& p, const std::string* package_id, int64_t now_ms);
 const char* alert_name(int rank);
 
 // One candidate as the router sees it. Pointers refer to engine-owned data that outlives the call.
@@ -70,18 +77,32 @@ struct RouteCandidateInput {
   const ProviderHealth* health = nullptr;  // nullptr: no history (healthy, latency unknown)
   const std::string* account = nullptr;    // nullptr or "": the provider's only key
   const ScopedBlock* block = nullptr;      // account or family block that applies to this request
+  // Units this request takes from the package: the model's weight (windows) or the expected cost
+  // of one request in the package currency (credits). Admission: more than the headroom excludes.
+  double weight = 1;
+  // USD one request costs at a provider without a package (pay as you go): the mean recorded
+  // cost; negative when nothing is recorded yet (see decide_route).
+  double payg_cost_usd = -1;
+  // Position of the candidate's member in an `ordered` model group (0 otherwise): lower first.
+  int group_rank = 0;
 };
 
-// Terms in a fixed order; names in kTermNames.
-enum Term { kHealth, kFailures, kLatency, kPackage, kUseOrLose, kExpiry, kExpiringCapacity, kTermCount };
+// Explained terms, in a fixed order; names in kTermNames. Lexicographic: eligible, group rank,
+// healthy, cost_usd (lower first), urgency_usd_per_h (higher), at_risk > 0 first, hours_to_loss
+// (sooner first), failures (fewer), latency band (faster), then the configured order.
+enum Term {
+  kGroupRank, kHealthy, kCostUsd, kUrgency, kAtRisk, kAtRiskUsd, kHoursToLoss, kWeight, kHeadroom, kFailures, kLatencyMs,
+  kTermCount
+};
 extern const char* const kTermNames[kTermCount];
 
 struct RankedCandidate {
   std::string provider_id, package_id, model, account;
-  double score = 0;
   bool excluded = false;
   std::string exclusion;  // why: exhausted, expired, cooldown until ...
   std::optional<int64_t> available_at;  // when an excluded candidate has capacity again
+  std::optional<int64_t> loss_at;       // when its remaining capacity is lost
+  std::string why;                      // the terms in words
   std::vector<std::pair<std::string, double>> terms;
 };
 
@@ -95,6 +116,8 @@ struct RouteDecision {
   std::vector<RankedCandidate> ranked;  // best first; filled only when explain is requested
 };
 
+// A price not yet known (credits whose requests have no recorded cost, a pay-as-you-go provider
+// never used) is taken as the mean of the known ones among the candidates, else one cent.
 // explain=false is the hot path: a linear scan with no per-candidate strings. explain=true also
 // returns every candidate ranked with its terms. Both pick the same winner.
 // models (optional, parallel to candidates) name what each candidate would send upstream.
