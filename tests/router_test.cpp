@@ -104,23 +104,24 @@ TEST(RouterPlan, FreeAndExpiringCapacityCostNothingDurableCreditsAndPaygCostMone
   x.in.insert(x.in.begin(), payg);
   const RouteDecision d = decide_route("m", x.in, RouterWeights{}, kNow);
   ASSERT_EQ(d.ranked.size(), 4u);
-  // expiring: 30 of its 50 credits are lost anyway, so a request costs 2 cents x 40 % = 0.8 cents,
-  // and it has value at risk; the free window costs nothing at all.
-  EXPECT_EQ(d.ranked[0].provider_id, "window");
-  EXPECT_EQ(d.ranked[1].provider_id, "expiring");
-  EXPECT_NEAR(term(d.ranked[1], "cost_usd"), 0.008, 1e-9);
-  EXPECT_EQ(term(d.ranked[1], "at_risk_usd"), 30);
+  // expiring: 30 of its 50 credits are lost anyway, so the 2 cents of one request would be lost
+  // too: it costs nothing, and its value at risk puts it before the free window.
+  EXPECT_EQ(d.ranked[0].provider_id, "expiring");
+  EXPECT_EQ(term(d.ranked[0], "cost_usd"), 0);
+  EXPECT_EQ(term(d.ranked[0], "at_risk_usd"), 30);
+  EXPECT_NEAR(term(d.ranked[0], "urgency_usd_per_h"), 30.0 / 240, 1e-6);
+  EXPECT_EQ(d.ranked[1].provider_id, "window");
   EXPECT_EQ(d.ranked[2].provider_id, "durable");
   EXPECT_NEAR(term(d.ranked[2], "cost_usd"), 0.02, 1e-9);
   EXPECT_EQ(d.ranked[3].provider_id, "payg");
   EXPECT_NE(d.ranked[3].why.find("pay as you go"), std::string::npos);
-  // Credits entirely at risk cost nothing and their value at risk puts them before a free window.
-  st[1].expiring_capacity = 50;
+  // Credits the forecast spends before expiry (nothing at risk) cost their price again.
+  st[1].expiring_capacity = 0;
   Inputs y(st);
   y.views[1].cost_per_request = 0.02;
   const RouteDecision e = decide_route("m", y.in, RouterWeights{}, kNow);
-  EXPECT_EQ(e.provider_id, "expiring");
-  EXPECT_GT(term(e.ranked[0], "urgency_usd_per_h"), 0);
+  EXPECT_EQ(e.provider_id, "window");
+  EXPECT_NEAR(term(find(e, "expiring"), "cost_usd"), 0.02, 1e-9);
 }
 
 TEST(RouterPlan, AWindowWhoseWeeklyWindowTheForecastSpendsIsNotAboutToBeLost) {

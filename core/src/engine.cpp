@@ -440,6 +440,15 @@ Json Engine::state_document(int64_t now) const {
     providers.push_back(pj);
   }
   doc["providers"] = providers;
+  if (!config_.model_groups.empty()) {
+    Json groups = Json::object();
+    for (const auto& g : config_.model_groups) {
+      Json members = Json::array();
+      for (const auto& [provider, model] : g.members) members.push_back(provider + "/" + model);
+      groups[g.name] = Json{{"members", members}, {"strategy", g.ordered ? "ordered" : "use_or_lose"}};
+    }
+    doc["model_groups"] = groups;
+  }
   Json events = Json::array();
   const int64_t since = now - 7 * kMsPerDay;
   for (const auto& e : events_) {

@@ -227,6 +227,7 @@ QuotaStatus compute_status(const Package& p, const PackageUsage& u, const Packag
     s.remaining = std::max(0.0, limit - r.used);
     s.remaining_ratio = limit > 0 ? s.remaining / limit : 0;
     s.reset_at = r.reset_at;
+    s.primary_reset_at = r.reset_at;
     if (r.observed) s.confidence = "high";
     const double burn = burn_per_day(p, u, t, now, false);
     s.burn_per_day = burn;

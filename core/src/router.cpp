@@ -110,11 +110,12 @@ Scored score(const RouteCandidateInput& in, const RouterWeights& w, int64_t now,
       c.terms[kHeadroom] = s->headroom;
       c.terms[kAtRisk] = s->at_risk;
       c.terms[kAtRiskUsd] = s->at_risk * s->unit_value;
-      // Capacity the forecast leaves unused is lost anyway: using it costs nothing. The rest is
-      // worth its unit value (it would serve a later request).
-      const double lost_share = s->remaining > 0 ? std::min(1.0, s->at_risk / s->remaining) : 0.0;
-      c.terms[kCostUsd] = credits ? (s->cost_per_request ? s->unit_value * *s->cost_per_request : unknown_cost) * (1 - lost_share)
-                                  : s->unit_value * in.weight * (1 - lost_share);
+      // Marginal cost: units the forecast leaves unused are lost anyway, so a request costs only
+      // the part of it that at-risk capacity does not cover; the rest is worth its unit value
+      // (it would have served a later request).
+      const double units = credits ? (s->cost_per_request ? *s->cost_per_request : -1) : in.weight;
+      if (units < 0) c.terms[kCostUsd] = s->at_risk > 0 ? 0 : unknown_cost;  // price unknown: assume the candidates' mean
+      else c.terms[kCostUsd] = s->unit_value * std::max(0.0, units - s->at_risk);
       if (s->loss_at) {
         const double hours = std::max(0.0, static_cast<double>(*s->loss_at - now) / kMsPerHour);
         c.terms[kHoursToLoss] = hours;

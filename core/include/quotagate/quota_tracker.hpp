@@ -105,6 +105,7 @@ struct QuotaStatus {
   std::optional<double> window_hours;
   std::string window_mode;
   std::optional<int64_t> reset_at;
+  std::optional<int64_t> primary_reset_at;  // the primary window's own reset (reset_at may be a binding secondary's)
   std::string reset_timezone;
   std::string expiry_date;
   std::optional<int64_t> expires_at;
