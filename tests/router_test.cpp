@@ -22,18 +22,19 @@ QuotaStatus credits(const std::string& id, double ratio, std::optional<double> d
   return s;
 }
 
-// A daily (or windowed) package with `left` of `limit` weighted requests, resetting in `hours`,
-// of which the forecast leaves `at_risk` unused.
-QuotaStatus window(const std::string& id, double left, double limit, double hours, double at_risk) {
+// A daily package with `left` of `limit` weighted requests, resetting in `hours`, whose ledger
+// forecasts `burn` units a day.
+QuotaStatus window(const std::string& id, double left, double limit, double hours, double burn = 0) {
   QuotaStatus s;
   s.package_id = id;
   s.provider_id = id;
   s.package_type = PackageType::kDaily;
+  s.window_hours = 24;
   s.total = limit;
   s.remaining = left;
   s.remaining_ratio = left / limit;
-  s.reset_at = kNow + static_cast<int64_t>(hours * 3600000);
-  s.expiring_capacity = at_risk;
+  s.reset_at = s.primary_reset_at = kNow + static_cast<int64_t>(hours * 3600000);
+  s.burn_per_day = burn;
   return s;
 }
 
@@ -72,18 +73,19 @@ TEST(RouterPlan, CapacityLostSoonestWinsOverAKnownLatency) {
   // The case: a daily package with a measured fast latency resets in 20 h; another, whose
   // latency is unknown, resets in 2 h with capacity the forecast leaves unused. Points let the
   // latency win; the plan takes the capacity lost soonest.
-  std::vector<QuotaStatus> st = {window("slow-reset", 900, 1000, 20, 500), window("soon", 200, 250, 2, 180)};
+  // The pooled forecast (60 a day between them, 5 in the 2 h) leaves 195 of "soon" unused.
+  std::vector<QuotaStatus> st = {window("slow-reset", 900, 1000, 20, 30), window("soon", 200, 250, 2, 30)};
   Inputs x(st);
   x.health[0].latency_ms = 120;
   const RouteDecision d = decide_route("m", x.in, RouterWeights{}, kNow);
   EXPECT_EQ(d.provider_id, "soon");
   EXPECT_EQ(term(find(d, "soon"), "hours_to_loss"), 2);
-  EXPECT_EQ(term(find(d, "soon"), "at_risk"), 180);
+  EXPECT_EQ(term(find(d, "soon"), "at_risk"), 195);
   EXPECT_EQ(term(find(d, "slow-reset"), "latency_ms"), 120);
   EXPECT_EQ(term(find(d, "soon"), "latency_ms"), -1);
   EXPECT_NE(d.reason.find("lost at the reset in 2.0 h"), std::string::npos) << d.reason;
   // Latency decides only between otherwise equal candidates.
-  std::vector<QuotaStatus> eq = {window("a", 100, 100, 5, 50), window("b", 100, 100, 5, 50)};
+  std::vector<QuotaStatus> eq = {window("a", 100, 100, 5), window("b", 100, 100, 5)};
   Inputs y(eq);
   y.health[0].latency_ms = 2000;
   y.health[1].latency_ms = 100;
@@ -91,10 +93,11 @@ TEST(RouterPlan, CapacityLostSoonestWinsOverAKnownLatency) {
 }
 
 TEST(RouterPlan, FreeAndExpiringCapacityCostNothingDurableCreditsAndPaygCostMoney) {
-  // durable: credits that outlast every forecast, 2 cents a request. expiring: credits the
-  // forecast leaves unused before expiry (worth 30 USD at risk). window: free. payg: 3 cents.
-  std::vector<QuotaStatus> st = {credits("durable", 0.5), credits("expiring", 0.5, 10), window("window", 10, 100, 4, 0)};
-  st[1].expiring_capacity = 30;
+  // durable: credits that never expire, 2 cents a request. expiring: 50 credits expiring in 10
+  // days that the pooled forecast (1 USD a day: 50 requests a day, of which the free daily window
+  // takes about 100 a day) cannot reach. window: free. payg: 3 cents.
+  std::vector<QuotaStatus> st = {credits("durable", 0.5), credits("expiring", 0.5, 10), window("window", 10, 100, 4)};
+  st[1].burn_per_day = 1;
   Inputs x(st);
   x.views[0].cost_per_request = 0.02;
   x.views[1].cost_per_request = 0.02;
@@ -104,19 +107,20 @@ TEST(RouterPlan, FreeAndExpiringCapacityCostNothingDurableCreditsAndPaygCostMone
   x.in.insert(x.in.begin(), payg);
   const RouteDecision d = decide_route("m", x.in, RouterWeights{}, kNow);
   ASSERT_EQ(d.ranked.size(), 4u);
-  // expiring: 30 of its 50 credits are lost anyway, so the 2 cents of one request would be lost
+  // expiring: all 50 of its credits are lost anyway, so the 2 cents of one request would be lost
   // too: it costs nothing, and its value at risk puts it before the free window.
   EXPECT_EQ(d.ranked[0].provider_id, "expiring");
   EXPECT_EQ(term(d.ranked[0], "cost_usd"), 0);
-  EXPECT_EQ(term(d.ranked[0], "at_risk_usd"), 30);
-  EXPECT_NEAR(term(d.ranked[0], "urgency_usd_per_h"), 30.0 / 240, 1e-6);
+  EXPECT_EQ(term(d.ranked[0], "at_risk_usd"), 50);
+  EXPECT_NEAR(term(d.ranked[0], "urgency_usd_per_h"), 50.0 / 240, 1e-6);
   EXPECT_EQ(d.ranked[1].provider_id, "window");
   EXPECT_EQ(d.ranked[2].provider_id, "durable");
   EXPECT_NEAR(term(d.ranked[2], "cost_usd"), 0.02, 1e-9);
   EXPECT_EQ(d.ranked[3].provider_id, "payg");
   EXPECT_NE(d.ranked[3].why.find("pay as you go"), std::string::npos);
-  // Credits the forecast spends before expiry (nothing at risk) cost their price again.
-  st[1].expiring_capacity = 0;
+  // Credits the forecast spends before expiry (30 USD a day: 1,500 requests a day) cost their
+  // price again.
+  st[1].burn_per_day = 30;
   Inputs y(st);
   y.views[1].cost_per_request = 0.02;
   const RouteDecision e = decide_route("m", y.in, RouterWeights{}, kNow);
@@ -125,28 +129,32 @@ TEST(RouterPlan, FreeAndExpiringCapacityCostNothingDurableCreditsAndPaygCostMone
 }
 
 TEST(RouterPlan, AWindowWhoseWeeklyWindowTheForecastSpendsIsNotAboutToBeLost) {
-  // Account A: 40 of 45 left in its 5 h window, resetting in 1 h, but its weekly window has 30
-  // left and the forecast (60 a day) spends them before the week resets in 3 days. Account B:
-  // its 5 h window resets in 4 h with 20 at risk and a weekly window with room.
-  QuotaStatus a = window("a", 40, 45, 1, 40);
-  a.package_type = PackageType::kRollingWindow;
-  a.burn_per_day = 60;
-  a.secondary_windows.push_back(SecondaryStatus{"7d", 168, 900, 870, 30, 30.0 / 900, kNow + 3 * 86400000LL, false});
-  QuotaStatus b = window("b", 45, 45, 4, 20);
-  b.package_type = PackageType::kRollingWindow;
-  b.burn_per_day = 60;
-  b.secondary_windows.push_back(SecondaryStatus{"7d", 168, 900, 100, 800, 800.0 / 900, kNow + 3 * 86400000LL, false});
-  std::vector<QuotaStatus> st = {a, b};
+  // Two accounts of one subscription, both weeks resetting in 3 days, the ledger forecasting 60
+  // units a day on each (5 an hour pooled: 360 by the reset). A: 40 of 45 left in its 5 h
+  // window, resetting in 1 h, but only 30 left in its week: the forecast spends them, so its
+  // session is not about to be lost. B: 45 in its session (20 of them beyond its own pace) and
+  // 800 in its week, which the forecast cannot reach.
+  auto sub = [](const std::string& id, double left, double session_hours, double session_risk, double week_left) {
+    QuotaStatus s = window(id, left, 45, session_hours, 60);
+    s.package_type = PackageType::kRollingWindow;
+    s.window_hours = 5;
+    s.expiring_capacity = session_risk;
+    s.secondary_windows.push_back(SecondaryStatus{"7d", 168, 900, 900 - week_left, week_left, week_left / 900, kNow + 3 * 86400000LL, false});
+    return s;
+  };
+  std::vector<QuotaStatus> st = {sub("a", 40, 1, 40, 30), sub("b", 45, 4, 20, 800)};
   Inputs x(st);
-  EXPECT_EQ(x.views[0].at_risk, 0);
   EXPECT_EQ(x.views[0].headroom, 30);
-  EXPECT_EQ(x.views[1].at_risk, 20);
-  EXPECT_EQ(decide_route("m", x.in, RouterWeights{}, kNow).provider_id, "b");
+  const RouteDecision d = decide_route("m", x.in, RouterWeights{}, kNow);
+  EXPECT_EQ(d.provider_id, "b");
+  EXPECT_EQ(term(find(d, "a"), "at_risk"), 0);
+  EXPECT_EQ(term(find(d, "b"), "at_risk"), 20);  // the session's own pace bounds what its reset loses
+  EXPECT_EQ(term(find(d, "b"), "hours_to_loss"), 4);
 }
 
 TEST(RouterPlan, AdmissionSendsAHeavyRequestWhereItFits) {
   // The case: a weight-5 Opus request with 1.5 units left must not be admitted.
-  std::vector<QuotaStatus> st = {window("pro", 1.5, 45, 1, 1.5), window("max", 100, 225, 4, 0)};
+  std::vector<QuotaStatus> st = {window("pro", 1.5, 45, 1), window("max", 100, 225, 4)};
   Inputs x(st);
   x.in[0].weight = 5;
   x.in[1].weight = 5;
@@ -162,7 +170,7 @@ TEST(RouterPlan, AdmissionSendsAHeavyRequestWhereItFits) {
 }
 
 TEST(RouterPlan, HealthIsAConstraintAndGroupRankComesFirst) {
-  std::vector<QuotaStatus> st = {window("sick", 100, 100, 1, 100), window("well", 100, 100, 20, 0)};
+  std::vector<QuotaStatus> st = {window("sick", 100, 100, 1), window("well", 100, 100, 20)};
   Inputs x(st);
   x.health[0].consecutive_failures = 3;  // unhealthy from 3
   EXPECT_EQ(decide_route("m", x.in, RouterWeights{}, kNow).provider_id, "well");

@@ -218,7 +218,8 @@ ObserveResult Engine::observe(const std::string& provider, const std::string& ac
       PackageLive& live = live_[k];
       if (live.primary && live.primary->observed_at == now) continue;  // the provider told us its count
       const QuotaStatus st = compute_status(p, usage_[k], PackageLive{}, config_.thresholds, now);
-      if (st.used >= p.capacity()) continue;
+      // A window of our own count explains the 429 (the primary, or a longer one that binds).
+      if (st.used >= p.capacity() || st.alert == "exhausted") continue;
       if (now < h.last_success_at) continue;  // a newer success already showed there was room
       live.rejections_below_limit += 1;
       live.last_rejection_at = std::max(live.last_rejection_at, now);

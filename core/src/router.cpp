@@ -25,24 +25,35 @@ RouteView route_view_of(const QuotaStatus& s, const Package& p, const std::strin
   v.reset_at = s.reset_at;
   v.overage_serves = s.overage && s.overage->available;
   v.unit_value = p.unit_value_usd();
+  v.burn_per_day = s.burn_per_day;
   v.headroom = s.remaining;
   if (s.package_type == PackageType::kCredits) {
     if (s.expires_at && *s.expires_at > now && s.remaining > 0) {
-      v.loss_at = s.expires_at;
-      v.at_risk = s.expiring_capacity;
+      v.value_loss_at = s.expires_at;
+      v.value_remaining = s.remaining;
     }
     return v;
   }
-  v.loss_at = s.reset_at;
-  v.at_risk = s.reset_at ? s.expiring_capacity : 0;
-  // A longer window bounds what the shorter one can lose: units the forecast (burn per day, in
-  // weighted requests) will spend of it anyway are not "about to be lost" in the shorter one.
+  const double primary_hours = s.window_hours.value_or(24);
+  v.rate_per_h = primary_hours > 0 ? s.total / primary_hours : 0;
+  v.renew_at = s.primary_reset_at;
+  v.value_loss_at = s.primary_reset_at;
+  v.value_remaining = s.remaining;
+  double longest = primary_hours;
   for (const SecondaryStatus& ss : s.secondary_windows) {
     v.headroom = std::min(v.headroom, ss.remaining);
-    const double days = ss.reset_at ? std::max(0.0, static_cast<double>(*ss.reset_at - now) / kMsPerDay) : ss.window_hours / 24;
-    v.at_risk = std::min(v.at_risk, std::max(0.0, ss.remaining - s.burn_per_day * days));
+    if (ss.window_hours > 0) v.rate_per_h = std::min(v.rate_per_h, ss.limit / ss.window_hours);
+    if (ss.window_hours > longest) {
+      longest = ss.window_hours;
+      v.value_loss_at = ss.reset_at;
+      v.value_remaining = ss.remaining;
+    }
   }
-  v.at_risk = std::max(0.0, std::min(v.at_risk, v.headroom));
+  if (longest > primary_hours && s.primary_reset_at) {
+    v.short_loss_at = s.primary_reset_at;
+    v.short_at_risk = std::max(0.0, std::min(s.expiring_capacity, v.headroom));
+  }
+  v.headroom = std::max(0.0, v.headroom);
   return v;
 }
 
@@ -53,9 +64,8 @@ const char* alert_name(int rank) {
 
 constexpr int kExhausted = 0, kExpired = 2;
 
-const char* const kTermNames[kTermCount] = {"group_rank", "healthy",     "cost_usd", "urgency_usd_per_h", "at_risk",
-                                             "at_risk_usd", "hours_to_loss", "weight",  "headroom",           "failures",
-                                             "latency_ms"};
+const char* const kTermNames[kTermCount] = {"group_rank", "healthy",  "cost_usd", "urgency_usd_per_h", "at_risk", "at_risk_usd",
+                                             "pull_in_h",  "hours_to_loss", "weight", "headroom", "failures", "latency_ms"};
 
 namespace {
 
@@ -91,7 +101,99 @@ struct Scored {
   std::optional<int64_t> available_at;
 };
 
-Scored score(const RouteCandidateInput& in, const RouterWeights& w, int64_t now, double unknown_cost) {
+// What the pooled forecast says one candidate loses, and when (pooled_risk).
+struct Risk {
+  double at_risk = 0;  // units
+  std::optional<int64_t> loss_at;
+  // Hours until valuable capacity at risk must be pulled in: serving it before costs free
+  // capacity that the demand would have used (0: now).
+  double pull_in_h = 0;
+};
+
+// Valuable capacity at risk is pulled in (served ahead of free capacity with earlier deadlines)
+// only from its latest start on: when the time left is within kPullMargin times what the demand
+// needs to absorb it, plus kPullLeadH hours. Earlier, the forecast's noise would pull it in for nothing and
+// cost free capacity that the demand would have used.
+constexpr double kPullMargin = 10;
+constexpr double kPullLeadH = 12;
+
+// Use it or lose it, pooled: the demand forecast is the sum of the candidates' burns (requests
+// per hour), served earliest deadline first. A candidate's value-bearing capacity (credits until
+// expiry, the longest window until its reset) is at risk by what that demand cannot reach after
+// the capacity of every candidate whose deadline comes first (each one's headroom now, as far as
+// the demand until that deadline reaches it, plus its tightest window's rate until then). A shorter window in front (a 5 h session) is at risk only
+// as far as its own pace leaves it unused and the longer window is at risk too.
+std::vector<Risk> pooled_risk(const std::vector<RouteCandidateInput>& inputs, int64_t now, double unknown_cost) {
+  std::vector<Risk> out(inputs.size());
+  // Units of one request at a candidate: its weight (windows) or its price (credits).
+  auto units = [&](const RouteCandidateInput& in) {
+    if (in.status->package_type != PackageType::kCredits) return in.weight > 0 ? in.weight : 1.0;
+    return in.status->cost_per_request ? std::max(*in.status->cost_per_request, 1e-9) : std::max(unknown_cost, 1e-9);
+  };
+  auto hours = [&](int64_t t) { return std::max(0.0, static_cast<double>(t - now) / kMsPerHour); };
+  double demand_per_h = 0;
+  std::vector<size_t> lots;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const RouteView* s = inputs[i].status;
+    if (!s) continue;
+    bool first = true;  // a state offered twice (two group members) counts once
+    for (size_t j = 0; j < i && first; ++j) first = inputs[j].status != s;
+    if (first) demand_per_h += s->burn_per_day / units(inputs[i]) / 24;
+    if (first && s->value_loss_at && *s->value_loss_at > now) lots.push_back(i);
+  }
+  std::stable_sort(lots.begin(), lots.end(),
+                   [&](size_t a, size_t b) { return *inputs[a].status->value_loss_at < *inputs[b].status->value_loss_at; });
+  // Capacity (requests) a lot j offers until hour h >= its own deadline h_j: what is left now (as
+  // far as the demand until h_j reaches it) plus its rate from its next reset, but never more
+  // than what its value-bearing window holds until h_j plus that rate afterwards (a week nearly
+  // spent gives little until it resets, whatever its sessions hold).
+  struct Lot {
+    double head, rate, renew_h, value_h, value_req;
+  };
+  std::vector<Lot> before_lots;
+  // Sums for the linear form, used past kExactLots lots (without the second bound).
+  constexpr size_t kExactLots = 64;
+  double head = 0, rate = 0, rate_x_renew = 0;
+  for (size_t i : lots) {
+    const RouteView* s = inputs[i].status;
+    const double u = units(inputs[i]);
+    const double h = hours(*s->value_loss_at);
+    double offered = 0;
+    if (lots.size() <= kExactLots) {
+      for (const Lot& l : before_lots)
+        offered += std::min(l.head + l.rate * std::max(0.0, h - l.renew_h), l.value_req + l.rate * std::max(0.0, h - l.value_h));
+    } else {
+      offered = head + rate * h - rate_x_renew;
+    }
+    const double before = std::min(demand_per_h * h, offered);
+    const double reach = demand_per_h * h - before;  // requests left for this lot
+    out[i].at_risk = std::max(0.0, s->value_remaining - reach * u);
+    out[i].loss_at = s->value_loss_at;
+    if (out[i].at_risk > 0 && s->unit_value > 0 && demand_per_h > 0)
+      out[i].pull_in_h = std::max(0.0, h - (kPullMargin * out[i].at_risk / u / demand_per_h + kPullLeadH));
+    const Lot lot{std::min(s->headroom / u, demand_per_h * h), s->rate_per_h / u, s->renew_at ? hours(*s->renew_at) : 0.0, h,
+                  std::min(s->value_remaining / u, demand_per_h * h)};
+    before_lots.push_back(lot);
+    head += lot.head;
+    rate += lot.rate;
+    rate_x_renew += lot.rate * lot.renew_h;
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const RouteView* s = inputs[i].status;
+    if (!s) continue;
+    if (!out[i].loss_at)  // a state listed again (group members) takes the first listing's risk
+      for (size_t j = 0; j < i; ++j)
+        if (inputs[j].status == s) out[i] = out[j];
+    if (s->short_loss_at && *s->short_loss_at > now) {
+      const double short_risk = std::min(s->short_at_risk, out[i].at_risk);
+      if (short_risk > 0) out[i] = Risk{short_risk, s->short_loss_at, out[i].pull_in_h};
+    }
+    out[i].at_risk = std::min(out[i].at_risk, s->headroom > 0 || s->package_type == PackageType::kCredits ? s->remaining : 0.0);
+  }
+  return out;
+}
+
+Scored score(const RouteCandidateInput& in, const Risk& risk, const RouterWeights& w, int64_t now, double unknown_cost) {
   Scored c{};
   const ProviderHealth& h = in.health ? *in.health : kNoHistory;
   const RouteView* s = in.status;
@@ -108,16 +210,19 @@ Scored score(const RouteCandidateInput& in, const RouterWeights& w, int64_t now,
     } else {
       const bool credits = s->package_type == PackageType::kCredits;
       c.terms[kHeadroom] = s->headroom;
-      c.terms[kAtRisk] = s->at_risk;
-      c.terms[kAtRiskUsd] = s->at_risk * s->unit_value;
+      c.terms[kPullInH] = risk.pull_in_h;
+      // Before its latest start, valuable capacity at risk waits: it counts as not at risk yet.
+      const double at_risk = risk.pull_in_h > 0 ? 0.0 : risk.at_risk;
+      c.terms[kAtRisk] = at_risk;
+      c.terms[kAtRiskUsd] = at_risk * s->unit_value;
       // Marginal cost: units the forecast leaves unused are lost anyway, so a request costs only
       // the part of it that at-risk capacity does not cover; the rest is worth its unit value
       // (it would have served a later request).
       const double units = credits ? (s->cost_per_request ? *s->cost_per_request : -1) : in.weight;
-      if (units < 0) c.terms[kCostUsd] = s->at_risk > 0 ? 0 : unknown_cost;  // price unknown: assume the candidates' mean
-      else c.terms[kCostUsd] = s->unit_value * std::max(0.0, units - s->at_risk);
-      if (s->loss_at) {
-        const double hours = std::max(0.0, static_cast<double>(*s->loss_at - now) / kMsPerHour);
+      if (units < 0) c.terms[kCostUsd] = at_risk > 0 ? 0 : unknown_cost;  // price unknown: assume the candidates' mean
+      else c.terms[kCostUsd] = s->unit_value * std::max(0.0, units - at_risk);
+      if (risk.loss_at) {
+        const double hours = std::max(0.0, static_cast<double>(*risk.loss_at - now) / kMsPerHour);
         c.terms[kHoursToLoss] = hours;
         c.terms[kUrgency] = c.terms[kAtRiskUsd] / std::max(1.0, hours);
       }
@@ -199,7 +304,7 @@ std::string money(double usd) {
 }
 
 // The terms in words: what the request costs here, and what would be lost, when, at what value.
-std::string why_text(const RouteCandidateInput& in, const Scored& c, const RouterWeights& w) {
+std::string why_text(const RouteCandidateInput& in, const Scored& c, const Risk& risk, const RouterWeights& w) {
   if (!w.quota_aware) return "naive: health, failures and latency only";
   char buf[256];
   const RouteView* s = in.status;
@@ -208,21 +313,26 @@ std::string why_text(const RouteCandidateInput& in, const Scored& c, const Route
     return buf;
   }
   std::string out = "costs " + money(c.terms[kCostUsd]) + " a request";
-  if (s->loss_at && c.terms[kAtRisk] > 0) {
+  const bool credits_loss = s->package_type == PackageType::kCredits;
+  if (risk.loss_at && c.terms[kAtRisk] > 0) {
     std::snprintf(buf, sizeof buf, "; %.6g %s (%s) lost at the %s in %.1f h unless used", c.terms[kAtRisk],
-                  s->package_type == PackageType::kCredits ? "credits" : "units", money(c.terms[kAtRiskUsd]).c_str(),
-                  s->package_type == PackageType::kCredits ? "expiry" : "reset", c.terms[kHoursToLoss]);
+                  credits_loss ? "credits" : "units", money(c.terms[kAtRiskUsd]).c_str(), credits_loss ? "expiry" : "reset",
+                  c.terms[kHoursToLoss]);
     out += buf;
-  } else if (s->loss_at) {
-    std::snprintf(buf, sizeof buf, "; the forecast uses what is left before the %s in %.1f h",
-                  s->package_type == PackageType::kCredits ? "expiry" : "reset", c.terms[kHoursToLoss]);
+  } else if (risk.loss_at && c.terms[kPullInH] > 0) {
+    std::snprintf(buf, sizeof buf, "; %.6g %s at risk at the %s in %.1f h, pulled in from %.1f h on", risk.at_risk,
+                  credits_loss ? "credits" : "units", credits_loss ? "expiry" : "reset", c.terms[kHoursToLoss], c.terms[kPullInH]);
+    out += buf;
+  } else if (risk.loss_at) {
+    std::snprintf(buf, sizeof buf, "; the forecast uses what is left before the %s in %.1f h", credits_loss ? "expiry" : "reset",
+                  c.terms[kHoursToLoss]);
     out += buf;
   }
   return out;
 }
 
-RankedCandidate explain_one(const RouteCandidateInput& in, const Scored& c, const std::string& model, const RouterWeights& w,
-                            int64_t now) {
+RankedCandidate explain_one(const RouteCandidateInput& in, const Scored& c, const Risk& risk, const std::string& model,
+                            const RouterWeights& w, int64_t now) {
   RankedCandidate r;
   r.provider_id = *in.provider_id;
   if (in.account) r.account = *in.account;
@@ -231,8 +341,8 @@ RankedCandidate explain_one(const RouteCandidateInput& in, const Scored& c, cons
   r.excluded = c.excluded;
   r.exclusion = exclusion_text(in, c, now);
   r.available_at = c.available_at;
-  if (in.status && w.quota_aware) r.loss_at = in.status->loss_at;
-  r.why = why_text(in, c, w);
+  if (in.status && w.quota_aware) r.loss_at = risk.loss_at;
+  r.why = why_text(in, c, risk, w);
   for (int t = 0; t < kTermCount; ++t) {
     const double v = t == kHoursToLoss && c.terms[t] >= kNoLoss ? -1 : c.terms[t];
     r.terms.emplace_back(kTermNames[t], round_to(v, 6));
@@ -253,8 +363,9 @@ RouteDecision decide_route(const std::string& requested, const std::vector<Route
   scored.reserve(inputs.size());
   size_t best = 0;
   const double unknown_cost = unknown_cost_of(inputs);
+  const std::vector<Risk> risks = w.quota_aware ? pooled_risk(inputs, now, unknown_cost) : std::vector<Risk>(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
-    scored.push_back(score(inputs[i], w, now, unknown_cost));
+    scored.push_back(score(inputs[i], risks[i], w, now, unknown_cost));
     if (i > 0 && better(scored[i], i, scored[best], best)) best = i;
   }
   const Scored& top = scored[best];
@@ -267,7 +378,7 @@ RouteDecision decide_route(const std::string& requested, const std::vector<Route
   if (models && best < models->size()) d.model = (*models)[best];
   if (!top.excluded) {
     d.reason = (inputs.size() > 1 ? "first of " + std::to_string(inputs.size()) + " candidates: " : "only candidate: ") +
-               why_text(winner, top, w);
+               why_text(winner, top, risks[best], w);
   } else {
     d.all_excluded = true;
     for (const Scored& c : scored)
@@ -282,7 +393,7 @@ RouteDecision decide_route(const std::string& requested, const std::vector<Route
     d.ranked.reserve(order.size());
     static const std::string kNoModel;
     for (size_t i : order)
-      d.ranked.push_back(explain_one(inputs[i], scored[i], models && i < models->size() ? (*models)[i] : kNoModel, w, now));
+      d.ranked.push_back(explain_one(inputs[i], scored[i], risks[i], models && i < models->size() ? (*models)[i] : kNoModel, w, now));
   }
   return d;
 }

@@ -47,11 +47,19 @@ struct RouteView {
   std::optional<int64_t> reset_at;
   // What the tightest window still admits (min over the primary and secondary windows).
   double headroom = 0;
-  // When the remaining capacity is lost (a window's reset, credits' expiry; nullopt: never), and
-  // how much of it the forecast demand (the package's burn) will not use by then, bounded by the
-  // longer windows (a 5 h window whose weekly window the forecast will spend anyway is not lost).
-  std::optional<int64_t> loss_at;
-  double at_risk = 0;
+  // The capacity whose loss costs money: credits until expiry, or the longest window until its
+  // reset (nullopt: nothing is lost, e.g. a fixed window not started). Units as above.
+  std::optional<int64_t> value_loss_at;
+  double value_remaining = 0;
+  // A shorter window in front of the longest one (a 5 h session before the week): its reset, and
+  // what its own pace leaves unused by then.
+  std::optional<int64_t> short_loss_at;
+  double short_at_risk = 0;
+  // Capacity over time: headroom now, then rate_per_h (the tightest window's limit per hour)
+  // from renew_at (the primary's next reset) on. Credits: rate 0.
+  double rate_per_h = 0;
+  std::optional<int64_t> renew_at;
+  double burn_per_day = 0;  // the ledger's forecast of this state's use, units per day
   double unit_value = 0;  // USD per unit (Package::unit_value_usd)
   // Credits: the mean cost of one request in the package currency over the burn lookback
   // (nullopt: no history yet).
@@ -91,8 +99,8 @@ struct RouteCandidateInput {
 // healthy, cost_usd (lower first), urgency_usd_per_h (higher), at_risk > 0 first, hours_to_loss
 // (sooner first), failures (fewer), latency band (faster), then the configured order.
 enum Term {
-  kGroupRank, kHealthy, kCostUsd, kUrgency, kAtRisk, kAtRiskUsd, kHoursToLoss, kWeight, kHeadroom, kFailures, kLatencyMs,
-  kTermCount
+  kGroupRank, kHealthy, kCostUsd, kUrgency, kAtRisk, kAtRiskUsd, kPullInH, kHoursToLoss, kWeight, kHeadroom, kFailures,
+  kLatencyMs, kTermCount
 };
 extern const char* const kTermNames[kTermCount];
 
