@@ -74,8 +74,9 @@ TEST(RouterPlan, CapacityLostSoonestWinsOverAKnownLatency) {
   // latency is unknown, resets in 2 h with capacity the forecast leaves unused. Points let the
   // latency win; the plan takes the capacity lost soonest.
   // The pooled forecast (60 a day between them, 5 in the 2 h) leaves 195 of "soon" unused.
-  std::vector<QuotaStatus> st = {window("slow-reset", 900, 1000, 20, 30), window("soon", 200, 250, 2, 30)};
+  std::vector<QuotaStatus> st = {window("slow-reset", 900, 1000, 20), window("soon", 200, 250, 2)};
   Inputs x(st);
+  for (auto& v : x.views) v.recent_per_h = 30.0 / 24;
   x.health[0].latency_ms = 120;
   const RouteDecision d = decide_route("m", x.in, RouterWeights{}, kNow);
   EXPECT_EQ(d.provider_id, "soon");
@@ -94,11 +95,11 @@ TEST(RouterPlan, CapacityLostSoonestWinsOverAKnownLatency) {
 
 TEST(RouterPlan, FreeAndExpiringCapacityCostNothingDurableCreditsAndPaygCostMoney) {
   // durable: credits that never expire, 2 cents a request. expiring: 50 credits expiring in 10
-  // days that the pooled forecast (1 USD a day: 50 requests a day, of which the free daily window
-  // takes about 100 a day) cannot reach. window: free. payg: 3 cents.
+  // days that the pooled forecast (1 USD over the last day: 50 requests a day, all of which the
+  // free daily window of 100 could take) cannot reach. window: free. payg: 3 cents.
   std::vector<QuotaStatus> st = {credits("durable", 0.5), credits("expiring", 0.5, 10), window("window", 10, 100, 4)};
-  st[1].burn_per_day = 1;
   Inputs x(st);
+  x.views[1].recent_per_h = 1.0 / 24;
   x.views[0].cost_per_request = 0.02;
   x.views[1].cost_per_request = 0.02;
   std::string payg_id = "payg";
@@ -120,8 +121,8 @@ TEST(RouterPlan, FreeAndExpiringCapacityCostNothingDurableCreditsAndPaygCostMone
   EXPECT_NE(d.ranked[3].why.find("pay as you go"), std::string::npos);
   // Credits the forecast spends before expiry (30 USD a day: 1,500 requests a day) cost their
   // price again.
-  st[1].burn_per_day = 30;
   Inputs y(st);
+  y.views[1].recent_per_h = 30.0 / 24;
   y.views[1].cost_per_request = 0.02;
   const RouteDecision e = decide_route("m", y.in, RouterWeights{}, kNow);
   EXPECT_EQ(e.provider_id, "window");
@@ -129,8 +130,8 @@ TEST(RouterPlan, FreeAndExpiringCapacityCostNothingDurableCreditsAndPaygCostMone
 }
 
 TEST(RouterPlan, AWindowWhoseWeeklyWindowTheForecastSpendsIsNotAboutToBeLost) {
-  // Two accounts of one subscription, both weeks resetting in 3 days, the ledger forecasting 60
-  // units a day on each (5 an hour pooled: 360 by the reset). A: 40 of 45 left in its 5 h
+  // Two accounts of one subscription, both weeks resetting in 3 days, the ledger showing 60 units
+  // over the last day on each (5 an hour pooled: 360 by the reset). A: 40 of 45 left in its 5 h
   // window, resetting in 1 h, but only 30 left in its week: the forecast spends them, so its
   // session is not about to be lost. B: 45 in its session (20 of them beyond its own pace) and
   // 800 in its week, which the forecast cannot reach.
@@ -144,6 +145,7 @@ TEST(RouterPlan, AWindowWhoseWeeklyWindowTheForecastSpendsIsNotAboutToBeLost) {
   };
   std::vector<QuotaStatus> st = {sub("a", 40, 1, 40, 30), sub("b", 45, 4, 20, 800)};
   Inputs x(st);
+  for (auto& v : x.views) v.recent_per_h = 60.0 / 24;
   EXPECT_EQ(x.views[0].headroom, 30);
   const RouteDecision d = decide_route("m", x.in, RouterWeights{}, kNow);
   EXPECT_EQ(d.provider_id, "b");
@@ -261,8 +263,9 @@ TEST(RouterRegression, ExpiringKiloCreditsBeatNonExpiringDeepSeek) {
   EXPECT_EQ(d.provider_id, "kilo");
   EXPECT_EQ(d.package_id, "kilo-credits");
   EXPECT_EQ(d.model, "kilo/auto");
-  // 12.6 left, 5 of them spent by the forecast before expiry: 7.6 USD at risk.
-  EXPECT_NEAR(term(d.ranked[0], "at_risk_usd"), 7.6, 0.15);
+  // 12.6 left. The last day's use (0.5 USD in the 12 hours since its first request there) is the
+  // forecast: 1 USD a day, 10 USD by the expiry, so 2.6 USD are at risk.
+  EXPECT_NEAR(term(d.ranked[0], "at_risk_usd"), 2.6, 1e-6);
   EXPECT_LT(term(d.ranked[0], "cost_usd"), term(d.ranked[1], "cost_usd"));
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "quotagate/civil_time.hpp"
 #include "quotagate/det_math.hpp"
@@ -36,8 +37,13 @@ RouteView route_view_of(const QuotaStatus& s, const Package& p, const std::strin
   }
   const double primary_hours = s.window_hours.value_or(24);
   v.rate_per_h = primary_hours > 0 ? s.total / primary_hours : 0;
-  v.renew_at = s.primary_reset_at;
-  v.value_loss_at = s.primary_reset_at;
+  // A window not running yet (a fixed window starts with its first request; an idle sliding one)
+  // loses its capacity over time all the same: each idle hour is an hour of its rate that no
+  // request can use later. It counts as if started now.
+  const std::optional<int64_t> primary_reset =
+      s.primary_reset_at ? s.primary_reset_at : std::optional<int64_t>(now + static_cast<int64_t>(primary_hours * kMsPerHour));
+  v.renew_at = primary_reset;
+  v.value_loss_at = primary_reset;
   v.value_remaining = s.remaining;
   double longest = primary_hours;
   for (const SecondaryStatus& ss : s.secondary_windows) {
@@ -45,13 +51,13 @@ RouteView route_view_of(const QuotaStatus& s, const Package& p, const std::strin
     if (ss.window_hours > 0) v.rate_per_h = std::min(v.rate_per_h, ss.limit / ss.window_hours);
     if (ss.window_hours > longest) {
       longest = ss.window_hours;
-      v.value_loss_at = ss.reset_at;
+      v.value_loss_at = ss.reset_at ? ss.reset_at : std::optional<int64_t>(now + static_cast<int64_t>(ss.window_hours * kMsPerHour));
       v.value_remaining = ss.remaining;
     }
   }
-  if (longest > primary_hours && s.primary_reset_at) {
-    v.short_loss_at = s.primary_reset_at;
-    v.short_at_risk = std::max(0.0, std::min(s.expiring_capacity, v.headroom));
+  if (longest > primary_hours) {
+    v.short_loss_at = primary_reset;
+    v.short_at_risk = std::max(0.0, std::min(s.primary_reset_at ? s.expiring_capacity : s.remaining, v.headroom));
   }
   v.headroom = std::max(0.0, v.headroom);
   return v;
@@ -117,8 +123,8 @@ struct Risk {
 constexpr double kPullMargin = 10;
 constexpr double kPullLeadH = 12;
 
-// Use it or lose it, pooled: the demand forecast is the sum of the candidates' burns (requests
-// per hour), served earliest deadline first. A candidate's value-bearing capacity (credits until
+// Use it or lose it, pooled: the demand forecast is the candidates' use over the last 24 hours
+// (requests per hour), served earliest deadline first. A candidate's value-bearing capacity (credits until
 // expiry, the longest window until its reset) is at risk by what that demand cannot reach after
 // the capacity of every candidate whose deadline comes first (each one's headroom now, as far as
 // the demand until that deadline reaches it, plus its tightest window's rate until then). A shorter window in front (a 5 h session) is at risk only
@@ -132,15 +138,19 @@ std::vector<Risk> pooled_risk(const std::vector<RouteCandidateInput>& inputs, in
   };
   auto hours = [&](int64_t t) { return std::max(0.0, static_cast<double>(t - now) / kMsPerHour); };
   double demand_per_h = 0;
+  std::optional<int64_t> since;  // the pool's first use in the last 24 hours
   std::vector<size_t> lots;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const RouteView* s = inputs[i].status;
     if (!s) continue;
     bool first = true;  // a state offered twice (two group members) counts once
     for (size_t j = 0; j < i && first; ++j) first = inputs[j].status != s;
-    if (first) demand_per_h += s->burn_per_day / units(inputs[i]) / 24;
+    if (first) demand_per_h += s->recent_per_h / units(inputs[i]);
+    if (first && s->recent_since && (!since || *s->recent_since < *since)) since = s->recent_since;
     if (first && s->value_loss_at && *s->value_loss_at > now) lots.push_back(i);
   }
+  // A younger history (a cold start) is a rate over the hours it covers, at least one.
+  if (since) demand_per_h *= 24 / std::clamp(static_cast<double>(now - *since) / kMsPerHour, 1.0, 24.0);
   std::stable_sort(lots.begin(), lots.end(),
                    [&](size_t a, size_t b) { return *inputs[a].status->value_loss_at < *inputs[b].status->value_loss_at; });
   // Capacity (requests) a lot j offers until hour h >= its own deadline h_j: what is left now (as
@@ -154,6 +164,10 @@ std::vector<Risk> pooled_risk(const std::vector<RouteCandidateInput>& inputs, in
   // Sums for the linear form, used past kExactLots lots (without the second bound).
   constexpr size_t kExactLots = 64;
   double head = 0, rate = 0, rate_x_renew = 0;
+  // Pulling a lot in displaces capacity with an earlier deadline: worth it only when that
+  // capacity is worth less (free quota before expiring credits; not one account's week before
+  // another's of the same price), or when there is none.
+  double cheapest_before = std::numeric_limits<double>::infinity();
   for (size_t i : lots) {
     const RouteView* s = inputs[i].status;
     const double u = units(inputs[i]);
@@ -169,8 +183,12 @@ std::vector<Risk> pooled_risk(const std::vector<RouteCandidateInput>& inputs, in
     const double reach = demand_per_h * h - before;  // requests left for this lot
     out[i].at_risk = std::max(0.0, s->value_remaining - reach * u);
     out[i].loss_at = s->value_loss_at;
-    if (out[i].at_risk > 0 && s->unit_value > 0 && demand_per_h > 0)
-      out[i].pull_in_h = std::max(0.0, h - (kPullMargin * out[i].at_risk / u / demand_per_h + kPullLeadH));
+    // Without any history the demand is unknown: nothing is pulled in on a guess.
+    if (out[i].at_risk > 0 && s->unit_value > 0)
+      out[i].pull_in_h = (std::isfinite(cheapest_before) && s->unit_value <= cheapest_before) || demand_per_h <= 0
+                             ? h
+                             : std::max(0.0, h - (kPullMargin * out[i].at_risk / u / demand_per_h + kPullLeadH));
+    if (s->headroom > 0) cheapest_before = std::min(cheapest_before, s->unit_value);
     const Lot lot{std::min(s->headroom / u, demand_per_h * h), s->rate_per_h / u, s->renew_at ? hours(*s->renew_at) : 0.0, h,
                   std::min(s->value_remaining / u, demand_per_h * h)};
     before_lots.push_back(lot);
@@ -185,7 +203,8 @@ std::vector<Risk> pooled_risk(const std::vector<RouteCandidateInput>& inputs, in
       for (size_t j = 0; j < i; ++j)
         if (inputs[j].status == s) out[i] = out[j];
     if (s->short_loss_at && *s->short_loss_at > now) {
-      const double short_risk = std::min(s->short_at_risk, out[i].at_risk);
+      // Bounded by what the longer window loses, as far as it is pulled in at all.
+      const double short_risk = std::min(s->short_at_risk, out[i].pull_in_h > 0 ? 0.0 : out[i].at_risk);
       if (short_risk > 0) out[i] = Risk{short_risk, s->short_loss_at, out[i].pull_in_h};
     }
     out[i].at_risk = std::min(out[i].at_risk, s->headroom > 0 || s->package_type == PackageType::kCredits ? s->remaining : 0.0);

@@ -39,24 +39,31 @@ HindsightSolution plan_hindsight(const Engine& engine, const Scenario& sc, const
   pb.start_ms = sc.start;
   pb.slot_ms = sc.slot_ms();
   pb.demand = demand;
-  std::map<std::string, size_t> index;  // "provider\tpackage\taccount"
+  // One candidate per (state, demand stream): a flow carries requests, and a request of each
+  // stream takes its own units (weight, price). A state that serves several streams is split
+  // between them in proportion to their demand (a restriction: the plan stays feasible; with one
+  // stream per state it is the optimum).
+  std::vector<double> stream_total(sc.traffic.size(), 0);
+  for (size_t s = 0; s < sc.traffic.size(); ++s)
+    for (int64_t x : demand[s]) stream_total[s] += static_cast<double>(x);
+  std::map<std::string, double> state_demand;  // "provider\tpackage\taccount" -> demand of the streams it serves
+  std::vector<std::string> state_of;           // per candidate
   for (size_t s = 0; s < sc.traffic.size(); ++s) {
     const RouteDecision d = engine.route(sc.traffic[s].model, sc.start, true, sc.disabled_providers, kAnyAccount);
     for (const RankedCandidate& c : d.ranked) {
       const std::string key = c.provider_id + "\t" + c.package_id + "\t" + c.account;
-      auto [it, fresh] = index.try_emplace(key, out.candidates.size());
-      if (fresh) {
-        PlanCandidate pc;
-        pc.provider = c.provider_id;
-        pc.package_id = c.package_id;
-        pc.account = c.account;
-        pc.models.resize(sc.traffic.size());
-        out.candidates.push_back(std::move(pc));
-        pb.candidates.push_back({});
-        pb.candidates.back().serves.assign(sc.traffic.size(), false);
-      }
-      out.candidates[it->second].models[s] = c.model;
-      pb.candidates[it->second].serves[s] = true;
+      PlanCandidate pc;
+      pc.provider = c.provider_id;
+      pc.package_id = c.package_id;
+      pc.account = c.account;
+      pc.models.resize(sc.traffic.size());
+      pc.models[s] = c.model;
+      out.candidates.push_back(std::move(pc));
+      pb.candidates.push_back({});
+      pb.candidates.back().serves.assign(sc.traffic.size(), false);
+      pb.candidates.back().serves[s] = true;
+      state_demand[key] += stream_total[s];
+      state_of.push_back(key);
     }
   }
   for (size_t k = 0; k < out.candidates.size(); ++k) {
@@ -82,6 +89,9 @@ HindsightSolution plan_hindsight(const Engine& engine, const Scenario& sc, const
     const double weight = total > 0 ? weighted / total : 1;
     const double usd = total > 0 ? price / total : 0;
     out.candidates[k].weight = weight;
+    // This stream's part of the state's capacity.
+    const double all = state_demand[state_of[k]];
+    const double share = all > 0 ? total / all : 1;
     if (!p) {  // pay as you go: unlimited, at its price
       hc.cost_usd = usd;
       continue;
@@ -97,8 +107,9 @@ HindsightSolution plan_hindsight(const Engine& engine, const Scenario& sc, const
       const int64_t until = p->expires_at ? std::min(*p->expires_at, sc.settle) : sc.settle;
       out.candidates[k].durable = durable;
       if (until > sc.start) {
-        hc.levels.push_back({{sc.start, until, static_cast<int64_t>(std::floor(st->remaining / weight + 1e-9)), (durable ? 1 : -1) * value * weight}});
-        out.candidates[k].top_units = {st->remaining};
+        hc.levels.push_back(
+            {{sc.start, until, static_cast<int64_t>(std::floor(st->remaining * share / weight + 1e-9)), (durable ? 1 : -1) * value * weight}});
+        out.candidates[k].top_units = {st->remaining * share};
         out.candidates[k].top_lost_at_end = {p->expires_at && sc.loss_in_horizon(*p->expires_at)};
       }
       else hc.serves.assign(hc.serves.size(), false);  // expired: no period (no levels would mean unlimited)
@@ -117,13 +128,13 @@ HindsightSolution plan_hindsight(const Engine& engine, const Scenario& sc, const
         top_first_units = i < st->secondary_windows.size() ? st->secondary_windows[i].remaining : top_limit_units;
       }
     if (p->type == PackageType::kDaily) {
-      hc.levels.push_back(tile(sc.start, sc.settle, st->primary_reset_at.value_or(sc.start + kMsPerDay), st->remaining, st->total, weight,
+      hc.levels.push_back(tile(sc.start, sc.settle, st->primary_reset_at.value_or(sc.start + kMsPerDay), st->remaining * share, st->total * share, weight,
                                [&](int64_t at) {
                                  const auto later = engine.status_of(p->id, at, account);
                                  return later && later->primary_reset_at ? *later->primary_reset_at : at + kMsPerDay;
                                }));
     } else {
-      hc.levels.push_back(tile(sc.start, sc.settle, st->primary_reset_at.value_or(sc.start + wms), st->remaining, st->total, weight,
+      hc.levels.push_back(tile(sc.start, sc.settle, st->primary_reset_at.value_or(sc.start + wms), st->remaining * share, st->total * share, weight,
                                [&](int64_t at) { return at + wms; }));
     }
     // Longer windows, shortest first, each bounding the level below.
@@ -135,8 +146,8 @@ HindsightSolution plan_hindsight(const Engine& engine, const Scenario& sc, const
       const SecondaryWindow& sw = p->secondary_windows[i];
       const int64_t len = std::llround(sw.window_hours * kMsPerHour);
       const SecondaryStatus* ss = i < st->secondary_windows.size() ? &st->secondary_windows[i] : nullptr;
-      hc.levels.push_back(tile(sc.start, sc.settle, ss && ss->reset_at ? *ss->reset_at : sc.start + len, ss ? ss->remaining : sw.limit,
-                               sw.limit, weight, [&](int64_t at) { return at + len; }));
+      hc.levels.push_back(tile(sc.start, sc.settle, ss && ss->reset_at ? *ss->reset_at : sc.start + len,
+                               (ss ? ss->remaining : sw.limit) * share, sw.limit * share, weight, [&](int64_t at) { return at + len; }));
     }
     // A request served in a longest-window period that resets inside the settlement saves its
     // value (that capacity would be lost); one that resets after it saves nothing.
@@ -144,7 +155,7 @@ HindsightSolution plan_hindsight(const Engine& engine, const Scenario& sc, const
       CapacityPeriod& top = hc.levels.back()[i];
       top.cost_usd = sc.loss_in_horizon(top.end_ms) ? -value * weight : 0;
       out.candidates[k].top_lost_at_end.push_back(sc.loss_in_horizon(top.end_ms));
-      out.candidates[k].top_units.push_back(i == 0 ? top_first_units : top_limit_units);
+      out.candidates[k].top_units.push_back((i == 0 ? top_first_units : top_limit_units) * share);
     }
   }
   out.plan = solve_hindsight(pb);

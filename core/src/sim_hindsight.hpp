@@ -30,8 +30,9 @@ struct HindsightSolution {
 
 // Approximations (docs/quota-model.md): fixed windows that start at first use are tiled back to
 // back from their current reset; sliding windows are tiled as fixed ones (a relaxation); family
-// windows are not modelled; a package shared by streams of different weights uses their
-// demand-weighted mean weight. The simulator reports the plan itself (a bound), not a replay.
+// windows are not modelled; a state that serves several demand streams is split between them in
+// proportion to their demand (exact with one stream, a feasible plan otherwise). The simulator
+// reports the plan itself, not a replay.
 HindsightSolution plan_hindsight(const Engine& engine, const Scenario& sc, const std::vector<std::vector<int64_t>>& demand);
 
 }  // namespace qg::sim

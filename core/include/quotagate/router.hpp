@@ -60,6 +60,10 @@ struct RouteView {
   double rate_per_h = 0;
   std::optional<int64_t> renew_at;
   double burn_per_day = 0;  // the ledger's forecast of this state's use, units per day
+  // Units used over the last 24 hours (per hour of 24): the demand forecast of the plan (it follows a
+  // shift of traffic between candidates within a day; the burn's multi-day average does not).
+  double recent_per_h = 0;
+  std::optional<int64_t> recent_since;  // the first use inside those 24 hours
   double unit_value = 0;  // USD per unit (Package::unit_value_usd)
   // Credits: the mean cost of one request in the package currency over the burn lookback
   // (nullopt: no history yet).
