@@ -201,6 +201,7 @@ void account_plan(Run& run, const sim::HindsightSolution& sol, const std::vector
   run.served = static_cast<double>(sol.plan.served);
   run.unserved = static_cast<double>(sol.plan.unserved);
   std::vector<double> used(sol.candidates.size(), 0);  // units
+  std::vector<bool> settled(run.tracks.size(), false);
   for (const auto& slot : sol.plan.take)
     for (size_t s = 0; s < slot.size(); ++s)
       for (const auto& [k, n] : slot[s]) {
@@ -218,14 +219,19 @@ void account_plan(Run& run, const sim::HindsightSolution& sol, const std::vector
     double lost = 0;
     for (size_t i = 0; i < pc.top_units.size() && i < sol.plan.top_flow[k].size(); ++i)
       if (pc.top_lost_at_end[i]) lost += std::max(0.0, pc.top_units[i] - static_cast<double>(sol.plan.top_flow[k][i]) * pc.weight);
+    // Several candidates (one per demand stream) may share a state: the first resets its loss.
+    const bool first = !settled[it->second];
+    settled[it->second] = true;
     if (tr.type == PackageType::kCredits) {
-      tr.expired_units = lost;
+      tr.expired_units = (first ? 0 : tr.expired_units) + lost;
       if (tr.durable) tr.spent_usd += used[k] * tr.unit_value;
     } else if (!tr.windows.empty()) {
+      for (auto& w : tr.windows)
+        if (first) w.wasted = 0;
       WindowTrack* longest = &tr.windows[0];
       for (auto& w : tr.windows)
         if (w.hours > longest->hours) longest = &w;
-      longest->wasted = lost;
+      longest->wasted += lost;
     }
   }
 }
@@ -302,6 +308,9 @@ Json run_policy(const Json& state, const Json& catalog, const Scenario& sc, cons
   sim::HindsightSolution plan;
   if (policy == "hindsight") {
     plan = sim::plan_hindsight(engine, sc, demand);
+    // What every state loses if the plan leaves it unused; the plan's states are then settled
+    // from the plan (account_plan).
+    run.account_losses(sc.settle);
     account_plan(run, plan, demand);
   }
 
