@@ -42,6 +42,7 @@ test('polling picks up a change made through the gateway', async ({ page, reques
 
 test('what-if: a run updates charts and totals, policies differ, the scenario round-trips via the URL', async ({ page }) => {
   const errors = watchConsole(page);
+  await page.setViewportSize({ width: 1400, height: 1000 });
   await page.goto('/dashboard/simulate');
   await page.waitForFunction(() => window.qgSim && window.qgSim.ready);
   await page.fill('#horizon', '168');
@@ -50,9 +51,19 @@ test('what-if: a run updates charts and totals, policies differ, the scenario ro
   await traffic.locator('input').nth(1).fill('10');
   await traffic.locator('input').nth(3).fill('0.05');
   await page.click('#run');
-  await expect(page.locator('.result')).toHaveCount(2);
+  // The plan, naive and the hindsight optimum (numbers only: an offline plan has no time series).
+  await expect(page.locator('.result')).toHaveCount(3);
   await expect(page.locator('.result canvas')).toHaveCount(2);
+  await expect(page.locator('.result[data-policy="hindsight"] .totals')).toContainText('cost (lost value + spent)');
   await expect(page.locator('.result[data-policy="quota_aware"] .totals')).toContainText('served');
+  // At 1,400 px every plot and legend stays inside its own column: none reaches the next one.
+  const boxes = await page.evaluate(() => [...document.querySelectorAll('.result')].map((r) => {
+    const box = r.getBoundingClientRect();
+    const inner = [...r.querySelectorAll('.uplot, canvas, .u-legend')].map((e) => e.getBoundingClientRect());
+    return { left: box.left, right: box.right, inner: inner.map((b) => [b.left, b.right]) };
+  }));
+  for (const b of boxes) for (const [l, r] of b.inner) expect(l >= b.left - 0.5 && r <= b.right + 0.5, JSON.stringify(b)).toBe(true);
+  for (let i = 1; i < boxes.length; i++) if (boxes[i].left > boxes[i - 1].left) expect(boxes[i - 1].right).toBeLessThanOrEqual(boxes[i].left);
   await expect(page.locator('#messages')).toContainText('quota-aware routing uses $');
   await expect(page.locator('#messages')).toContainText('of expiring-credits credits that would otherwise expire');
   await expect(page.locator('.result[data-policy="quota_aware"] td.better').first()).toBeVisible();
@@ -65,7 +76,7 @@ test('what-if: a run updates charts and totals, policies differ, the scenario ro
   await page.waitForFunction(() => window.qgSim && window.qgSim.ready);
   await expect(page.locator('#horizon')).toHaveValue('168');
   await expect(page.locator('#traffic tbody tr').first().locator('input').nth(1)).toHaveValue('10');
-  await expect(page.locator('.result')).toHaveCount(2);
+  await expect(page.locator('.result')).toHaveCount(3);
   expect(errors).toEqual([]);
 });
 
@@ -83,7 +94,10 @@ test('the browser and the CLI simulator agree exactly', async ({ page }) => {
   const cli = execFileSync(process.execPath, [path.join(__dirname, '..', 'host-node', 'bin', 'quotagate'), 'simulate',
     path.join(dir, 'scenario.json'), '--state', path.join(dir, 'state.json'), '--json'], { encoding: 'utf8' });
   expect(JSON.stringify(JSON.parse(cli))).toBe(JSON.stringify(result));
-  expect(result.policies.quota_aware.requests).toBe(864);
+  // 72 h at 12 an hour, and on until the costs are settled (a balance expiring soon after).
+  const settledHours = (Date.parse(result.settled_until) - Date.parse(result.start)) / 3600000;
+  expect(settledHours).toBeGreaterThanOrEqual(72);
+  expect(Math.abs(result.policies.quota_aware.requests - 12 * settledHours)).toBeLessThanOrEqual(12);
 });
 
 test('accounts: two callers\' own logins are two account groups, and no credential reaches the page', async ({ page, request }) => {

@@ -71,7 +71,7 @@
 
   function writeForm(s) {
     document.getElementById('horizon').value = s.horizon_hours ?? 168;
-    document.getElementById('policy').value = s.policy || 'both';
+    document.getElementById('policy').value = s.policy || 'all';
     document.querySelector('#traffic tbody').textContent = '';
     for (const t of s.traffic && s.traffic.length ? s.traffic : [{}]) trafficRow({ ...t, growth_pct: (t.growth_per_day || 0) * 100 });
     document.querySelector('#tweaks tbody').textContent = '';
@@ -112,12 +112,14 @@
       return;
     }
     const names = Object.keys(out.policies);
-    const other = (n) => out.policies[names.find((x) => x !== n)];
+    // Each policy is compared with one other: the plan with naive, the others with the plan.
+    const other = (n) => out.policies[n === 'quota_aware' ? (out.policies.naive ? 'naive' : 'hindsight') : 'quota_aware'];
+    const titles = { quota_aware: 'Quota-aware routing (the plan)', naive: 'Without quota terms (naive)', hindsight: 'Hindsight optimum (knows all traffic)' };
     for (const name of names) {
       const r = out.policies[name];
       const o = other(name);
       const box = el('section', { class: 'result', 'data-policy': name, 'aria-label': name });
-      box.append(el('h2', { text: name === 'quota_aware' ? 'Quota-aware routing' : 'Same weights, no quota terms' }));
+      box.append(el('h2', { text: titles[name] || name }));
       const totals = el('table', { class: 'totals' }, el('tbody'));
       const row = (label, value, cls) => totals.tBodies[0].append(el('tr', {}, el('th', { scope: 'row', text: label }), el('td', { class: cls || '', text: value })));
       const wasted = Object.entries(r.wasted_money).map(([c, v]) => money(v, c)).join(', ') || money(0, 'USD');
@@ -126,6 +128,9 @@
       row('no capacity', r.unserved, o ? cellClass(r.unserved, o.unserved, true) : '');
       row('rejected attempts', r.failed_attempts, o ? cellClass(r.failed_attempts, o.failed_attempts, true) : '');
       row('credits lost at expiry', wasted, o ? cellClass(Object.values(r.wasted_money).reduce((a, b) => a + b, 0), Object.values(o.wasted_money).reduce((a, b) => a + b, 0), true) : '');
+      row('cost (lost value + spent)', money(r.cost_usd, 'USD'), o ? cellClass(r.cost_usd, o.cost_usd, true) : '');
+      row('lost value', money(r.lost_value_usd, 'USD'));
+      row('spent', money(r.spent_usd, 'USD'));
       box.append(totals);
       const pk = el('table', { class: 'packages' }, el('thead', {}, el('tr', {}, ...['package', 'used', 'exhausts', 'lost'].map((h) => el('th', { scope: 'col', text: h })))), el('tbody'));
       r.packages.forEach((p, i) => {
@@ -136,22 +141,30 @@
       });
       box.append(pk);
       box.append(el('h3', { text: 'Traffic share' }), el('p', { class: 'share', text: Object.entries(r.share).map(([k, v]) => `${k} ${Math.round((100 * v) / Math.max(1, r.served))}%`).join(' · ') || '–' }));
+      results.append(box);  // in the document first, so the chart can size itself to its box
+      if (!r.series.t.length) {
+        box.append(el('p', { class: 'note', text: 'An offline plan over the whole horizon: no time series.' }));
+        continue;
+      }
       const chartBox = el('div', { class: 'chart', 'aria-label': `remaining capacity over time, ${name}` });
       box.append(el('h3', { text: 'Remaining over time (share of capacity)' }), chartBox);
-      results.append(box);  // in the document first, so the chart can size itself to its box
       const ids = Object.keys(r.series.remaining);
       const totalsById = Object.fromEntries(ids.map((id) => [id, Math.max(1e-9, ...r.series.remaining[id])]));
       const data = [r.series.t.map((t) => t / 1000), ...ids.map((id) => r.series.remaining[id].map((v) => v / totalsById[id]))];
       const palette = ['#1565c0', '#c62828', '#2e7d32', '#6a1b9a', '#ef6c00', '#00838f', '#5d4037', '#ad1457', '#558b2f', '#283593', '#9e9d24'];
-      charts.push(new window.uPlot({ width: Math.max(260, chartBox.clientWidth - 4), height: 220, legend: { show: ids.length <= 12 },
-        series: [{}, ...ids.map((id, i) => ({ label: id, stroke: palette[i % palette.length], width: 1.5 }))], scales: { y: { range: [0, 1] } } }, data, chartBox));
+      const plot = new window.uPlot({ width: Math.max(200, chartBox.clientWidth), height: 220, legend: { show: ids.length <= 16, live: false },
+        series: [{}, ...ids.map((id, i) => ({ label: id, stroke: palette[i % palette.length], width: 1.5 }))], scales: { y: { range: [0, 1] } } }, data, chartBox);
+      // The plot follows its column's width (a resized window, a scrollbar appearing).
+      const fit = new ResizeObserver(() => plot.setSize({ width: Math.max(200, chartBox.clientWidth), height: 220 }));
+      fit.observe(chartBox);
+      charts.push({ destroy: () => { fit.disconnect(); plot.destroy(); } });
     }
     const msgs = document.getElementById('messages');
     msgs.textContent = '';
     const comparison = out.comparison && out.comparison.messages.length ? out.comparison.messages : ['no difference between the policies for this scenario'];
     for (const m of comparison) msgs.append(el('li', { text: m }));
     document.getElementById('comparison').hidden = !out.comparison;
-    status(`ran in ${ms.toFixed(0)} ms in this browser (${out.start} → ${out.end})`);
+    status(`ran in ${ms.toFixed(0)} ms in this browser (${out.start} → ${out.end}; costs settled until ${out.settled_until})`);
   }
 
   async function start() {

@@ -102,17 +102,25 @@ bool concrete(const std::string& name) { return !name.empty() && name.find('*') 
 
 std::string Engine::auto_model(const std::string& provider, const Package* p) const {
   // The provider's first concrete model that the package serves, else the package's first concrete
-  // model, else its weight key nearest weight 1 (the plain model, not the premium or small one).
+  // model, else its weight key nearest weight 1 (the plain model, not the premium or small one),
+  // else "auto" itself where the provider or package takes any name ("*"). A namespace pattern
+  // ("blackboxai/*") names no model: such a candidate is left out of "auto".
   if (const ProviderConfig* pc = provider_config(provider))
     for (const auto& m : pc->models)
       if (concrete(m) && (!p || p->serves(m))) return m;
-  if (!p) return "";
+  // A provider that takes any name ("*") and names none: "auto" itself goes upstream.
+  bool any_name = false;
+  if (const ProviderConfig* pc = provider_config(provider))
+    for (const auto& m : pc->models) any_name = any_name || m == "*";
+  if (!p) return any_name ? "auto" : "";
   for (const auto& m : p->models)
     if (concrete(m)) return m;
   const std::pair<std::string, double>* best = nullptr;
   for (const auto& kv : p->model_weights)
     if (concrete(kv.first) && (!best || std::fabs(kv.second - 1) < std::fabs(best->second - 1))) best = &kv;
-  return best ? best->first : "";
+  if (best) return best->first;
+  for (const auto& m : p->models) any_name = any_name || m == "*";
+  return any_name ? "auto" : "";
 }
 
 void Engine::add_candidates(const std::string& model, const std::string& only_provider, int group_rank, int64_t second,

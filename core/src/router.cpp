@@ -76,6 +76,10 @@ const char* const kTermNames[kTermCount] = {"group_rank", "healthy",  "cost_usd"
 namespace {
 
 const ProviderHealth kNoHistory{};
+// Admission forgives 1 % of a window's limit: a provider's utilization comes rounded (2 of 3
+// reported as 0.6667 leaves 0.9999, and a request of weight 1 still fits).
+constexpr double kAdmissionSlack = 0.01;
+
 // A price nobody among the candidates knows yet: one cent a request.
 constexpr double kUnknownCost = 0.01;
 
@@ -259,7 +263,7 @@ Scored score(const RouteCandidateInput& in, const Risk& risk, const RouterWeight
   c.quota_blocked = s && w.quota_aware && ((s->alert == kExhausted && !s->overage_serves) || s->alert == kExpired);
   // Admission: a request heavier than what the tightest window still admits goes elsewhere.
   c.too_heavy = s && w.quota_aware && !c.quota_blocked && s->package_type != PackageType::kCredits && !s->overage_serves &&
-                in.weight > s->headroom + 1e-9;
+                in.weight > s->headroom + kAdmissionSlack * s->total + 1e-9;
   if (c.quota_blocked || c.too_heavy) {
     const std::optional<int64_t> back = s->alert == kExpired ? std::nullopt : s->reset_at;
     // Available again only when every blocking condition has cleared.

@@ -60,6 +60,8 @@ async function answerWhole(ctx) {
   if (up.translated) {
     const neutral = CODECS[up.format].decodeResponse(json);
     out = JSON.stringify(CODECS[kind].encodeResponse(neutral, { model: body.model }));
+  } else if (ctx.renameModel && json && typeof json === 'object' && typeof json.model === 'string') {
+    out = JSON.stringify({ ...json, model: ctx.renameModel });  // a model group: the client's name
   }
   out = ctx.redactor.text(out);  // a provider that echoes a key in its answer
   try {
@@ -89,7 +91,7 @@ async function answerStream(ctx) {
   const includeUsage = !!(body.stream_options && body.stream_options.include_usage);
   const tap = up.translated
     ? new StreamTranslator({ from: up.format, to: kind, model: body.model, includeUsage, maxEventBytes: proxy.maxSseEventBytes })
-    : new SseUsageTap({ dialect: kind, dropUsageChunk: !includeUsage, maxEventBytes: proxy.maxSseEventBytes });
+    : new SseUsageTap({ dialect: kind, dropUsageChunk: !includeUsage, maxEventBytes: proxy.maxSseEventBytes, renameModel: ctx.renameModel });
   startStream(res);
   learn();
   const decoder = new TextDecoder();

@@ -130,6 +130,31 @@ const ACCOUNT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 // providers[].accounts. auth: key: [{name, api_key | headers}], one credential each; auth: client:
 // [{name, fingerprint}], names for callers' credentials (`quotagate accounts fingerprint`).
+// model_groups: {NAME: {members: ["provider/model", ...], strategy: use_or_lose | ordered}}: a name
+// clients ask for as their model, standing for models on configured providers (docs/config.md).
+function modelGroupsOf(c, raw, providers) {
+  const groups = c.object(raw, 'model_groups');
+  const names = new Set(providers.map((p) => p.name));
+  const out = {};
+  for (const [name, g] of Object.entries(groups)) {
+    const key = `model_groups.${name}`;
+    if (!name || name.length > 128 || name === 'auto' || /[\u0000-\u001f]/.test(name)) c.fail(key, 'a name of 1..128 printable characters other than auto', name);
+    c.object(g, key);
+    c.keys(g, key, ['members', 'strategy']);
+    const members = c.stringList(g.members, `${key}.members`);
+    if (!members.length || members.length > 64) c.fail(`${key}.members`, '1..64 members "provider/model"', members.length);
+    members.forEach((m, i) => {
+      const slash = m.indexOf('/');
+      if (slash <= 0 || slash === m.length - 1 || m.includes('*')) c.fail(`${key}.members[${i}]`, '"provider/model": a provider name, a slash, a concrete model name', m);
+      if (!names.has(m.slice(0, slash))) c.fail(`${key}.members[${i}]`, `a configured provider (${[...names].join(', ') || 'none'}) before the slash`, m.slice(0, slash));
+    });
+    const strategy = c.string(g.strategy, `${key}.strategy`, { fallback: 'use_or_lose' });
+    if (!['use_or_lose', 'ordered'].includes(strategy)) c.fail(`${key}.strategy`, 'use_or_lose or ordered', strategy);
+    out[name] = { members, strategy };
+  }
+  return out;
+}
+
 function accountsOf(c, raw, key, auth) {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) c.fail(`${key}.accounts`, 'a list of accounts', raw);
@@ -162,7 +187,7 @@ function accountsOf(c, raw, key, auth) {
 function normalise(raw, file, env = process.env) {
   const c = checker(file);
   const doc = c.object(raw, '(top level)');
-  c.keys(doc, '', ['server', 'providers', 'routing', 'metadata_dir', 'ledger', 'quota_poll', 'demo', 'log_level']);
+  c.keys(doc, '', ['server', 'providers', 'routing', 'model_groups', 'metadata_dir', 'ledger', 'quota_poll', 'demo', 'log_level']);
 
   const s = c.object(doc.server, 'server');
   c.keys(s, 'server', ['host', 'port', 'admin_token', 'client_keys', 'body_limit', 'headers_timeout_ms', 'request_timeout_ms',
@@ -254,6 +279,7 @@ function normalise(raw, file, env = process.env) {
     };
   });
 
+  const modelGroups = modelGroupsOf(c, doc.model_groups, providers);
   const routing = c.object(doc.routing, 'routing');
   c.keys(routing, 'routing', ['weights', 'thresholds', 'default_cooldown_s', 'learn_after_rejections', 'unhealthy_after_failures', 'max_attempts', 'max_upstream_wait_s']);
 
@@ -303,6 +329,7 @@ function normalise(raw, file, env = process.env) {
         ...(routing.learn_after_rejections !== undefined ? { learn_after_rejections: c.number(routing.learn_after_rejections, 'routing.learn_after_rejections', { min: 1, integer: true }) } : {}),
         ...(routing.unhealthy_after_failures !== undefined ? { unhealthy_after_failures: c.number(routing.unhealthy_after_failures, 'routing.unhealthy_after_failures', { min: 1, integer: true }) } : {}),
         ...(routing.max_upstream_wait_s !== undefined ? { max_upstream_wait_s: c.number(routing.max_upstream_wait_s, 'routing.max_upstream_wait_s', { min: 1, max: 366 * 86400 }) } : {}),
+        ...(Object.keys(modelGroups).length ? { model_groups: modelGroups } : {}),
       },
       max_attempts: c.number(routing.max_attempts, 'routing.max_attempts', { fallback: 4, min: 1, max: 20, integer: true }),
     },

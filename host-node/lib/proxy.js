@@ -57,8 +57,11 @@ class Proxy {
   // fingerprints: a FingerprintCache (accounts.js) when a provider has auth: client; gatewayKeys:
   // the gateway has client keys (then a client's own credential comes with x-quotagate-key).
   constructor({ engine, providers, ledger, metrics, log, requestLog = log, redactor, maxAttempts = 4, now = Date.now, maxSseEventBytes = 1024 * 1024,
-    fingerprints = null, clientKeys = [] }) {
+    fingerprints = null, clientKeys = [], modelGroups = [] }) {
     Object.assign(this, { engine, ledger, metrics, log, requestLog, redactor, maxAttempts, now, maxSseEventBytes, fingerprints });
+    // Names clients ask for that stand for members on providers (config model_groups): the answer
+    // carries the group's name, x-quotagate-model the member's.
+    this.modelGroups = new Set(modelGroups);
     this.clientKeys = new Set(clientKeys);
     this.inflightAccounts = new Map();  // account -> requests being served now (never evicted meanwhile)
     this.gatewayKeys = clientKeys.length > 0;
@@ -312,7 +315,7 @@ class Proxy {
   }
 
   unknownModel(model) {
-    const available = [...new Set([...this.providers.values()].flatMap((p) => p.models))].sort();
+    const available = [...new Set([...this.modelGroups, ...[...this.providers.values()].flatMap((p) => p.models)])].sort();
     return new ClientError(404, `unknown model "${String(model).slice(0, 200)}"; available: auto, ${available.join(', ')}`, 'model_not_found', {}, { type: 'not_found_error', param: 'model' });
   }
 
@@ -406,7 +409,9 @@ class Proxy {
     if (decision.account) res.setHeader('x-quotagate-account', headerValue(this.accountLabel(provider, decision.account)));
     res.setHeader('x-quotagate-model', headerValue(decision.model));
 
-    const ctx = { proxy: this, provider, decision, kind, body, stream, res, client, requestId, sentAt, exchange, status, headers: hdrs, learn, up, redactor };
+    // A model group's answer names the group (the name the client asked for), not the member.
+    const renameModel = this.modelGroups.has(body.model) && decision.model !== body.model ? body.model : null;
+    const ctx = { proxy: this, provider, decision, kind, body, stream, res, client, requestId, sentAt, exchange, status, headers: hdrs, learn, up, redactor, renameModel };
     return stream ? answerStream(ctx) : answerWhole(ctx);
   }
 

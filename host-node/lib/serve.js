@@ -110,7 +110,8 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
 
   const metrics = createMetrics({ quotasDocument: () => app.locals.quotas(), ledgerHealth: () => ledger.health() });
   const proxy = new Proxy({ engine, providers, ledger, metrics, log, requestLog, redactor, maxAttempts: config.routing.max_attempts, now,
-    maxSseEventBytes: config.server.max_sse_event_bytes, fingerprints, clientKeys: config.server.client_keys });
+    maxSseEventBytes: config.server.max_sse_event_bytes, fingerprints, clientKeys: config.server.client_keys,
+    modelGroups: Object.keys(config.routing.engine.model_groups || {}) });
   proxy.readings = readings;
   const poller = new BalancePoller({ settings: config.quota_poll, store: publishingStore(store, ledger, now), providers, log, redact: (t) => redactor.text(t) });
   redactor.add(...poller.knownSecrets());

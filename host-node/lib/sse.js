@@ -86,9 +86,12 @@ const DIALECT = { openai: 'chat', anthropic: 'messages', chat: 'chat', messages:
 // Pass-through of one format's stream (client and provider speak the same format), with usage
 // capture and the terminal event held back (see the header comment).
 class SseUsageTap {
-  // dialect: 'chat' | 'messages' | 'responses' (or 'openai' | 'anthropic').
-  constructor({ dialect, dropUsageChunk, maxEventBytes = DEFAULT_MAX_EVENT }) {
+  // dialect: 'chat' | 'messages' | 'responses' (or 'openai' | 'anthropic'). renameModel: the name
+  // the client asked for (a model group), written over the member's name in the events that carry
+  // a model (chat chunks, message_start, response.*).
+  constructor({ dialect, dropUsageChunk, maxEventBytes = DEFAULT_MAX_EVENT, renameModel = null }) {
     this.dialect = DIALECT[dialect] || 'chat';
+    this.renameModel = renameModel;
     this.dropUsageChunk = dropUsageChunk;
     this.splitter = new SseSplitter(maxEventBytes);
     this.reading = new UsageReading();
@@ -142,6 +145,7 @@ class SseUsageTap {
       return event;  // not ours to judge: pass it through
     }
     if (!obj || typeof obj !== 'object') return event;
+    if (this.renameModel) event = this.renamed(event, obj);
     if (this.dialect === 'messages') {
       const u = obj.type === 'message_start' ? obj.message && obj.message.usage : obj.usage;
       if (u !== undefined) this.reading.read('messages', u);
@@ -169,5 +173,22 @@ class SseUsageTap {
     return event;
   }
 }
+
+// The event with its data lines replaced by one line of `data` (its other fields and its
+// terminating blank line kept).
+function withData(event, data) {
+  const end = /(?:\r\n|\r|\n)+$/.exec(event);
+  const body = end ? event.slice(0, end.index) : event;
+  const kept = body.split(/\r\n|\r|\n/).filter((line) => !line.startsWith('data:'));
+  return `${[...kept, `data: ${data}`].join('\n')}${end ? end[0] : '\n\n'}`;
+}
+
+SseUsageTap.prototype.renamed = function renamed(event, obj) {
+  const holder = this.dialect === 'messages' ? (obj.type === 'message_start' ? obj.message : null)
+    : this.dialect === 'responses' ? obj.response : obj;
+  if (!holder || typeof holder !== 'object' || typeof holder.model !== 'string' || holder.model === this.renameModel) return event;
+  holder.model = this.renameModel;
+  return withData(event, JSON.stringify(obj));
+};
 
 module.exports = { SseUsageTap, SseSplitter, SseEventTooLarge, eventData, DEFAULT_MAX_EVENT };

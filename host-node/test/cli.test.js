@@ -65,9 +65,13 @@ test('route --json: decision with per-term breakdown', () => {
   assert.equal(d.provider, 'gemini');
   assert.equal(d.model, 'gemini-2.5-pro');
   assert.equal(d.ranked.length, 2);
-  assert.deepEqual(Object.keys(d.ranked[0].terms), ['health', 'failures', 'latency', 'package', 'use_or_lose', 'expiry', 'expiring_capacity']);
+  assert.deepEqual(Object.keys(d.ranked[0].terms), ['group_rank', 'healthy', 'cost_usd', 'urgency_usd_per_h', 'at_risk', 'at_risk_usd',
+    'pull_in_h', 'hours_to_loss', 'weight', 'headroom', 'failures', 'latency_ms']);
+  assert.equal(typeof d.ranked[0].why, 'string');
   const table = run(['route', '--catalog', TEMPLATE, '--now', '2026-11-28T12:00:00Z']);
-  assert.match(table.out, /^route -> qwen \(qwen-daily\), model qwen3-coder-plus/);
+  // An idle window loses its capacity over time (as if started now): ChatGPT Plus's 3 h before Qwen's day ending in 4 h.
+  assert.match(table.out, /^route -> openai-plus \(openai-plus-3h\), model gpt-5/);
+  assert.match(table.out, /lost at the reset in 3.0 h unless used/);
 });
 
 test('bad arguments and bad files: one line on stderr, exit code 2', () => {

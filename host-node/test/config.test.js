@@ -73,7 +73,8 @@ test('quotagate serve refuses a bad config and an unprotected public bind with e
 test('the documented example config loads and validates', () => {
   const c = loadConfig(path.join(__dirname, '..', '..', 'docs', 'examples', 'config.yaml'));
   assert.equal(c.providers.length, 3);
-  assert.equal(c.routing.engine.weights.expiring_capacity, 4);
+  assert.equal(c.routing.engine.weights.quota_aware, true);
+  assert.deepEqual(c.routing.engine.weights.latency_band_ms, [250, 750, 1500, 3000]);
   assert.equal(c.quota_poll.fast_lane_interval_seconds, 900);
 });
 

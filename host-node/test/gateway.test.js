@@ -84,7 +84,8 @@ test('models, health, dry-run route, state and metrics', async () => {
     const before = gw.fakes.alpha.received;
     const route = await postJson(`${gw.url}/api/route`, { model: 'm-2' });
     assert.equal(route.json.provider, 'alpha');
-    assert.equal(route.json.ranked[0].terms.health, 25);
+    assert.equal(route.json.ranked[0].terms.healthy, 1);
+    assert.equal(route.json.ranked[0].terms.cost_usd, 0);  // a free daily quota
     assert.equal(gw.fakes.alpha.received, before, 'a dry run never calls upstream');
     const state = await (await fetch(`${gw.url}/api/state`)).json();
     assert.equal(state.state.catalog.packages.a.limit_per_day, 5);
@@ -102,7 +103,7 @@ test('failover on 429, 500, timeout and connection refused; the client gets the 
   const gw = await startTestGateway({
     fakes: { first: { timeout_ms: 300 }, second: {} },
     catalog: { one: DAILY('first', 1000, ['*']), two: DAILY('second', 1000, ['*']) },
-    routing: { weights: { latency_unknown: 5 } },
+    routing: { weights: { latency_band_ms: [250, 750, 1500, 3000] } },
   });
   try {
     for (const mode of ['500', 'slow', '429']) {  // 429 last: it leaves 'first' cooling down

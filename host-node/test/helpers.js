@@ -30,7 +30,8 @@ class LogCapture extends Writable {
 
 // fakes: { name: {dialect, limit, windowMs, latencyMs, backend, models, api_key, timeout_ms} }
 // catalog: the packages object. server: extra server config.
-async function startTestGateway({ fakes = {}, catalog = {}, server = {}, routing = {}, ledger = {}, dataDir, extraProviders = [], extraFirst = false } = {}) {
+async function startTestGateway({ fakes = {}, catalog = {}, server = {}, routing = {}, ledger = {}, dataDir, extraProviders = [], extraFirst = false,
+  modelGroups } = {}) {
   const dir = dataDir || tmpDir();
   const fakeMap = {};
   const providers = [];
@@ -50,7 +51,7 @@ async function startTestGateway({ fakes = {}, catalog = {}, server = {}, routing
   fs.mkdirSync(path.join(metadata, 'packages'), { recursive: true });
   fs.writeFileSync(path.join(metadata, 'packages', 'catalog.v1.json'), JSON.stringify({ schema_version: 1, packages: catalog }, null, 2));
   const config = normalise({
-    server: { port: 0, ...server }, providers, routing, metadata_dir: metadata,
+    server: { port: 0, ...server }, providers, routing, metadata_dir: metadata, ...(modelGroups ? { model_groups: modelGroups } : {}),
     ledger: { dir: path.join(dir, 'ledger'), checkpoint_interval_s: 0.2, ...ledger }, log_level: 'info',
   }, path.join(dir, 'config.yaml'));
   const logs = new LogCapture();

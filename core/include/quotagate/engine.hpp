@@ -175,8 +175,8 @@ class Engine {
   void add_candidates(const std::string& model, const std::string& only_provider, int group_rank, int64_t second_ms,
                       const std::vector<std::string>& skip, const std::string& caller, std::vector<RouteCandidateInput>& out,
                       std::vector<std::string>& sends) const;
-  // The model an "auto" request sends to this provider (and package): a concrete name it serves;
-  // "" when none is known (the candidate is left out).
+  // The model an "auto" request sends to this provider (and package): a concrete name it serves,
+  // or "auto" where it takes any name ("*"); "" when none is known (the candidate is left out).
   std::string auto_model(const std::string& provider_id, const Package* p) const;
   const RouteView& route_status(size_t slot, int64_t second_ms) const;
   const ProviderHealth* health_ptr(const std::string& provider_id) const;

@@ -23,25 +23,30 @@ function statusTable(doc) {
   return out;
 }
 
+// The plan's order, best first: each candidate's terms (cost, value at risk, time to loss ...)
+// and, under the table, why each one stands where it does.
 function routeTable(decision) {
   if (!decision.ok) return `no route: ${decision.reason}`;
   const termNames = Object.keys(decision.ranked[0].terms);
-  const rows = decision.ranked.map((c) => [
-    c.provider, c.package_id || '-', num(c.score), c.excluded ? c.exclusion : '', ...termNames.map((t) => num(c.terms[t])),
+  const rows = decision.ranked.map((c, i) => [
+    String(i + 1), c.provider + (c.account_id ? `@${c.account_id}` : ''), c.package_id || '-', c.model, c.excluded ? c.exclusion : '',
+    ...termNames.map((t) => num(c.terms[t])),
   ]);
+  const why = decision.ranked.map((c, i) => `  ${i + 1}. ${c.provider} ${c.package_id || ''}: ${c.excluded ? c.exclusion : c.why}`);
   return `route -> ${decision.provider} (${decision.package_id || 'no package'}), model ${decision.model}\n` +
-    `reason: ${decision.reason}\n\n` + table(['provider', 'package', 'score', 'excluded', ...termNames], rows);
+    `reason: ${decision.reason}\n\n` + table(['#', 'provider', 'package', 'model', 'excluded', ...termNames], rows) + `\n\n${why.join('\n')}`;
 }
 
 function simulationTable(result) {
   const policies = Object.keys(result.policies);
-  const lines = [`simulation ${result.start} -> ${result.end}`];
+  const lines = [`simulation ${result.start} -> ${result.end} (costs settled until ${result.settled_until})`];
   const head = ['', ...policies];
   const row = (label, f) => [label, ...policies.map((p) => f(result.policies[p]))];
   lines.push(table(head, [
     row('requests', (r) => r.requests), row('served', (r) => r.served), row('no capacity', (r) => r.unserved),
     row('rejected attempts', (r) => r.failed_attempts),
     row('credits lost', (r) => Object.entries(r.wasted_money).map(([c, v]) => `${num(v)} ${c}`).join(', ') || '0'),
+    row('cost USD', (r) => num(r.cost_usd)), row('  lost value USD', (r) => num(r.lost_value_usd)), row('  spent USD', (r) => num(r.spent_usd)),
     row('share', (r) => Object.entries(r.share).map(([k, v]) => `${k} ${Math.round((100 * v) / Math.max(1, r.served))}%`).join(' ')),
   ]));
   if (result.comparison) lines.push('', ...result.comparison.messages.map((m) => `- ${m}`));
