@@ -2,9 +2,13 @@
 // and one route decision. `npm run bench` runs this next to the wasm benchmark.
 #include <benchmark/benchmark.h>
 
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 
 #include "quotagate/engine.hpp"
+#include "quotagate/simulator.hpp"
 #include "quotagate/header_parser.hpp"
 
 namespace {
@@ -77,6 +81,20 @@ void BM_RouteExplained(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(e.route("auto", ++t, true));
 }
 BENCHMARK(BM_RouteExplained)->Arg(11)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+// A 30-day hindsight run on the template catalog (issue 16: at most 2 s native): the offline
+// optimum for auto traffic at 40 requests an hour, costs settled at the credits' expiries.
+void BM_HindsightTemplate30d(benchmark::State& state) {
+  std::ifstream f(std::string(QG_SOURCE_DIR) + "/docs/examples/metadata/packages/catalog.v1.json");
+  std::stringstream text;
+  text << f.rdbuf();
+  qg::Engine e;
+  e.load_catalog(text.str(), "template");
+  const std::string doc = e.state_document(kNow).dump();
+  const std::string scenario = R"({"horizon_hours":720,"policy":"hindsight","traffic":[{"model":"auto","per_hour":40,"cost_per_request":0.02}]})";
+  for (auto _ : state) benchmark::DoNotOptimize(qg::simulate_json(doc, scenario));
+}
+BENCHMARK(BM_HindsightTemplate30d)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 }  // namespace
 

@@ -18,6 +18,7 @@ function nativeRows() {
     'BM_Route/1000': 'route auto, 1000 packages (native)',
     'BM_RouteExplained/11': 'route explained, 11 packages (native)',
     'BM_RouteExplained/1000': 'route explained, 1000 packages (native)',
+    'BM_HindsightTemplate30d/iterations:3': 'hindsight, 30 days on the template (native; target <= 2 s)',
   };
   return JSON.parse(r.stdout).benchmarks.map((b) => {
     const us = b.time_unit === 'ns' ? b.real_time / 1000 : b.time_unit === 'ms' ? b.real_time * 1000 : b.real_time;

@@ -154,6 +154,34 @@ TEST(RouterPlan, AWindowWhoseWeeklyWindowTheForecastSpendsIsNotAboutToBeLost) {
   EXPECT_EQ(term(find(d, "b"), "hours_to_loss"), 4);
 }
 
+TEST(RouterPlan, AScarceWindowIsWorthWhatItsDemandWouldPayElsewhere) {
+  // A $20 plan's week the forecast spends anyway (nothing at risk): its units are worth what a
+  // Sonnet request (weight 1) pays at OpenRouter, $0.02 a unit, not the plan's $0.005. An Opus
+  // request (weight 5) then costs $0.10 there and $0.08 at OpenRouter: it goes to OpenRouter, and
+  // the week serves Sonnet, which saves more per unit.
+  std::vector<QuotaStatus> st = {window("plan", 900, 900, 100)};
+  st[0].package_type = PackageType::kRollingWindow;
+  Package plan;
+  plan.type = PackageType::kRollingWindow;
+  plan.monthly_price = 20;
+  plan.limit_per_window = 900;
+  plan.window_hours = 168;
+  Inputs x(st, {plan});
+  x.views[0].recent_per_h = 100;  // far more demand than the week holds
+  std::string or_id = "openrouter";
+  RouteCandidateInput payg{&or_id, nullptr, nullptr};
+  payg.payg_cost_usd = 0.08;
+  x.in.push_back(payg);
+  x.in[0].weight = 5;
+  x.in[0].shadow_per_unit = 0.02;
+  const RouteDecision opus = decide_route("claude-opus-4-5", x.in, RouterWeights{}, kNow);
+  EXPECT_EQ(opus.provider_id, "openrouter");
+  EXPECT_NEAR(term(find(opus, "plan"), "cost_usd"), 0.10, 1e-9);
+  x.in[0].weight = 1;
+  x.in[1].payg_cost_usd = 0.02;
+  EXPECT_EQ(decide_route("claude-sonnet-4-5", x.in, RouterWeights{}, kNow).provider_id, "plan");  // a tie: the deadline decides
+}
+
 TEST(RouterPlan, AdmissionSendsAHeavyRequestWhereItFits) {
   // The case: a weight-5 Opus request with 1.5 units left must not be admitted.
   std::vector<QuotaStatus> st = {window("pro", 1.5, 45, 1), window("max", 100, 225, 4)};

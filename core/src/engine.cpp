@@ -265,10 +265,14 @@ void Engine::record_usage(const UsageEvent& e) {
   }
   if (!merged) events_.insert(at, s);
   if (e.status >= 200 && e.status < 400) {
-    PaygCost& pc = payg_cost_[e.provider_id];
-    const double keep = pc.requests > 1000 ? 1000 / pc.requests : 1.0;  // about the last 1,000 requests
-    pc.cost = pc.cost * keep + cost * count;
-    pc.requests = pc.requests * keep + count;
+    auto add = [&](PaygCost& pc) {
+      const double keep = pc.requests > 1000 ? 1000 / pc.requests : 1.0;  // about the last 1,000 requests
+      pc.cost = pc.cost * keep + cost * count;
+      pc.requests = pc.requests * keep + count;
+    };
+    add(payg_cost_[e.provider_id]);
+    const std::string key = e.provider_id + "\t" + e.model;
+    if (payg_model_cost_.size() < 1024 || payg_model_cost_.count(key)) add(payg_model_cost_[key]);
   }
   // Trim raw events past retention in amortised batches.
   const int64_t cutoff = events_.back().ts_ms - config_.event_retention_ms;

@@ -243,7 +243,7 @@ Scored score(const RouteCandidateInput& in, const Risk& risk, const RouterWeight
       // (it would have served a later request).
       const double units = credits ? (s->cost_per_request ? *s->cost_per_request : -1) : in.weight;
       if (units < 0) c.terms[kCostUsd] = at_risk > 0 ? 0 : unknown_cost;  // price unknown: assume the candidates' mean
-      else c.terms[kCostUsd] = s->unit_value * std::max(0.0, units - at_risk);
+      else c.terms[kCostUsd] = (credits ? s->unit_value : std::max(s->unit_value, in.shadow_per_unit)) * std::max(0.0, units - at_risk);
       if (risk.loss_at) {
         const double hours = std::max(0.0, static_cast<double>(*risk.loss_at - now) / kMsPerHour);
         c.terms[kHoursToLoss] = hours;

@@ -95,6 +95,10 @@ struct RouteCandidateInput {
   // USD one request costs at a provider without a package (pay as you go): the mean recorded
   // cost; negative when nothing is recorded yet (see decide_route).
   double payg_cost_usd = -1;
+  // Window packages: USD per unit that the demand its units would otherwise serve pays elsewhere
+  // (the highest price per unit, among the models it serves, at a pay-as-you-go provider). When
+  // the window is scarce, a unit is worth that much, not just its own value (0: nothing known).
+  double shadow_per_unit = 0;
   // Position of the candidate's member in an `ordered` model group (0 otherwise): lower first.
   int group_rank = 0;
 };
