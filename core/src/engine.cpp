@@ -271,8 +271,11 @@ void Engine::record_usage(const UsageEvent& e) {
       pc.requests = pc.requests * keep + count;
     };
     add(payg_cost_[e.provider_id]);
-    const std::string key = e.provider_id + "\t" + e.model;
-    if (payg_model_cost_.size() < 1024 || payg_model_cost_.count(key)) add(payg_model_cost_[key]);
+    // Per model only where it is paid as you go (a provider without packages when it served).
+    if (!slots_by_provider_.count(e.provider_id)) {
+      const std::string key = e.provider_id + "\t" + e.model;
+      if (payg_model_cost_.size() < 1024 || payg_model_cost_.count(key)) add(payg_model_cost_[key]);
+    }
   }
   // Trim raw events past retention in amortised batches.
   const int64_t cutoff = events_.back().ts_ms - config_.event_retention_ms;

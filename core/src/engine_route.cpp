@@ -208,16 +208,10 @@ std::vector<RouteCandidateInput> Engine::candidates_for(const std::string& model
                                                         const std::vector<std::string>& skip, const std::string& caller,
                                                         std::vector<std::string>& sends) const {
   std::vector<RouteCandidateInput> out;
-  // Pointers into scratch_blocks_ must stay valid: at most one block per state or account (per
-  // group member).
-  scratch_blocks_.clear();
-  size_t account_count = 0;
-  for (const auto& [provider, accounts] : accounts_) account_count += accounts.size();
+  scratch_blocks_.clear();  // a deque: the blocks' addresses stay valid as more are added
   const ModelGroup* group = nullptr;
   for (const auto& g : config_.model_groups)
     if (g.name == model) group = &g;
-  const size_t members = group ? group->members.size() : 1;
-  scratch_blocks_.reserve((slots_.size() + account_count + 1) * members);
   out.reserve(slots_.size());
   if (!group) {
     add_candidates(model, "", 0, second, skip, caller, out, sends);

@@ -142,21 +142,35 @@ std::vector<Risk> pooled_risk(const std::vector<RouteCandidateInput>& inputs, in
   };
   auto hours = [&](int64_t t) { return std::max(0.0, static_cast<double>(t - now) / kMsPerHour); };
   double demand_per_h = 0;
+  // Each candidate's first listing of its state (a state offered twice, by two group members,
+  // counts once): a sort by state, no allocation per candidate.
+  std::vector<std::pair<const RouteView*, size_t>> by_state;
+  by_state.reserve(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i].status) by_state.emplace_back(inputs[i].status, i);
+  std::sort(by_state.begin(), by_state.end());
+  std::vector<size_t> first_of(inputs.size());
+  for (size_t k = 0; k < by_state.size(); ++k)
+    first_of[by_state[k].second] = k > 0 && by_state[k - 1].first == by_state[k].first ? first_of[by_state[k - 1].second] : by_state[k].second;
   std::optional<int64_t> since;  // the pool's first use in the last 24 hours
   std::vector<size_t> lots;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const RouteView* s = inputs[i].status;
     if (!s) continue;
-    bool first = true;  // a state offered twice (two group members) counts once
-    for (size_t j = 0; j < i && first; ++j) first = inputs[j].status != s;
+    const bool first = first_of[i] == i;
     if (first) demand_per_h += s->recent_per_h / units(inputs[i]);
     if (first && s->recent_since && (!since || *s->recent_since < *since)) since = s->recent_since;
     if (first && s->value_loss_at && *s->value_loss_at > now) lots.push_back(i);
   }
   // A younger history (a cold start) is a rate over the hours it covers, at least one.
   if (since) demand_per_h *= 24 / std::clamp(static_cast<double>(now - *since) / kMsPerHour, 1.0, 24.0);
-  std::stable_sort(lots.begin(), lots.end(),
-                   [&](size_t a, size_t b) { return *inputs[a].status->value_loss_at < *inputs[b].status->value_loss_at; });
+  {
+    std::vector<std::pair<int64_t, size_t>> keyed;  // (deadline, index): sorted without chasing pointers
+    keyed.reserve(lots.size());
+    for (size_t i : lots) keyed.emplace_back(*inputs[i].status->value_loss_at, i);
+    std::sort(keyed.begin(), keyed.end());
+    for (size_t k = 0; k < keyed.size(); ++k) lots[k] = keyed[k].second;
+  }
   // Capacity (requests) a lot j offers until hour h >= its own deadline h_j: what is left now (as
   // far as the demand until h_j reaches it) plus its rate from its next reset, but never more
   // than what its value-bearing window holds until h_j plus that rate afterwards (a week nearly
@@ -203,9 +217,7 @@ std::vector<Risk> pooled_risk(const std::vector<RouteCandidateInput>& inputs, in
   for (size_t i = 0; i < inputs.size(); ++i) {
     const RouteView* s = inputs[i].status;
     if (!s) continue;
-    if (!out[i].loss_at)  // a state listed again (group members) takes the first listing's risk
-      for (size_t j = 0; j < i; ++j)
-        if (inputs[j].status == s) out[i] = out[j];
+    if (first_of[i] != i) out[i] = out[first_of[i]];  // a state listed again
     if (s->short_loss_at && *s->short_loss_at > now) {
       // Bounded by what the longer window loses, as far as it is pulled in at all.
       const double short_risk = std::min(s->short_at_risk, out[i].pull_in_h > 0 ? 0.0 : out[i].at_risk);
@@ -251,7 +263,15 @@ Scored score(const RouteCandidateInput& in, const Risk& risk, const RouterWeight
       }
     }
   }
-  for (double& t : c.terms) t = round_to(t, 9);  // equal-looking values compare equal
+  // Equal-looking values compare equal (the computed terms; the others are exact already). Inline
+  // round_to(v, 9): the same value, without a call per term on the hot path.
+  for (int t : {kCostUsd, kUrgency, kAtRisk, kAtRiskUsd, kPullInH, kHoursToLoss}) {
+    const double v = c.terms[t];
+    if (v != 0 && v < kNoLoss) {
+      const double r = std::round(v * 1e9) / 1e9;
+      c.terms[t] = r == 0 ? 0.0 : r;
+    }
+  }
   c.cooling = h.cooldown_until && *h.cooldown_until > now;
   if (c.cooling) c.available_at = h.cooldown_until;
   if (in.block && (!in.block->until || *in.block->until > now)) {

@@ -4,6 +4,7 @@
 // throw; failures come back as values.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -228,7 +229,7 @@ class Engine {
   std::map<std::string, std::vector<size_t>> slots_by_provider_;
   std::vector<uint64_t> package_version_;          // bumped whenever a state's inputs change
   mutable std::vector<CachedStatus> route_cache_;  // parallel to slots_
-  mutable std::vector<ScopedBlock> scratch_blocks_;  // blocks of one route() call (family + account)
+  mutable std::deque<ScopedBlock> scratch_blocks_;  // blocks of one route() call (family + account)
   mutable std::vector<const ProviderHealth*> slot_health_;  // parallel to slots_
   mutable size_t slot_health_epoch_ = 0;                    // health_.size() when built
 };
