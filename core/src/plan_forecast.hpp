@@ -1,0 +1,40 @@
+// The plan's forecast (docs/quota-model.md "Routing as a plan"): what each candidate of one
+// request would lose, and when, if the demand the ledger shows goes on, served earliest deadline
+// first; and when valuable capacity at risk must be pulled in. Internal to the router.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "quotagate/router.hpp"
+
+namespace qg::plan {
+
+// What the pooled forecast says one candidate loses (units of its package), and when.
+struct Risk {
+  double at_risk = 0;  // units
+  std::optional<int64_t> loss_at;
+  // Hours until valuable capacity at risk must be pulled in: serving it before costs free
+  // capacity that the demand would have used (0: now).
+  double pull_in_h = 0;
+};
+
+// Valuable capacity at risk is pulled in (served ahead of free capacity with earlier deadlines)
+// only from its latest start on: when the time left is within kPullMargin times what the demand
+// needs to absorb it, plus kPullLeadH hours. Earlier, the forecast's noise would pull it in for
+// nothing and cost free capacity that the demand would have used.
+constexpr double kPullMargin = 10;
+constexpr double kPullLeadH = 12;
+
+// Use it or lose it, pooled: the demand forecast is the candidates' use over the last 24 hours
+// (requests per hour), served earliest deadline first. A candidate's value-bearing capacity
+// (credits until expiry, the longest window until its reset) is at risk by what that demand
+// cannot reach after the capacity of every candidate whose deadline comes first (each one's
+// headroom now, as far as the demand until that deadline reaches it, plus its tightest window's
+// rate until then). A shorter window in front (a 5 h session) is at risk only as far as its own
+// pace leaves it unused and the longer window is at risk too.
+// One Risk per candidate (parallel to inputs). unknown_cost: the price (USD) of a request whose
+// credits have no recorded mean cost. now: ms since the epoch.
+std::vector<Risk> pooled_risk(const std::vector<RouteCandidateInput>& inputs, int64_t now, double unknown_cost);
+
+}  // namespace qg::plan
