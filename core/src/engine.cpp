@@ -163,7 +163,10 @@ void Engine::erase_slots(const std::string& provider, const std::string& account
   route_cache_.resize(keep);
   slots_by_provider_.clear();
   for (size_t k = 0; k < slots_.size(); ++k) slots_by_provider_[catalog_.packages[slots_[k].package].provider_id].push_back(k);
-  for (auto& c : route_cache_) c.second_ms = INT64_MIN;  // views point at package ids: still valid, recomputed anyway
+  for (auto& c : route_cache_) {  // views point at package ids: still valid, recomputed anyway
+    c.second_ms = INT64_MIN;
+    c.payg_version = UINT64_MAX;  // a provider may have lost its last state: its prices now count
+  }
   slot_health_.clear();
 }
 
@@ -273,8 +276,11 @@ void Engine::record_usage(const UsageEvent& e) {
     add(payg_cost_[e.provider_id]);
     // Per model only where it is paid as you go (a provider without packages when it served).
     if (!slots_by_provider_.count(e.provider_id)) {
-      const std::string key = e.provider_id + "\t" + e.model;
-      if (payg_model_cost_.size() < 1024 || payg_model_cost_.count(key)) add(payg_model_cost_[key]);
+      auto key = std::make_pair(e.provider_id, e.model);
+      if (payg_model_cost_.size() < 1024 || payg_model_cost_.count(key)) {
+        add(payg_model_cost_[std::move(key)]);
+        ++payg_version_;
+      }
     }
   }
   // Trim raw events past retention in amortised batches.

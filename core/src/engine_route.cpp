@@ -123,16 +123,19 @@ std::string Engine::auto_model(const std::string& provider, const Package* p) co
   return any_name ? "auto" : "";
 }
 
-double Engine::shadow_price(const Package& p) const {
+double Engine::shadow_price(size_t k) const {
+  CachedStatus& cache = route_cache_[k];
+  if (cache.payg_version == payg_version_) return cache.shadow;
+  const Package& p = catalog_.packages[slots_[k].package];
   double best = 0;
   for (const auto& [key, c] : payg_model_cost_) {
-    if (c.requests <= 0) continue;
-    const size_t tab = key.find('\t');
-    const std::string provider = key.substr(0, tab), model = key.substr(tab + 1);
-    if (slots_by_provider_.count(provider) || !p.serves(model)) continue;  // only pay-as-you-go prices
+    const auto& [provider, model] = key;
+    if (c.requests <= 0 || slots_by_provider_.count(provider) || !p.serves(model)) continue;  // only pay-as-you-go prices
     const double w = p.weight_for(model);
     if (w > 0) best = std::max(best, c.cost / c.requests / w);
   }
+  cache.shadow = best;
+  cache.payg_version = payg_version_;
   return best;
 }
 
@@ -154,7 +157,7 @@ void Engine::add_candidates(const std::string& model, const std::string& only_pr
     RouteCandidateInput in{provider, p ? &route_status(k, second) : nullptr, h, account, p ? block_for(k, send, second) : block};
     in.weight = p && p->type != PackageType::kCredits ? p->weight_for(send) : (p && in.status->cost_per_request ? *in.status->cost_per_request : 1);
     in.payg_cost_usd = p ? 0 : payg(*provider);
-    if (p && p->type != PackageType::kCredits) in.shadow_per_unit = shadow_price(*p);
+    if (p && p->type != PackageType::kCredits) in.shadow_per_unit = shadow_price(k);
     in.group_rank = group_rank;
     out.push_back(in);
     sends.push_back(std::move(send));

@@ -18,13 +18,9 @@ RouteView route_view_of(const QuotaStatus& s, const Package& p, const std::strin
   v.alert = alert_rank(s.alert);
   v.total = s.total;
   v.remaining = s.remaining;
-  v.remaining_ratio = s.remaining_ratio;
-  v.expiring_capacity = s.expiring_capacity;
-  v.days_until_expiry = s.days_until_expiry;
   v.reset_at = s.reset_at;
   v.overage_serves = s.overage && s.overage->available;
   v.unit_value = p.unit_value_usd();
-  v.burn_per_day = s.burn_per_day;
   v.headroom = s.remaining;
   if (s.package_type == PackageType::kCredits) {
     if (s.expires_at && *s.expires_at > now && s.remaining > 0) {

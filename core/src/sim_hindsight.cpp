@@ -56,8 +56,8 @@ HindsightSolution plan_hindsight(const Engine& engine, const Scenario& sc, const
       pc.provider = c.provider_id;
       pc.package_id = c.package_id;
       pc.account = c.account;
-      pc.models.resize(sc.traffic.size());
-      pc.models[s] = c.model;
+      pc.stream = s;
+      pc.model = c.model;
       out.candidates.push_back(std::move(pc));
       pb.candidates.push_back({});
       pb.candidates.back().serves.assign(sc.traffic.size(), false);
@@ -69,29 +69,17 @@ HindsightSolution plan_hindsight(const Engine& engine, const Scenario& sc, const
   for (size_t k = 0; k < out.candidates.size(); ++k) {
     const PlanCandidate& pc = out.candidates[k];
     HindsightCandidate& hc = pb.candidates[k];
-    // The weight of one request here: demand-weighted over the streams it serves.
     const Package* p = nullptr;
     for (const auto& pkg : engine.catalog().packages)
       if (pkg.id == pc.package_id) p = &pkg;
-    double weighted = 0, total = 0, price = 0;
-    out.candidates[k].weights.assign(sc.traffic.size(), 1);
-    for (size_t s = 0; s < sc.traffic.size(); ++s) {
-      if (p) out.candidates[k].weights[s] = p->type == PackageType::kCredits ? sc.traffic[s].cost_per_request : p->weight_for(pc.models[s]);
-      if (!hc.serves[s]) continue;
-      double n = 0;
-      for (int64_t x : demand[s]) n += static_cast<double>(x);
-      n = std::max(n, 1e-9);
-      const double w = !p ? 1 : p->type == PackageType::kCredits ? sc.traffic[s].cost_per_request : p->weight_for(pc.models[s]);
-      weighted += w * n;
-      price += sc.traffic[s].cost_per_request * n;
-      total += n;
-    }
-    const double weight = total > 0 ? weighted / total : 1;
-    const double usd = total > 0 ? price / total : 0;
+    const Traffic& tr = sc.traffic[pc.stream];
+    // Units of one request here: its price (credits, pay as you go) or its model's weight.
+    const double weight = !p || p->type == PackageType::kCredits ? (p ? tr.cost_per_request : 1.0) : p->weight_for(pc.model);
+    const double usd = tr.cost_per_request;
     out.candidates[k].weight = weight;
     // This stream's part of the state's capacity.
     const double all = state_demand[state_of[k]];
-    const double share = all > 0 ? total / all : 1;
+    const double share = all > 0 ? stream_total[pc.stream] / all : 1;
     if (!p) {  // pay as you go: unlimited, at its price
       hc.cost_usd = usd;
       continue;

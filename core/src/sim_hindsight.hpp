@@ -13,9 +13,9 @@ namespace qg::sim {
 
 struct PlanCandidate {
   std::string provider, package_id, account;  // package_id "": pay as you go
-  std::vector<std::string> models;            // per demand stream: the model it would send
-  std::vector<double> weights;                // per demand stream: units one request takes
-  double weight = 1;                          // the mean the flow used (units per request)
+  size_t stream = 0;                          // the one demand stream it serves
+  std::string model;                          // what it would send for that stream
+  double weight = 1;                          // units one request of the stream takes here
   // The top level's periods in units (credits: the balance until expiry; windows: the longest
   // window), and whether each one's end is a loss inside the settlement.
   std::vector<double> top_units;

@@ -37,6 +37,7 @@ struct WindowTrack {
 
 // One (package, account) state.
 struct PackageTrack {
+  const Package* package = nullptr;  // in the run's engine catalog, fixed for the run
   std::string id, provider, account, unit, currency;
   PackageType type;
   double unit_value = 0;
@@ -98,10 +99,11 @@ struct Run {
     double capacity = n, per_request = 1;
     PackageTrack* track = nullptr;
     if (!package_id.empty()) {
+      const auto it = track_of.find(package_id + "\t" + account);
       const auto st = engine.status_of(package_id, t, account);
-      const Package* p = package(package_id);
-      if (!st || !p) return 0;
-      track = &tracks[track_of.at(package_id + "\t" + account)];
+      if (it == track_of.end() || !st) return 0;
+      track = &tracks[it->second];
+      const Package* p = track->package;
       const bool credits = st->package_type == PackageType::kCredits;
       per_request = credits ? tr.cost_per_request : p->weight_for(model);
       const bool blocked = st->alert == "expired" || (st->alert == "exhausted" && !credits && !(st->overage && st->overage->available));
@@ -175,8 +177,8 @@ struct Run {
         }
       }
       if (tr.type == PackageType::kCredits && !tr.expired_counted) {
-        const Package* p = package(tr.id);
-        if (p && p->expires_at && sc.loss_in_horizon(*p->expires_at) && *p->expires_at <= t) {
+        const Package* p = tr.package;
+        if (p->expires_at && sc.loss_in_horizon(*p->expires_at) && *p->expires_at <= t) {
           if (auto before = engine.status_of(tr.id, *p->expires_at - 1, tr.account)) tr.expired_units = before->remaining;
           tr.expired_counted = true;
         }
@@ -208,7 +210,7 @@ void account_plan(Run& run, const sim::HindsightSolution& sol, const std::vector
       for (const auto& [k, n] : slot[s]) {
         const sim::PlanCandidate& pc = sol.candidates[k];
         run.share[pc.provider] += static_cast<double>(n);
-        used[k] += static_cast<double>(n) * pc.weights[s];
+        used[k] += static_cast<double>(n) * pc.weight;
         if (pc.package_id.empty()) run.payg_spent += static_cast<double>(n) * run.sc.traffic[s].cost_per_request;
       }
   for (size_t k = 0; k < sol.candidates.size(); ++k) {
@@ -286,6 +288,7 @@ Json run_policy(const Json& state, const Json& catalog, const Scenario& sc, cons
     const Package* p = run.package(st.package_id);
     if (!p || std::find(skip_base.begin(), skip_base.end(), p->provider_id) != skip_base.end()) continue;
     PackageTrack t;
+    t.package = p;
     t.id = p->id;
     t.provider = p->provider_id;
     t.account = st.account;
@@ -403,11 +406,10 @@ std::string simulate_json(std::string_view state_text, std::string_view scenario
     Scenario sc = sim::parse_scenario(scenario_doc, state_time.value_or(0));
     const Json catalog = sim::tweaked_catalog(state["catalog"], sc.tweaks);
     {
-      Engine probe;
-      const CatalogLoadResult loaded = probe.load_catalog(catalog.dump(), "state");
-      if (!loaded.ok) throw bad("state catalog: " + loaded.error);
+      const CatalogParseResult parsed = parse_catalog(catalog.dump(), "state");
+      if (!parsed.ok) throw bad("state catalog: " + parsed.error);
       std::vector<std::optional<int64_t>> expiries;
-      for (const Package& p : probe.catalog().packages)
+      for (const Package& p : parsed.catalog.packages)
         if (p.type == PackageType::kCredits) expiries.push_back(p.expires_at);
       sim::settle_horizon(sc, expiries);
     }

@@ -192,7 +192,7 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
     res.json({ ...h, ...(h.last_error ? { last_error: redactor.text(h.last_error) } : {}) });
   });
 
-  addModelRoutes(app, { guard: requireClientKey, providers: config.providers, groups: Object.keys((config.routing && config.routing.engine && config.routing.engine.model_groups) || {}), catalogModels: () => (app.locals.catalogModels ? app.locals.catalogModels() : []),
+  addModelRoutes(app, { guard: requireClientKey, providers: config.providers, groups: [...proxy.modelGroups], catalogModels: () => (app.locals.catalogModels ? app.locals.catalogModels() : []),
     notFound: (req, res, message) => writeError(new ClientError(404, message, 'model_not_found', {}, { type: 'not_found_error', param: 'model' }), req, res) });
 
   app.post('/v1/chat/completions', requireClientKey, json, (req, res) => proxy.handle(req, res, 'chat'));

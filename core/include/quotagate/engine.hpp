@@ -180,8 +180,9 @@ class Engine {
   // or "auto" where it takes any name ("*"); "" when none is known (the candidate is left out).
   std::string auto_model(const std::string& provider_id, const Package* p) const;
   // USD per unit of a window package's capacity when the demand it would serve pays elsewhere:
-  // the highest pay-as-you-go price per unit among the models it serves (0: none known).
-  double shadow_price(const Package& p) const;
+  // the highest pay-as-you-go price per unit among the models it serves (0: none known). Cached
+  // per state until a pay-as-you-go price changes.
+  double shadow_price(size_t slot) const;
   const RouteView& route_status(size_t slot, int64_t second_ms) const;
   const ProviderHealth* health_ptr(const std::string& provider_id) const;
   const ScopedBlock* block_for(size_t slot, const std::string& model, int64_t second_ms) const;
@@ -194,6 +195,9 @@ class Engine {
     int64_t second_ms = INT64_MIN;
     uint64_t version = 0;
     RouteView view;
+    // Window packages: shadow_price() as of payg_version (UINT64_MAX: not computed yet).
+    double shadow = 0;
+    uint64_t payg_version = UINT64_MAX;
   };
 
   EngineConfig config_;
@@ -218,9 +222,10 @@ class Engine {
     double cost = 0, requests = 0;
   };
   std::map<std::string, PaygCost> payg_cost_;
-  // The same per "provider\tmodel" (bounded): what a model costs where it is paid for, the
+  // The same per (provider, model) (bounded): what a model costs where it is paid for, the
   // shadow price of a scarce window's units (RouteCandidateInput::shadow_per_unit).
-  std::map<std::string, PaygCost> payg_model_cost_;
+  std::map<std::pair<std::string, std::string>, PaygCost> payg_model_cost_;  // (provider, model)
+  uint64_t payg_version_ = 0;  // bumped whenever payg_model_cost_ changes
   std::vector<std::pair<std::string, std::string>> learned_families_;  // (family, model) from rejections, bounded
   std::map<std::string, HeaderSnapshot> snapshots_;  // latest per "provider" or "provider\taccount"
   std::vector<StoredEvent> events_;                  // recent raw events, time-ordered

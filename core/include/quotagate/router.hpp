@@ -42,8 +42,7 @@ struct RouteView {
   const std::string* package_id = nullptr;
   PackageType package_type = PackageType::kCredits;
   int alert = 5;  // alert_rank(): 0 exhausted, 1 use_or_lose, 2 expired, 3 topup, 4 watch, 5 ok
-  double total = 0, remaining = 0, remaining_ratio = 0, expiring_capacity = 0;
-  std::optional<double> days_until_expiry;
+  double total = 0, remaining = 0;
   std::optional<int64_t> reset_at;
   // What the tightest window still admits (min over the primary and secondary windows).
   double headroom = 0;
@@ -59,7 +58,6 @@ struct RouteView {
   // from renew_at (the primary's next reset) on. Credits: rate 0.
   double rate_per_h = 0;
   std::optional<int64_t> renew_at;
-  double burn_per_day = 0;  // the ledger's forecast of this state's use, units per day
   // Units used over the last 24 hours (per hour of 24): the demand forecast of the plan (it follows a
   // shift of traffic between candidates within a day; the burn's multi-day average does not).
   double recent_per_h = 0;
