@@ -4,6 +4,11 @@
 #include "engine_fixture.hpp"
 #include "quotagate/router.hpp"
 
+#include <algorithm>
+#include <map>
+
+#include "../core/src/plan_forecast.hpp"  // plan::order_by_key, internal to the router
+
 using namespace qg;
 
 namespace {
@@ -323,4 +328,54 @@ TEST(RouterHotPath, FastAndExplainedDecisionsAgree) {
     ASSERT_EQ(fast.retry_at, full.retry_at);
     ASSERT_TRUE(fast.ranked.empty());
   }
+}
+
+// The forecast's lot order (plan::order_by_key) is a stable sort by key: the radix passes for many
+// lots and the comparison sort for few agree with std::stable_sort, also for keys needing all 64 bits.
+TEST(RouterPlan, LotOrderIsAStableSortByDeadline) {
+  uint64_t x = 88172645463325252ULL;  // xorshift: deterministic keys with many ties
+  auto next = [&] { x ^= x << 13, x ^= x >> 7, x ^= x << 17; return x; };
+  for (size_t n : {0, 1, 2, 255, 256, 1000, 5000}) {
+    for (int bits : {0, 3, 33, 64}) {
+      std::vector<uint64_t> keys(n);
+      std::vector<uint32_t> ids(n);
+      for (size_t i = 0; i < n; ++i) keys[i] = bits == 0 ? 0 : bits == 64 ? next() : next() % (uint64_t{1} << bits), ids[i] = static_cast<uint32_t>(i * 3);
+      std::vector<size_t> want(n);
+      for (size_t i = 0; i < n; ++i) want[i] = i;
+      std::stable_sort(want.begin(), want.end(), [&](size_t a, size_t b) { return keys[a] < keys[b]; });
+      const std::vector<uint32_t> got = plan::order_by_key(keys, ids);
+      ASSERT_EQ(got.size(), n);
+      for (size_t i = 0; i < n; ++i) ASSERT_EQ(got[i], ids[want[i]]) << "n=" << n << " bits=" << bits << " at " << i;
+    }
+  }
+}
+
+// 1,000 candidates (the linear forecast, radix-sorted lots), some states listed twice as two group
+// members would be: dense state ids and the pointer sort number the states alike, so every term
+// and the winner agree.
+TEST(RouterPlan, StateIdsAndPointersGiveTheSameForecast) {
+  std::vector<QuotaStatus> st;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = "p" + std::to_string(i);
+    if (i % 2) st.push_back(window(id, 10 + i % 37, 100, 1 + (i * 7) % 23));
+    else st.push_back(credits(id, 0.1 + (i % 9) / 10.0, 1 + (i * 5) % 17));
+  }
+  Inputs x(st);
+  for (size_t i = 0; i < x.views.size(); ++i) x.views[i].recent_per_h = i % 50 ? 0.0 : 0.5;
+  std::vector<RouteCandidateInput> dense = x.in, pointers = x.in;
+  for (size_t i = 0; i < 1000; ++i) dense[i].state = static_cast<int>(i);
+  for (size_t i = 0; i < 1000; i += 10) dense.push_back(dense[i]), pointers.push_back(x.in[i]);  // listed again
+  const RouteDecision a = decide_route("m", dense, RouterWeights{}, kNow);
+  const RouteDecision b = decide_route("m", pointers, RouterWeights{}, kNow);
+  ASSERT_EQ(a.ranked.size(), b.ranked.size());
+  EXPECT_EQ(a.winner, b.winner);
+  std::map<std::string, std::vector<std::pair<std::string, double>>> terms_b;
+  for (const auto& c : b.ranked) terms_b[c.provider_id] = c.terms;
+  size_t at_risk = 0;
+  for (size_t i = 0; i < a.ranked.size(); ++i) {
+    EXPECT_EQ(a.ranked[i].terms, terms_b[a.ranked[i].provider_id]) << a.ranked[i].provider_id;
+    EXPECT_EQ(a.ranked[i].provider_id, b.ranked[i].provider_id) << i;
+    at_risk += term(a.ranked[i], "at_risk") > 0;
+  }
+  EXPECT_GT(at_risk, 0u);  // the forecast is not trivially empty
 }

@@ -49,6 +49,8 @@ void Engine::refresh_slot_health() const {
 // The account's 429 cooldown and any family window that blocks `model`, merged (the later end
 // wins); nullptr when nothing blocks. Blocks live in scratch_blocks_ for the current call.
 const ScopedBlock* Engine::block_for(size_t k, const std::string& model, int64_t second) const {
+  const bool any = model == "auto" || model.empty();  // no family window blocks "auto"
+  if (any && account_blocks_.empty() && package_blocks_.empty()) return nullptr;
   const Slot& slot = slots_[k];
   const Package& p = catalog_.packages[slot.package];
   if (account_blocks_.empty() && family_blocks_.empty() && package_blocks_.empty() && p.model_windows.empty() &&
@@ -70,7 +72,6 @@ const ScopedBlock* Engine::block_for(size_t k, const std::string& model, int64_t
   if (!package_blocks_.empty())
     if (auto it = package_blocks_.find(key + "\t" + p.id); it != package_blocks_.end() && it->second.until && *it->second.until > second)
       merge(it->second.until, "package cooldown (" + it->second.reason + ")");
-  const bool any = model == "auto" || model.empty();
   if (!any && !family_blocks_.empty()) {
     for (auto it = family_blocks_.lower_bound(key + "\t"); it != family_blocks_.end() && it->first.compare(0, key.size() + 1, key + "\t") == 0; ++it) {
       const std::string family = it->first.substr(key.size() + 1);
@@ -123,6 +124,16 @@ std::string Engine::auto_model(const std::string& provider, const Package* p) co
   return any_name ? "auto" : "";
 }
 
+double Engine::slot_weight(size_t k, const std::string& model) const {
+  CachedStatus& c = route_cache_[k];
+  if (!c.weighed || c.weighed_model != model) {
+    c.weight = catalog_.packages[slots_[k].package].weight_for(model);
+    c.weighed_model = model;
+    c.weighed = true;
+  }
+  return c.weight;
+}
+
 double Engine::shadow_price(size_t k) const {
   CachedStatus& cache = route_cache_[k];
   if (cache.payg_version == payg_version_) return cache.shadow;
@@ -140,10 +151,12 @@ double Engine::shadow_price(size_t k) const {
 }
 
 void Engine::add_candidates(const std::string& model, const std::string& only_provider, int group_rank, int64_t second,
-                            const std::vector<std::string>& skip, const std::string& caller, std::vector<RouteCandidateInput>& out,
-                            std::vector<std::string>& sends) const {
+                            const std::vector<std::string>& skip, const std::string& caller,
+                            std::vector<RouteCandidateInput>& out) const {
   auto skipped = [&](const std::string& id) { return !skip.empty() && std::find(skip.begin(), skip.end(), id) != skip.end(); };
   const bool any = model == "auto" || model.empty();
+  // "auto" meets no family window: only an account's or a package's cooldown can block it.
+  const bool no_blocks = account_blocks_.empty() && package_blocks_.empty();
   auto payg = [&](const std::string& provider) {
     auto it = payg_cost_.find(provider);
     return it != payg_cost_.end() && it->second.requests > 0 ? it->second.cost / it->second.requests : -1.0;
@@ -151,16 +164,38 @@ void Engine::add_candidates(const std::string& model, const std::string& only_pr
   // One candidate: the model it sends and its weight there.
   auto push = [&](const std::string* provider, size_t k, const ProviderHealth* h, const std::string* account, const ScopedBlock* block) {
     const Package* p = k == SIZE_MAX ? nullptr : &catalog_.packages[slots_[k].package];
-    std::string send = any ? auto_model(*provider, p) : model;
-    if (send.empty()) return;  // "auto" and nothing concrete known to send: not a candidate
+    const std::string* send = &model;
+    double weight = -1;  // windows: the weight of `send` (-1: look it up)
+    if (any && p) {
+      CachedStatus& c = route_cache_[k];
+      if (!c.auto_known) {
+        c.auto_send = auto_model(*provider, p);
+        c.auto_weight = p->weight_for(c.auto_send);
+        c.auto_known = true;
+      }
+      send = &c.auto_send;
+      weight = c.auto_weight;
+    } else if (any) {
+      scratch_models_.push_back(auto_model(*provider, nullptr));
+      send = &scratch_models_.back();
+    }
+    if (send->empty()) return;  // "auto" and nothing concrete known to send: not a candidate
     if (p && !skip.empty() && skipped(*provider + "\t" + *account + "\t" + p->id)) return;
-    RouteCandidateInput in{provider, p ? &route_status(k, second) : nullptr, h, account, p ? block_for(k, send, second) : block};
-    in.weight = p && p->type != PackageType::kCredits ? p->weight_for(send) : (p && in.status->cost_per_request ? *in.status->cost_per_request : 1);
+    RouteCandidateInput& in = out.emplace_back();  // written in place: no copy of a half-written struct
+    in.provider_id = provider;
+    in.status = p ? &route_status(k, second) : nullptr;
+    in.health = h;
+    in.account = account;
+    in.block = p && !(any && no_blocks) ? block_for(k, *send, second) : block;
+    // The package's type from its view (in cache already), not from the catalog's Package.
+    const bool window = p && in.status->package_type != PackageType::kCredits;
+    if (window) in.weight = weight >= 0 ? weight : slot_weight(k, *send);
+    else in.weight = p && in.status->cost_per_request ? *in.status->cost_per_request : 1;
     in.payg_cost_usd = p ? 0 : payg(*provider);
-    if (p && p->type != PackageType::kCredits) in.shadow_per_unit = shadow_price(k);
+    if (window) in.shadow_per_unit = shadow_price(k);
     in.group_rank = group_rank;
-    out.push_back(in);
-    sends.push_back(std::move(send));
+    in.model = send;
+    if (p) in.state = static_cast<int>(k);
   };
   auto matches = [&](const std::string& pattern) { return model_pattern_matches(pattern, model); };
   if (!providers_.empty()) {
@@ -208,21 +243,21 @@ void Engine::add_candidates(const std::string& model, const std::string& only_pr
 }
 
 std::vector<RouteCandidateInput> Engine::candidates_for(const std::string& model, int64_t second,
-                                                        const std::vector<std::string>& skip, const std::string& caller,
-                                                        std::vector<std::string>& sends) const {
+                                                        const std::vector<std::string>& skip, const std::string& caller) const {
   std::vector<RouteCandidateInput> out;
-  scratch_blocks_.clear();  // a deque: the blocks' addresses stay valid as more are added
+  scratch_blocks_.clear();  // deques: the blocks' and models' addresses stay valid as more are added
+  scratch_models_.clear();
   const ModelGroup* group = nullptr;
   for (const auto& g : config_.model_groups)
     if (g.name == model) group = &g;
   out.reserve(slots_.size());
   if (!group) {
-    add_candidates(model, "", 0, second, skip, caller, out, sends);
+    add_candidates(model, "", 0, second, skip, caller, out);
     return out;
   }
   for (size_t i = 0; i < group->members.size(); ++i)
     add_candidates(group->members[i].second, group->members[i].first, group->ordered ? static_cast<int>(i) : 0, second, skip,
-                   caller, out, sends);
+                   caller, out);
   return out;
 }
 
@@ -231,10 +266,8 @@ RouteDecision Engine::route(const std::string& requested, int64_t now, bool expl
   const std::string model = requested.empty() ? "auto" : requested;
   // The end of the current second: every event recorded so far (ts <= now) is included.
   const int64_t second = -floor_div(-now, kMsPerSecond) * kMsPerSecond;
-  std::vector<std::string> sends;
-  std::vector<RouteCandidateInput> inputs = candidates_for(model, second, skip, caller, sends);
-  RouteDecision d = decide_route(model, inputs, config_.weights, now, explain, &sends);
-  return d;
+  const std::vector<RouteCandidateInput> inputs = candidates_for(model, second, skip, caller);
+  return decide_route(model, inputs, config_.weights, now, explain);
 }
 
 }  // namespace qg

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <utility>
 
 #include "quotagate/civil_time.hpp"
@@ -59,45 +60,147 @@ RouteView route_view_of(const QuotaStatus& s, const Package& p, const std::strin
 
 namespace plan {
 
-// See plan_forecast.hpp.
-std::vector<Risk> pooled_risk(const std::vector<RouteCandidateInput>& inputs, int64_t now, double unknown_cost) {
-  std::vector<Risk> out(inputs.size());
-  // Units of one request at a candidate: its weight (windows) or its price (credits).
-  auto units = [&](const RouteCandidateInput& in) {
-    if (in.status->package_type != PackageType::kCredits) return in.weight > 0 ? in.weight : 1.0;
-    return in.status->cost_per_request ? std::max(*in.status->cost_per_request, 1e-9) : std::max(unknown_cost, 1e-9);
-  };
-  auto hours = [&](int64_t t) { return std::max(0.0, static_cast<double>(t - now) / kMsPerHour); };
-  double demand_per_h = 0;
-  // Each candidate's first listing of its state (a state offered twice, by two group members,
-  // counts once): a sort by state, no allocation per candidate.
-  std::vector<std::pair<const RouteView*, size_t>> by_state;
-  by_state.reserve(inputs.size());
-  for (size_t i = 0; i < inputs.size(); ++i)
-    if (inputs[i].status) by_state.emplace_back(inputs[i].status, i);
+namespace {
+
+// The state behind each candidate with a status (UINT32_MAX: none), numbered in order of first
+// listing: a state offered twice, by two group members, counts once. `firsts` receives each
+// state's first candidate. Dense ids: one pass; otherwise a sort by status pointer.
+std::vector<uint32_t> number_states(const std::vector<RouteCandidateInput>& inputs, std::vector<uint32_t>& firsts) {
+  const size_t n = inputs.size();
+  std::vector<uint32_t> state_of(n, UINT32_MAX);
+  firsts.reserve(n);
+  int max_state = -1;
+  bool dense = true;
+  for (const auto& in : inputs)
+    if (in.status) dense = dense && in.state >= 0, max_state = std::max(max_state, in.state);
+  if (dense) {
+    std::vector<uint32_t> seen(static_cast<size_t>(max_state + 1), UINT32_MAX);
+    for (size_t i = 0; i < n; ++i) {
+      if (!inputs[i].status) continue;
+      uint32_t& j = seen[static_cast<size_t>(inputs[i].state)];
+      if (j == UINT32_MAX) j = static_cast<uint32_t>(firsts.size()), firsts.push_back(static_cast<uint32_t>(i));
+      state_of[i] = j;
+    }
+    return state_of;
+  }
+  std::vector<std::pair<const RouteView*, uint32_t>> by_state;
+  by_state.reserve(n);
+  for (size_t i = 0; i < n; ++i)
+    if (inputs[i].status) by_state.emplace_back(inputs[i].status, static_cast<uint32_t>(i));
   std::sort(by_state.begin(), by_state.end());
-  std::vector<size_t> first_of(inputs.size());
+  std::vector<uint32_t> first_of(n);
   for (size_t k = 0; k < by_state.size(); ++k)
     first_of[by_state[k].second] = k > 0 && by_state[k - 1].first == by_state[k].first ? first_of[by_state[k - 1].second] : by_state[k].second;
+  for (size_t i = 0; i < n; ++i) {
+    if (!inputs[i].status) continue;
+    if (first_of[i] == i) state_of[i] = static_cast<uint32_t>(firsts.size()), firsts.push_back(static_cast<uint32_t>(i));
+    else state_of[i] = state_of[first_of[i]];  // an earlier candidate: numbered already
+  }
+  return state_of;
+}
+
+}  // namespace
+
+// See plan_forecast.hpp.
+std::vector<uint32_t> order_by_key(std::vector<uint64_t> keys, std::vector<uint32_t> ids) {
+  if (keys.size() < 256) {  // few lots: the radix passes' bucket arrays would cost more than a sort
+    std::vector<std::pair<uint64_t, uint32_t>> keyed(keys.size());
+    for (size_t k = 0; k < keys.size(); ++k) keyed[k] = {keys[k], ids[k]};
+    std::sort(keyed.begin(), keyed.end());  // ids ascend in the input: (key, id) is the stable order
+    for (size_t k = 0; k < keys.size(); ++k) ids[k] = keyed[k].second;
+    return ids;
+  }
+  constexpr int kBits = 8;
+  constexpr size_t kBuckets = size_t{1} << kBits;
+  // Keys relative to the smallest: the passes cover only the spread of the deadlines.
+  uint64_t min_key = UINT64_MAX, max_key = 0;
+  for (uint64_t k : keys) min_key = std::min(min_key, k), max_key = std::max(max_key, k);
+  for (uint64_t& k : keys) k -= min_key;
+  max_key -= min_key;
+  std::vector<uint64_t> keys_out(keys.size());
+  std::vector<uint32_t> ids_out(ids.size());
+  for (int shift = 0; shift < 64 && (max_key >> shift) != 0; shift += kBits) {
+    uint32_t start[kBuckets + 1] = {};
+    for (uint64_t k : keys) ++start[((k >> shift) & (kBuckets - 1)) + 1];
+    for (size_t b = 1; b <= kBuckets; ++b) start[b] += start[b - 1];
+    for (size_t k = 0; k < keys.size(); ++k) {
+      const uint32_t at = start[(keys[k] >> shift) & (kBuckets - 1)]++;
+      keys_out[at] = keys[k];
+      ids_out[at] = ids[k];
+    }
+    keys.swap(keys_out);
+    ids.swap(ids_out);
+  }
+  return ids;
+}
+
+namespace {
+
+// One state's figures, read once from its RouteView so that the forecast runs over a compact
+// array (1,000 candidates stay in cache). Units: requests (divided by u), hours from now.
+struct StateIn {
+  double u;                // units of one request: its weight (windows) or its price (credits)
+  double value_remaining;  // units
+  double value_h;          // hours to the value-bearing capacity's loss
+  double head_req;         // headroom, requests
+  double rate_req_h;       // tightest window's rate, requests per hour
+  double renew_h;          // hours to renew_at (0: none)
+  double unit_value;       // USD per unit
+  double headroom;         // units
+  double short_at_risk;    // units
+  double cap;              // at_risk never exceeds this (units)
+  int64_t loss_at;         // ms; kNever: none ahead
+  int64_t short_loss_at;   // ms; kNever: no shorter window in front
+};
+constexpr int64_t kNever = INT64_MIN;
+
+}  // namespace
+
+// See plan_forecast.hpp.
+PooledRisk pooled_risk(const std::vector<RouteCandidateInput>& inputs, int64_t now, double unknown_cost) {
+  PooledRisk out;
+  auto hours = [&](int64_t t) { return std::max(0.0, static_cast<double>(t - now) / kMsPerHour); };
+  std::vector<uint32_t> firsts;
+  out.state_of = number_states(inputs, firsts);
+  // Every field is written below: no value-initialised (cleared) array first.
+  const std::unique_ptr<StateIn[]> states(new StateIn[firsts.size()]);
+  std::vector<uint64_t> lot_keys;  // ms from now to each lot's deadline
+  std::vector<uint32_t> lot_ids;   // lots (states with a deadline ahead), in state order
+  lot_keys.reserve(firsts.size());
+  lot_ids.reserve(firsts.size());
+  double demand_per_h = 0;
   std::optional<int64_t> since;  // the pool's first use in the last 24 hours
-  std::vector<size_t> lots;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const RouteView* s = inputs[i].status;
-    if (!s) continue;
-    const bool first = first_of[i] == i;
-    if (first) demand_per_h += s->recent_per_h / units(inputs[i]);
-    if (first && s->recent_since && (!since || *s->recent_since < *since)) since = s->recent_since;
-    if (first && s->value_loss_at && *s->value_loss_at > now) lots.push_back(i);
+  for (size_t j = 0; j < firsts.size(); ++j) {
+    const RouteCandidateInput& in = inputs[firsts[j]];
+    const RouteView* s = in.status;
+    StateIn& st = states[j];
+    const bool credits = s->package_type == PackageType::kCredits;
+    st.u = !credits ? (in.weight > 0 ? in.weight : 1.0)
+                    : (s->cost_per_request ? std::max(*s->cost_per_request, 1e-9) : std::max(unknown_cost, 1e-9));
+    demand_per_h += s->recent_per_h / st.u;
+    if (s->recent_since && (!since || *s->recent_since < *since)) since = s->recent_since;
+    st.value_remaining = s->value_remaining;
+    st.loss_at = s->value_loss_at && *s->value_loss_at > now ? *s->value_loss_at : kNever;
+    st.value_h = s->value_loss_at ? hours(*s->value_loss_at) : 0;
+    st.head_req = s->headroom / st.u;
+    st.rate_req_h = s->rate_per_h / st.u;
+    st.renew_h = s->renew_at ? hours(*s->renew_at) : 0.0;
+    st.unit_value = s->unit_value;
+    st.headroom = s->headroom;
+    st.short_loss_at = s->short_loss_at && *s->short_loss_at > now ? *s->short_loss_at : kNever;
+    st.short_at_risk = s->short_at_risk;
+    st.cap = s->headroom > 0 || credits ? s->remaining : 0.0;
+    if (st.loss_at != kNever) {
+      lot_keys.push_back(static_cast<uint64_t>(st.loss_at - now));
+      lot_ids.push_back(static_cast<uint32_t>(j));
+    }
   }
   // A younger history (a cold start) is a rate over the hours it covers, at least one.
   if (since) demand_per_h *= 24 / std::clamp(static_cast<double>(now - *since) / kMsPerHour, 1.0, 24.0);
-  {
-    std::vector<std::pair<int64_t, size_t>> keyed;  // (deadline, index): sorted without chasing pointers
-    keyed.reserve(lots.size());
-    for (size_t i : lots) keyed.emplace_back(*inputs[i].status->value_loss_at, i);
-    std::sort(keyed.begin(), keyed.end());
-    for (size_t k = 0; k < keyed.size(); ++k) lots[k] = keyed[k].second;
-  }
+  // Lots by deadline, ties in state order (the order of the candidates).
+  const std::vector<uint32_t> order = order_by_key(std::move(lot_keys), std::move(lot_ids));
+  std::vector<Risk>& risk = out.by_state;
+  risk.resize(firsts.size());
   // Capacity (requests) a lot j offers until hour h >= its own deadline h_j: what is left now (as
   // far as the demand until h_j reaches it) plus its rate from its next reset, but never more
   // than what its value-bearing window holds until h_j plus that rate afterwards (a week nearly
@@ -108,17 +211,19 @@ std::vector<Risk> pooled_risk(const std::vector<RouteCandidateInput>& inputs, in
   std::vector<Lot> before_lots;
   // Sums for the linear form, used past kExactLots lots (without the second bound).
   constexpr size_t kExactLots = 64;
+  const bool exact = order.size() <= kExactLots;
+  if (exact) before_lots.reserve(order.size());
   double head = 0, rate = 0, rate_x_renew = 0;
   // Pulling a lot in displaces capacity with an earlier deadline: worth it only when that
   // capacity is worth less (free quota before expiring credits; not one account's week before
   // another's of the same price), or when there is none.
   double cheapest_before = std::numeric_limits<double>::infinity();
-  for (size_t i : lots) {
-    const RouteView* s = inputs[i].status;
-    const double u = units(inputs[i]);
-    const double h = hours(*s->value_loss_at);
+  for (const uint32_t j : order) {
+    const StateIn& st = states[j];
+    Risk& r = risk[j];
+    const double h = st.value_h;
     double offered = 0;
-    if (lots.size() <= kExactLots) {
+    if (exact) {
       for (const Lot& l : before_lots)
         offered += std::min(l.head + l.rate * std::max(0.0, h - l.renew_h), l.value_req + l.rate * std::max(0.0, h - l.value_h));
     } else {
@@ -126,31 +231,30 @@ std::vector<Risk> pooled_risk(const std::vector<RouteCandidateInput>& inputs, in
     }
     const double before = std::min(demand_per_h * h, offered);
     const double reach = demand_per_h * h - before;  // requests left for this lot
-    out[i].at_risk = std::max(0.0, s->value_remaining - reach * u);
-    out[i].loss_at = s->value_loss_at;
+    r.at_risk = std::max(0.0, st.value_remaining - reach * st.u);
+    r.loss_at = st.loss_at;
     // Without any history the demand is unknown: nothing is pulled in on a guess.
-    if (out[i].at_risk > 0 && s->unit_value > 0)
-      out[i].pull_in_h = (std::isfinite(cheapest_before) && s->unit_value <= cheapest_before) || demand_per_h <= 0
-                             ? h
-                             : std::max(0.0, h - (kPullMargin * out[i].at_risk / u / demand_per_h + kPullLeadH));
-    if (s->headroom > 0) cheapest_before = std::min(cheapest_before, s->unit_value);
-    const Lot lot{std::min(s->headroom / u, demand_per_h * h), s->rate_per_h / u, s->renew_at ? hours(*s->renew_at) : 0.0, h,
-                  std::min(s->value_remaining / u, demand_per_h * h)};
-    before_lots.push_back(lot);
+    if (r.at_risk > 0 && st.unit_value > 0)
+      r.pull_in_h = (std::isfinite(cheapest_before) && st.unit_value <= cheapest_before) || demand_per_h <= 0
+                        ? h
+                        : std::max(0.0, h - (kPullMargin * r.at_risk / st.u / demand_per_h + kPullLeadH));
+    if (st.headroom > 0) cheapest_before = std::min(cheapest_before, st.unit_value);
+    const Lot lot{std::min(st.head_req, demand_per_h * h), st.rate_req_h, st.renew_h, h,
+                  std::min(st.value_remaining / st.u, demand_per_h * h)};
+    if (exact) before_lots.push_back(lot);
     head += lot.head;
     rate += lot.rate;
     rate_x_renew += lot.rate * lot.renew_h;
   }
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const RouteView* s = inputs[i].status;
-    if (!s) continue;
-    if (first_of[i] != i) out[i] = out[first_of[i]];  // a state listed again
-    if (s->short_loss_at && *s->short_loss_at > now) {
+  for (size_t j = 0; j < firsts.size(); ++j) {
+    const StateIn& st = states[j];
+    Risk& r = risk[j];
+    if (st.short_loss_at != kNever) {
       // Bounded by what the longer window loses, as far as it is pulled in at all.
-      const double short_risk = std::min(s->short_at_risk, out[i].pull_in_h > 0 ? 0.0 : out[i].at_risk);
-      if (short_risk > 0) out[i] = Risk{short_risk, s->short_loss_at, out[i].pull_in_h};
+      const double short_risk = std::min(st.short_at_risk, r.pull_in_h > 0 ? 0.0 : r.at_risk);
+      if (short_risk > 0) r = Risk{short_risk, st.short_loss_at, r.pull_in_h};  // the short window's loss
     }
-    out[i].at_risk = std::min(out[i].at_risk, s->headroom > 0 || s->package_type == PackageType::kCredits ? s->remaining : 0.0);
+    r.at_risk = std::min(r.at_risk, st.cap);
   }
   return out;
 }

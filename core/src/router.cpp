@@ -57,16 +57,34 @@ int latency_band(const ProviderHealth& h, const RouterWeights& w) {
 }
 
 // Everything the order needs, with no strings: cheap enough for 1,000 candidates.
+// The order compares the computed terms at 1e-9 resolution (equal-looking values compare equal)
+// through keys, round(term x 1e9): no division per candidate. terms[] hold the raw values until
+// finish_terms() rounds them for display (the winner and, when explaining, every candidate).
+// Below 2^22 (4.2 million USD or hours) keys order exactly as the rounded terms do.
 struct Scored {
   double terms[kTermCount];
+  double cost_key, urgency_key, hours_key;
+  bool at_risk_positive;
   int band;
   bool cooling, quota_blocked, too_heavy, excluded;
   std::optional<int64_t> available_at;
 };
 
 
-Scored score(const RouteCandidateInput& in, const Risk& risk, const RouterWeights& w, int64_t now, double unknown_cost) {
-  Scored c{};
+// std::round(x) for |x| < 2^62, exactly, without a library call (inlined on the hot path): a
+// double below 2^52 splits exactly into its integer part and fraction; at or above, it is integral.
+inline double round_half_away(double x) {
+  const double a = std::fabs(x);
+  if (!(a < 4503599627370496.0)) return x;  // 2^52: already integral (or NaN)
+  const double i = static_cast<double>(static_cast<int64_t>(a));
+  const double r = a - i >= 0.5 ? i + 1 : i;
+  return x < 0 ? -r : r;
+}
+
+// Scores one candidate into c: every field is set (no value-initialised Scored, no copy: a block
+// clear and a 150-byte copy per candidate otherwise).
+void score(const RouteCandidateInput& in, const Risk& risk, const RouterWeights& w, int64_t now, double unknown_cost, Scored& c) {
+  c.terms[kCostUsd] = c.terms[kUrgency] = c.terms[kAtRisk] = c.terms[kAtRiskUsd] = c.terms[kPullInH] = c.terms[kHeadroom] = 0;
   const ProviderHealth& h = in.health ? *in.health : kNoHistory;
   const RouteView* s = in.status;
   c.terms[kGroupRank] = in.group_rank;
@@ -100,17 +118,12 @@ Scored score(const RouteCandidateInput& in, const Risk& risk, const RouterWeight
       }
     }
   }
-  // Equal-looking values compare equal (the computed terms; the others are exact already). Inline
-  // round_to(v, 9): the same value, without a call per term on the hot path.
-  for (int t : {kCostUsd, kUrgency, kAtRisk, kAtRiskUsd, kPullInH, kHoursToLoss}) {
-    const double v = c.terms[t];
-    if (v != 0 && v < kNoLoss) {
-      const double r = std::round(v * 1e9) / 1e9;
-      c.terms[t] = r == 0 ? 0.0 : r;
-    }
-  }
+  c.cost_key = round_half_away(c.terms[kCostUsd] * 1e9);
+  c.urgency_key = round_half_away(c.terms[kUrgency] * 1e9);
+  c.hours_key = round_half_away(c.terms[kHoursToLoss] * 1e9);
+  c.at_risk_positive = round_half_away(c.terms[kAtRisk] * 1e9) > 0;
   c.cooling = h.cooldown_until && *h.cooldown_until > now;
-  if (c.cooling) c.available_at = h.cooldown_until;
+  c.available_at = c.cooling ? h.cooldown_until : std::nullopt;
   if (in.block && (!in.block->until || *in.block->until > now)) {
     // Available again only once both the provider and the scoped block have cleared.
     if (!in.block->until) c.available_at.reset();
@@ -128,7 +141,17 @@ Scored score(const RouteCandidateInput& in, const Risk& risk, const RouterWeight
     else if (!c.cooling || (c.available_at && *back > *c.available_at)) c.available_at = back;
   }
   c.excluded = c.cooling || c.quota_blocked || c.too_heavy;
-  return c;
+}
+
+// The computed terms as shown: round_to(v, 9), inlined (the others are exact already).
+void finish_terms(Scored& c) {
+  for (int t : {kCostUsd, kUrgency, kAtRisk, kAtRiskUsd, kPullInH, kHoursToLoss}) {
+    const double v = c.terms[t];
+    if (v != 0 && v < kNoLoss) {
+      const double r = round_half_away(v * 1e9) / 1e9;
+      c.terms[t] = r == 0 ? 0.0 : r;
+    }
+  }
 }
 
 // The plan's order (see Term). Among excluded candidates the one whose capacity returns first is
@@ -143,10 +166,10 @@ bool better(const Scored& a, size_t ia, const Scored& b, size_t ib) {
   const double* y = b.terms;
   if (x[kGroupRank] != y[kGroupRank]) return x[kGroupRank] < y[kGroupRank];
   if (x[kHealthy] != y[kHealthy]) return x[kHealthy] > y[kHealthy];
-  if (x[kCostUsd] != y[kCostUsd]) return x[kCostUsd] < y[kCostUsd];
-  if (x[kUrgency] != y[kUrgency]) return x[kUrgency] > y[kUrgency];
-  if ((x[kAtRisk] > 0) != (y[kAtRisk] > 0)) return x[kAtRisk] > 0;
-  if (x[kHoursToLoss] != y[kHoursToLoss]) return x[kHoursToLoss] < y[kHoursToLoss];
+  if (a.cost_key != b.cost_key) return a.cost_key < b.cost_key;
+  if (a.urgency_key != b.urgency_key) return a.urgency_key > b.urgency_key;
+  if (a.at_risk_positive != b.at_risk_positive) return a.at_risk_positive;
+  if (a.hours_key != b.hours_key) return a.hours_key < b.hours_key;
   if (x[kFailures] != y[kFailures]) return x[kFailures] < y[kFailures];
   if (a.band != b.band) return a.band < b.band;
   return ia < ib;
@@ -233,36 +256,42 @@ RankedCandidate explain_one(const RouteCandidateInput& in, const Scored& c, cons
 }  // namespace
 
 RouteDecision decide_route(const std::string& requested, const std::vector<RouteCandidateInput>& inputs,
-                           const RouterWeights& w, int64_t now, bool explain, const std::vector<std::string>* models) {
+                           const RouterWeights& w, int64_t now, bool explain) {
   RouteDecision d;
   if (inputs.empty()) {
     d.error = "no provider serves model \"" + requested + "\"";
     return d;
   }
-  std::vector<Scored> scored;
-  scored.reserve(inputs.size());
+  std::vector<Scored> scored;  // every candidate's terms: only to explain
+  if (explain) scored.reserve(inputs.size());
   size_t best = 0;
+  Scored slots[2];  // the best so far and the one being scored: swapped, never copied
+  int top_slot = 0;
+  std::optional<int64_t> retry_at;  // the earliest return of any candidate
   const double unknown_cost = unknown_cost_of(inputs);
-  const std::vector<Risk> risks = w.quota_aware ? plan::pooled_risk(inputs, now, unknown_cost) : std::vector<Risk>(inputs.size());
+  const plan::PooledRisk risks = w.quota_aware ? plan::pooled_risk(inputs, now, unknown_cost) : plan::PooledRisk{};
   for (size_t i = 0; i < inputs.size(); ++i) {
-    scored.push_back(score(inputs[i], risks[i], w, now, unknown_cost));
-    if (i > 0 && better(scored[i], i, scored[best], best)) best = i;
+    Scored& c = slots[i == 0 ? top_slot : 1 - top_slot];
+    score(inputs[i], risks.of(i), w, now, unknown_cost, c);
+    if (c.available_at && (!retry_at || *c.available_at < *retry_at)) retry_at = c.available_at;
+    if (explain) scored.push_back(c);
+    if (i > 0 && better(c, i, slots[top_slot], best)) top_slot = 1 - top_slot, best = i;
   }
-  const Scored& top = scored[best];
+  Scored& top = slots[top_slot];
+  finish_terms(top);
   const RouteCandidateInput& winner = inputs[best];
   d.ok = true;
   d.winner = best;
   d.provider_id = *winner.provider_id;
   if (winner.status) d.package_id = *winner.status->package_id;
   if (winner.account) d.account = *winner.account;
-  if (models && best < models->size()) d.model = (*models)[best];
+  if (winner.model) d.model = *winner.model;
   if (!top.excluded) {
     d.reason = (inputs.size() > 1 ? "first of " + std::to_string(inputs.size()) + " candidates: " : "only candidate: ") +
-               why_text(winner, top, risks[best], w);
+               why_text(winner, top, risks.of(best), w);
   } else {
     d.all_excluded = true;
-    for (const Scored& c : scored)
-      if (c.available_at && (!d.retry_at || *c.available_at < *d.retry_at)) d.retry_at = c.available_at;
+    d.retry_at = retry_at;
     d.reason = "all " + std::to_string(inputs.size()) + " candidates excluded; least bad: " + d.provider_id + " (" +
                exclusion_text(winner, top, now) + ")";
   }
@@ -270,10 +299,11 @@ RouteDecision decide_route(const std::string& requested, const std::vector<Route
     std::vector<size_t> order(inputs.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return better(scored[a], a, scored[b], b); });
+    for (Scored& c : scored) finish_terms(c);
     d.ranked.reserve(order.size());
     static const std::string kNoModel;
     for (size_t i : order)
-      d.ranked.push_back(explain_one(inputs[i], scored[i], risks[i], models && i < models->size() ? (*models)[i] : kNoModel, w, now));
+      d.ranked.push_back(explain_one(inputs[i], scored[i], risks.of(i), inputs[i].model ? *inputs[i].model : kNoModel, w, now));
   }
   return d;
 }

@@ -170,12 +170,14 @@ class Engine {
   ProviderHealth& health_of(const std::string& provider_id);
   // The candidates for `model` (a model name, "auto" or a model group) and, parallel, the model
   // each would send upstream.
+  // Each candidate's `model` points at `model`, a group member's name in config_, or a state's
+  // cached auto send: valid until the engine changes.
   std::vector<RouteCandidateInput> candidates_for(const std::string& model, int64_t second_ms,
-                                                  const std::vector<std::string>& skip, const std::string& caller,
-                                                  std::vector<std::string>& sends) const;
+                                                  const std::vector<std::string>& skip, const std::string& caller) const;
   void add_candidates(const std::string& model, const std::string& only_provider, int group_rank, int64_t second_ms,
-                      const std::vector<std::string>& skip, const std::string& caller, std::vector<RouteCandidateInput>& out,
-                      std::vector<std::string>& sends) const;
+                      const std::vector<std::string>& skip, const std::string& caller, std::vector<RouteCandidateInput>& out) const;
+  // The weight of one request for `model` at a window state (Package::weight_for), cached per state.
+  double slot_weight(size_t slot, const std::string& model) const;
   // The model an "auto" request sends to this provider (and package): a concrete name it serves,
   // or "auto" where it takes any name ("*"); "" when none is known (the candidate is left out).
   std::string auto_model(const std::string& provider_id, const Package* p) const;
@@ -198,6 +200,15 @@ class Engine {
     // Window packages: shadow_price() as of payg_version (UINT64_MAX: not computed yet).
     double shadow = 0;
     uint64_t payg_version = UINT64_MAX;
+    // What an "auto" request sends here (auto_model) and the model last routed here with its
+    // weight (units per request): both depend only on the package and the provider config, and
+    // the cache is reset whenever either changes (configure, rebuild_usage).
+    bool auto_known = false;
+    std::string auto_send;
+    double auto_weight = 1;
+    bool weighed = false;
+    std::string weighed_model;
+    double weight = 1;
   };
 
   EngineConfig config_;
@@ -235,6 +246,7 @@ class Engine {
   std::vector<uint64_t> package_version_;          // bumped whenever a state's inputs change
   mutable std::vector<CachedStatus> route_cache_;  // parallel to slots_
   mutable std::deque<ScopedBlock> scratch_blocks_;  // blocks of one route() call (family + account)
+  mutable std::deque<std::string> scratch_models_;  // auto sends of pay-as-you-go providers in one route() call
   mutable std::vector<const ProviderHealth*> slot_health_;  // parallel to slots_
   mutable size_t slot_health_epoch_ = 0;                    // health_.size() when built
 };

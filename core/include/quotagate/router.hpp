@@ -99,6 +99,12 @@ struct RouteCandidateInput {
   double shadow_per_unit = 0;
   // Position of the candidate's member in an `ordered` model group (0 otherwise): lower first.
   int group_rank = 0;
+  // The model this candidate sends upstream (nullptr: none named; the decision's model is "").
+  const std::string* model = nullptr;
+  // A dense id (0 <= state < 2^31) of the quota state behind `status`, or -1. Candidates of one
+  // state (two group members on one package) share its capacity; with ids that is found in one
+  // pass, without them by sorting the status pointers.
+  int state = -1;
 };
 
 // Explained terms, in a fixed order; names in kTermNames. Lexicographic: eligible, group rank,
@@ -134,10 +140,8 @@ struct RouteDecision {
 // never used) is taken as the mean of the known ones among the candidates, else one cent.
 // explain=false is the hot path: a linear scan with no per-candidate strings. explain=true also
 // returns every candidate ranked with its terms. Both pick the same winner.
-// models (optional, parallel to candidates) name what each candidate would send upstream.
 RouteDecision decide_route(const std::string& requested_model, const std::vector<RouteCandidateInput>& candidates,
-                           const RouterWeights& w, int64_t now_ms, bool explain = true,
-                           const std::vector<std::string>* models = nullptr);
+                           const RouterWeights& w, int64_t now_ms, bool explain = true);
 Json decision_to_json(const RouteDecision& d);
 
 }  // namespace qg
