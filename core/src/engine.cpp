@@ -86,6 +86,7 @@ void Engine::add_slots(const std::string& provider, const std::string& account) 
     live_.back().secondary.resize(catalog_.packages[i].secondary_windows.size());
     package_version_.push_back(0);
     route_cache_.emplace_back();
+    route_views_.emplace_back();
     slots_by_provider_[provider].push_back(slots_.size() - 1);
   }
   slot_health_.clear();
@@ -153,6 +154,7 @@ void Engine::erase_slots(const std::string& provider, const std::string& account
       live_[keep] = std::move(live_[k]);
       package_version_[keep] = package_version_[k];
       route_cache_[keep] = route_cache_[k];
+      route_views_[keep] = route_views_[k];
     }
     ++keep;
   }
@@ -161,6 +163,7 @@ void Engine::erase_slots(const std::string& provider, const std::string& account
   live_.resize(keep);
   package_version_.resize(keep);
   route_cache_.resize(keep);
+  route_views_.resize(keep);
   slots_by_provider_.clear();
   for (size_t k = 0; k < slots_.size(); ++k) slots_by_provider_[catalog_.packages[slots_[k].package].provider_id].push_back(k);
   for (auto& c : route_cache_) {  // views point at package ids: still valid, recomputed anyway
@@ -186,6 +189,7 @@ void Engine::rebuild_usage(const std::map<std::string, PackageLive>& carry) {
   live_.clear();
   package_version_.clear();
   route_cache_.clear();
+  route_views_.clear();
   slots_by_provider_.clear();
   accounts_.clear();
   slot_health_.clear();

@@ -193,7 +193,7 @@ std::string Engine::configure(std::string_view text) {
   providers_ = providers;
   for (auto& [id, h] : health_) h.unhealthy_after = config_.unhealthy_after_failures;
   if (accounts_changed) rebuild_usage(live_by_key());  // accounts (and so states) may differ
-  else route_cache_.assign(slots_.size(), CachedStatus{});
+  else route_cache_.assign(slots_.size(), CachedStatus{});  // route_views_ are recomputed with it
   return "";
 }
 

@@ -13,24 +13,25 @@ namespace qg {
 
 const RouteView& Engine::route_status(size_t k, int64_t second) const {
   CachedStatus& c = route_cache_[k];
+  RouteView& view = route_views_[k];
   if (c.second_ms != second || c.version != package_version_[k]) {
     const Package& p = catalog_.packages[slots_[k].package];
-    c.view = route_view_of(compute_status(p, usage_[k], live_[k], config_.thresholds, second), p, &p.id, second);
-    if (const ProviderConfig* pc = provider_config(p.provider_id); pc && pc->overage_avoid) c.view.overage_serves = false;
+    view = route_view_of(compute_status(p, usage_[k], live_[k], config_.thresholds, second), p, &p.id, second);
+    if (const ProviderConfig* pc = provider_config(p.provider_id); pc && pc->overage_avoid) view.overage_serves = false;
     const bool credits = p.type == PackageType::kCredits;
-    c.view.recent_per_h = (credits ? usage_[k].timeline.cost_in(second - kMsPerDay, second)
+    view.recent_per_h = (credits ? usage_[k].timeline.cost_in(second - kMsPerDay, second)
                                    : usage_[k].timeline.units_in(second - kMsPerDay, second)) / 24;
-    c.view.recent_since = usage_[k].timeline.first_in(second - kMsPerDay, second);
+    view.recent_since = usage_[k].timeline.first_in(second - kMsPerDay, second);
     if (credits) {
       // The mean cost of one of its requests over the burn lookback (currency units).
       const int64_t from = second - static_cast<int64_t>(config_.thresholds.burn_lookback_days) * kMsPerDay;
       const double units = usage_[k].timeline.units_in(from, second);
-      if (units > 0) c.view.cost_per_request = usage_[k].timeline.cost_in(from, second) / units;
+      if (units > 0) view.cost_per_request = usage_[k].timeline.cost_in(from, second) / units;
     }
     c.second_ms = second;
     c.version = package_version_[k];
   }
-  return c.view;
+  return view;
 }
 
 const ProviderHealth* Engine::health_ptr(const std::string& provider) const {

@@ -110,7 +110,7 @@ std::vector<uint32_t> order_by_key(std::vector<uint64_t> keys, std::vector<uint3
     for (size_t k = 0; k < keys.size(); ++k) ids[k] = keyed[k].second;
     return ids;
   }
-  constexpr int kBits = 8;
+  constexpr int kBits = 11;
   constexpr size_t kBuckets = size_t{1} << kBits;
   // Keys relative to the smallest: the passes cover only the spread of the deadlines.
   uint64_t min_key = UINT64_MAX, max_key = 0;

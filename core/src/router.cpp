@@ -71,13 +71,16 @@ struct Scored {
 };
 
 
-// std::round(x) for |x| < 2^62, exactly, without a library call (inlined on the hot path): a
-// double below 2^52 splits exactly into its integer part and fraction; at or above, it is integral.
+// std::round(x), exactly, without a library call or an integer conversion (inlined on the hot
+// path). Below 2^52, adding and removing 2^52 rounds to the nearest integer, ties to even (IEEE
+// round-to-nearest, native and wasm alike); a tie that went down is moved up. At or above 2^52
+// every double is integral.
 inline double round_half_away(double x) {
+  constexpr double k2p52 = 4503599627370496.0;
   const double a = std::fabs(x);
-  if (!(a < 4503599627370496.0)) return x;  // 2^52: already integral (or NaN)
-  const double i = static_cast<double>(static_cast<int64_t>(a));
-  const double r = a - i >= 0.5 ? i + 1 : i;
+  if (!(a < k2p52)) return x;  // integral already (or NaN)
+  double r = (a + k2p52) - k2p52;
+  if (a - r == 0.5) r += 1;
   return x < 0 ? -r : r;
 }
 
@@ -121,7 +124,7 @@ void score(const RouteCandidateInput& in, const Risk& risk, const RouterWeights&
   c.cost_key = round_half_away(c.terms[kCostUsd] * 1e9);
   c.urgency_key = round_half_away(c.terms[kUrgency] * 1e9);
   c.hours_key = round_half_away(c.terms[kHoursToLoss] * 1e9);
-  c.at_risk_positive = round_half_away(c.terms[kAtRisk] * 1e9) > 0;
+  c.at_risk_positive = c.terms[kAtRisk] * 1e9 >= 0.5;  // round_half_away(at_risk x 1e9) > 0, at_risk >= 0
   c.cooling = h.cooldown_until && *h.cooldown_until > now;
   c.available_at = c.cooling ? h.cooldown_until : std::nullopt;
   if (in.block && (!in.block->until || *in.block->until > now)) {

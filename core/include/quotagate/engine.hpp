@@ -194,9 +194,8 @@ class Engine {
   std::string scope_label(const std::string& provider_id, const std::string& account) const;
 
   struct CachedStatus {
-    int64_t second_ms = INT64_MIN;
+    int64_t second_ms = INT64_MIN;  // route_views_[slot] is as of this second and version
     uint64_t version = 0;
-    RouteView view;
     // Window packages: shadow_price() as of payg_version (UINT64_MAX: not computed yet).
     double shadow = 0;
     uint64_t payg_version = UINT64_MAX;
@@ -245,6 +244,8 @@ class Engine {
   std::map<std::string, std::vector<size_t>> slots_by_provider_;
   std::vector<uint64_t> package_version_;          // bumped whenever a state's inputs change
   mutable std::vector<CachedStatus> route_cache_;  // parallel to slots_
+  // The router's views, parallel to slots_: contiguous, so that 1,000 candidates stay in cache.
+  mutable std::vector<RouteView> route_views_;
   mutable std::deque<ScopedBlock> scratch_blocks_;  // blocks of one route() call (family + account)
   mutable std::deque<std::string> scratch_models_;  // auto sends of pay-as-you-go providers in one route() call
   mutable std::vector<const ProviderHealth*> slot_health_;  // parallel to slots_
