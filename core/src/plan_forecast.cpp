@@ -110,27 +110,36 @@ std::vector<uint32_t> order_by_key(std::vector<uint64_t> keys, std::vector<uint3
     for (size_t k = 0; k < keys.size(); ++k) ids[k] = keyed[k].second;
     return ids;
   }
-  constexpr int kBits = 11;
+  constexpr int kBits = 8;
   constexpr size_t kBuckets = size_t{1} << kBits;
   // Keys relative to the smallest: the passes cover only the spread of the deadlines.
   uint64_t min_key = UINT64_MAX, max_key = 0;
   for (uint64_t k : keys) min_key = std::min(min_key, k), max_key = std::max(max_key, k);
   for (uint64_t& k : keys) k -= min_key;
   max_key -= min_key;
-  std::vector<uint64_t> keys_out(keys.size());
-  std::vector<uint32_t> ids_out(ids.size());
+  // Scatter buffers: every element is written by each pass, so none is cleared first.
+  const size_t n = keys.size();
+  std::unique_ptr<uint64_t[]> key_buf[2] = {std::unique_ptr<uint64_t[]>(new uint64_t[n]), std::unique_ptr<uint64_t[]>(new uint64_t[n])};
+  std::unique_ptr<uint32_t[]> id_buf[2] = {std::unique_ptr<uint32_t[]>(new uint32_t[n]), std::unique_ptr<uint32_t[]>(new uint32_t[n])};
+  std::copy(keys.begin(), keys.end(), key_buf[0].get());
+  std::copy(ids.begin(), ids.end(), id_buf[0].get());
+  int cur = 0;
   for (int shift = 0; shift < 64 && (max_key >> shift) != 0; shift += kBits) {
     uint32_t start[kBuckets + 1] = {};
-    for (uint64_t k : keys) ++start[((k >> shift) & (kBuckets - 1)) + 1];
+    const uint64_t* from = key_buf[cur].get();
+    for (size_t k = 0; k < n; ++k) ++start[((from[k] >> shift) & (kBuckets - 1)) + 1];
     for (size_t b = 1; b <= kBuckets; ++b) start[b] += start[b - 1];
-    for (size_t k = 0; k < keys.size(); ++k) {
-      const uint32_t at = start[(keys[k] >> shift) & (kBuckets - 1)]++;
-      keys_out[at] = keys[k];
-      ids_out[at] = ids[k];
+    uint64_t* to = key_buf[1 - cur].get();
+    const uint32_t* ids_from = id_buf[cur].get();
+    uint32_t* ids_to = id_buf[1 - cur].get();
+    for (size_t k = 0; k < n; ++k) {
+      const uint32_t at = start[(from[k] >> shift) & (kBuckets - 1)]++;
+      to[at] = from[k];
+      ids_to[at] = ids_from[k];
     }
-    keys.swap(keys_out);
-    ids.swap(ids_out);
+    cur = 1 - cur;
   }
+  std::copy(id_buf[cur].get(), id_buf[cur].get() + n, ids.begin());
   return ids;
 }
 

@@ -34,8 +34,8 @@ constexpr double kPullLeadH = 12;
 // rate until then). A shorter window in front (a 5 h session) is at risk only as far as its own
 // pace leaves it unused and the longer window is at risk too.
 // `ids` (ascending, parallel to keys) in order of their keys, ties in id order (a stable sort).
-// Many keys: an LSD radix sort, 11 bits a pass over the keys' spread (three passes when the
-// deadlines lie within 99 days of each other, in ms).
+// Many keys: an LSD radix sort, 8 bits a pass over the keys' spread (four passes when the
+// deadlines lie within 49 days of each other, in ms).
 std::vector<uint32_t> order_by_key(std::vector<uint64_t> keys, std::vector<uint32_t> ids);
 
 // The forecast per state; candidates listing the same state share its Risk.
