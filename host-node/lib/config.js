@@ -43,7 +43,10 @@ function interpolate(value, env) {
 
 // Keys whose values are secrets: an error about them names the key and the value's shape, never
 // the value (a `client_keys: ${QG_KEY}` typo must not print the key).
-const SECRET_KEY = /(^|[._\]])(api_key|management_key|admin_token|client_keys|password|url|headers)(\[\d+\])?($|\.)/;
+const { alertsOf } = require('./alerts/alert-config');
+const { telemetryOf } = require('./telemetry/telemetry-config');
+
+const SECRET_KEY = /(^|[._\]])(api_key|management_key|admin_token|client_keys|password|url|otlp_endpoint|headers)(\[\d+\])?($|\.)/;
 
 function describe(got) {
   if (got === undefined) return 'nothing';
@@ -187,7 +190,7 @@ function accountsOf(c, raw, key, auth) {
 function normalise(raw, file, env = process.env) {
   const c = checker(file);
   const doc = c.object(raw, '(top level)');
-  c.keys(doc, '', ['server', 'providers', 'routing', 'model_groups', 'metadata_dir', 'ledger', 'quota_poll', 'demo', 'log_level']);
+  c.keys(doc, '', ['server', 'providers', 'routing', 'model_groups', 'metadata_dir', 'ledger', 'quota_poll', 'alerts', 'telemetry', 'demo', 'log_level']);
 
   const s = c.object(doc.server, 'server');
   c.keys(s, 'server', ['host', 'port', 'admin_token', 'client_keys', 'body_limit', 'headers_timeout_ms', 'request_timeout_ms',
@@ -346,6 +349,8 @@ function normalise(raw, file, env = process.env) {
       postgres: ledgerBackend === 'postgres' ? postgresSettings(c, ledger.postgres, file) : null,
     },
     quota_poll: quotaPoll,
+    alerts: alertsOf(c, doc.alerts),
+    telemetry: telemetryOf(c, doc.telemetry),
     demo: c.bool(doc.demo, 'demo', false),
     log_level: c.string(doc.log_level, 'log_level', { fallback: 'info' }),
   };

@@ -52,7 +52,14 @@ function createMetrics({ quotasDocument, ledgerHealth = () => ({ degraded: false
     name: 'quotagate_poller_leader', help: '1 on the instance that holds the balance poller lock', registers: [registry],
     collect() { this.set(ledgerHealth().poller_leader ? 1 : 0); },
   });
-  return { registry, requests, upstream, failovers, invalidUsage };
+  // Alerts (alerts/alert-delivery.js): labelled by target name and event, never by URL.
+  const alerts = {
+    sent: new client.Counter({ name: 'quotagate_alerts_sent_total', help: 'Alerts delivered to a webhook (2xx)', labelNames: ['target', 'event'], registers: [registry] }),
+    failed: new client.Counter({ name: 'quotagate_alerts_failed_total', help: 'Alerts given up after their retries or on a permanent error', labelNames: ['target', 'event'], registers: [registry] }),
+    dropped: new client.Counter({ name: 'quotagate_alerts_dropped_total', help: 'Alerts dropped from a full queue or at shutdown', labelNames: ['target', 'event'], registers: [registry] }),
+    queued: new client.Gauge({ name: 'quotagate_alerts_queued', help: 'Alerts waiting to be sent', registers: [registry] }),
+  };
+  return { registry, requests, upstream, failovers, invalidUsage, alerts };
 }
 
 module.exports = { createMetrics };

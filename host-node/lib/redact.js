@@ -5,6 +5,8 @@
 // /api/state, the dashboard and shared signals never see them), poll errors and logs. pino's
 // path redaction covers credential headers should a request object ever be logged.
 'use strict';
+const { alertSecrets } = require('./alerts/alert-config');
+const { telemetrySecrets } = require('./telemetry/telemetry-config');
 
 const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'headers.authorization',
@@ -35,6 +37,8 @@ function configSecrets(config) {
   if (config.server) out.push(config.server.admin_token, ...(config.server.client_keys || []));
   const pg = config.ledger && config.ledger.postgres;
   if (pg) out.push(pg.url, pg.password);
+  out.push(...alertSecrets(config.alerts));
+  out.push(...telemetrySecrets(config.telemetry));
   return out;
 }
 

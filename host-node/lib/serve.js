@@ -20,6 +20,9 @@ const { BalancePoller } = require('./poller/poller');
 const { catalogValidator, recordUsageEvent } = require('./engine-session');
 const { loadAccountSecret, loadSharedAccountSecret, FingerprintCache } = require('./accounts');
 const { ReadingsStore } = require('./readings');
+const { startTelemetry } = require('./telemetry');
+const { AlertService, FileAlertState, PgAlertState } = require('./alerts/alert-service');
+const { AlertDelivery } = require('./alerts/alert-delivery');
 
 const CHECKPOINT_EVENTS = 10000;  // events waiting that bring the next checkpoint forward
 
@@ -27,8 +30,9 @@ function catalogPath(metadataDir) {
   return path.join(metadataDir, 'packages', 'catalog.v1.json');
 }
 
-// options: { config (normalised), demo (bool), dataDir, logStream, now }
-async function startGateway({ config, demo = false, dataDir, logStream, now = Date.now, extraRoutes }) {
+// options: { config (normalised), demo (bool), dataDir, logStream, now, extraRoutes, alertIntervalMs }
+// alertIntervalMs: how often alerts are evaluated (tests call alerts.tick() themselves).
+async function startGateway({ config, demo = false, dataDir, logStream, now = Date.now, extraRoutes, alertIntervalMs = 15000 }) {
   const logTo = logStream || logDestination(1);
   const logBase = { service: 'quotagate', ...(demo ? { demo: true } : {}) };
   const log = pino({ level: config.log_level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: logBase }, logTo);
@@ -109,9 +113,11 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
   }
 
   const metrics = createMetrics({ quotasDocument: () => app.locals.quotas(), ledgerHealth: () => ledger.health() });
+  // Trace export (telemetry.otlp_endpoint): null when off, and then no OpenTelemetry SDK is loaded.
+  const telemetry = startTelemetry({ settings: config.telemetry, providers, redactor, log, version: require('../../package.json').version });
   const proxy = new Proxy({ engine, providers, ledger, metrics, log, requestLog, redactor, maxAttempts: config.routing.max_attempts, now,
     maxSseEventBytes: config.server.max_sse_event_bytes, fingerprints, clientKeys: config.server.client_keys,
-    modelGroups: Object.keys(config.routing.engine.model_groups || {}) });
+    modelGroups: Object.keys(config.routing.engine.model_groups || {}), tracer: telemetry ? telemetry.tracer : null });
   proxy.readings = readings;
   const poller = new BalancePoller({ settings: config.quota_poll, store: publishingStore(store, ledger, now), providers, log, redact: (t) => redactor.text(t) });
   redactor.add(...poller.knownSecrets());
@@ -124,6 +130,14 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
     if (extraRoutes) extraRoutes(a, ctx);
   } });
   const fleet = joinFleet({ ledger, engine, store, poller, log, recordEvent, electionIntervalMs: pgSettings ? pgSettings.election_interval_ms : 0 });
+
+  // Alerts: evaluated off the request path; with PostgreSQL only the elected instance sends.
+  const alerts = new AlertService({
+    targets: config.alerts || [], quotas: () => app.locals.quotas(), isLeader: () => !fleet.election || fleet.election.leader,
+    store: pgSettings ? new PgAlertState(ledger.pool) : new FileAlertState(ledgerDir, log),
+    delivery: new AlertDelivery({ log, redactor, metrics: metrics.alerts }), log, redactor, now,
+    intervalMs: alertIntervalMs,
+  });
 
   // Checkpoints every checkpoint_interval_s, and sooner once CHECKPOINT_EVENTS are waiting: under
   // load that bounds both the events held in memory and how long one checkpoint holds the loop.
@@ -162,6 +176,8 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   log.info({ url, providers: providers.length, loopback: isLoopback(config.server.host) }, 'quotagate listening');
+  alerts.dashboardUrl = `${url}/dashboard/quotas`;
+  alerts.start();
 
   let closed = false;
   async function close() {
@@ -169,16 +185,18 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
     closed = true;
     clearInterval(checkpointTimer);
     clearInterval(pruneTimer);
+    await alerts.stop();
     await fleet.stop();
     store.close();
     readings.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(() => resolve()));
+    if (telemetry) await telemetry.shutdown();  // the last spans are exported (bounded wait)
     await ledger.close();
     engine.delete();
     if (demoHandle) await demoHandle.close();
   }
-  return { url, port: address.port, server, engine, ledger, log, close, catalogError, providers, demo, store, poller, election: fleet.election };
+  return { url, port: address.port, server, engine, ledger, log, close, catalogError, providers, demo, store, poller, election: fleet.election, alerts, telemetry };
 }
 
 module.exports = { startGateway };

@@ -31,7 +31,7 @@ class LogCapture extends Writable {
 // fakes: { name: {dialect, limit, windowMs, latencyMs, backend, models, api_key, timeout_ms} }
 // catalog: the packages object. server: extra server config.
 async function startTestGateway({ fakes = {}, catalog = {}, server = {}, routing = {}, ledger = {}, dataDir, extraProviders = [], extraFirst = false,
-  modelGroups } = {}) {
+  modelGroups, alerts, alertIntervalMs = 3600000, telemetry } = {}) {
   const dir = dataDir || tmpDir();
   const fakeMap = {};
   const providers = [];
@@ -51,11 +51,11 @@ async function startTestGateway({ fakes = {}, catalog = {}, server = {}, routing
   fs.mkdirSync(path.join(metadata, 'packages'), { recursive: true });
   fs.writeFileSync(path.join(metadata, 'packages', 'catalog.v1.json'), JSON.stringify({ schema_version: 1, packages: catalog }, null, 2));
   const config = normalise({
-    server: { port: 0, ...server }, providers, routing, metadata_dir: metadata, ...(modelGroups ? { model_groups: modelGroups } : {}),
-    ledger: { dir: path.join(dir, 'ledger'), checkpoint_interval_s: 0.2, ...ledger }, log_level: 'info',
+    server: { port: 0, ...server }, providers, routing, metadata_dir: metadata, ...(modelGroups ? { model_groups: modelGroups } : {}), ...(alerts ? { alerts } : {}),
+    ...(telemetry ? { telemetry } : {}), ledger: { dir: path.join(dir, 'ledger'), checkpoint_interval_s: 0.2, ...ledger }, log_level: 'info',
   }, path.join(dir, 'config.yaml'));
   const logs = new LogCapture();
-  const gw = await startGateway({ config, logStream: logs });
+  const gw = await startGateway({ config, logStream: logs, alertIntervalMs });
   return {
     ...gw, fakes: fakeMap, logs, dir, config,
     async stop() {

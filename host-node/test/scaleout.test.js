@@ -373,6 +373,52 @@ test('exactly one instance polls balances, its readings reach every instance, an
   }
 });
 
+test('alerts in postgres mode: only the elected instance sends, once per transition, and a new leader does not repeat it', async (t) => {
+  const url = await freshDatabaseUrl();
+  const upstream = await new FakeProvider({ name: 'up', latencyMs: 1, limit: 1e9 }).listen(0);
+  const got = [];
+  const hooks = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      got.push(JSON.parse(body));
+      res.end('ok');
+    });
+  });
+  await new Promise((resolve) => hooks.listen(0, '127.0.0.1', resolve));
+  const more = {
+    catalog: { tiny: { provider_id: 'up', package_type: 'rolling_window', window_hours: 24, limit_per_window: 6, models: ['*'] } },
+    alerts: [{ name: 'ops', url: `http://127.0.0.1:${hooks.address().port}/hook`, format: 'json', on: ['exhausted'], min_interval_s: 0 }],
+    alert_interval_ms: 200,
+  };
+  const fleet = await startFleet(3, upstream, url, more);
+  const leaders = async () => (await Promise.all(fleet.map((inst) => (inst.down ? null : getJson(`${inst.url}/health`)))))
+    .map((h, i) => (h && h.ledger.poller_leader ? i : -1)).filter((i) => i >= 0);
+  try {
+    await waitFor('one leader', async () => (await leaders()).length === 1 || leaders());
+    for (let i = 0; i < 6; i++) {
+      const res = await fetch(`${fleet[i % 3].url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat('m')) });
+      assert.equal(res.status, 200);
+      await res.text();
+    }
+    await waitFor('the exhausted alert', async () => got.length >= 1 || got.length, 5000);
+    await sleep(1500);  // seven more readings on each instance
+    assert.deepEqual(got.map((m) => `${m.event} ${m.package_id} ${m.remaining}`), ['exhausted tiny 0'], 'one message from three instances');
+    const [leader] = await leaders();
+    fleet[leader].down = true;
+    fleet[leader].child.kill('SIGKILL');
+    await fleet[leader].exited;
+    await waitFor('a new leader', async () => (await leaders()).length === 1 || leaders(), 5000);
+    await sleep(1500);
+    assert.equal(got.length, 1, 'the new leader read what was sent from PostgreSQL and did not send it again');
+    t.diagnostic(`messages: ${got.length} from 3 instances, across a leader failover`);
+  } finally {
+    await stopFleet(fleet);
+    await upstream.close();
+    hooks.close();
+  }
+});
+
 test('quotagate db migrate and db status: idempotent, versioned, and they name what is wrong', async () => {
   const { spawnSync } = require('node:child_process');
   const path = require('node:path');

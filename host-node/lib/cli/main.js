@@ -211,6 +211,18 @@ function buildProgram() {
       await require('./db-command').dbStatus(opts);
     });
 
+  const alerts = program.command('alerts').description('Webhook alerts (config `alerts`)');
+  alerts
+    .command('test')
+    .description('Send one sample alert to every configured target and report what each answered')
+    .option('--config <file>', 'config.yaml (default: $XDG_CONFIG_HOME/quotagate/config.yaml)')
+    .option('--timeout <s>', 'seconds to wait for each target (1..120)', '10')
+    .addHelpText('after', '\nExample:\n  SLACK_WEBHOOK_URL=https://hooks.slack.com/services/... quotagate alerts test --config ~/.config/quotagate/config.yaml')
+    .action(async (opts) => {
+      const failed = await require('./alerts-command').alertsTest(opts);
+      if (failed) process.exitCode = 1;
+    });
+
   program
     .command('serve')
     .description('Run the gateway (demo mode with simulated providers when no provider keys are configured)')
