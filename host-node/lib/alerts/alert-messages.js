@@ -115,7 +115,7 @@ function render(format, t, now, dashboard) {
       return { method: 'POST', headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
           source: 'quotagate', event: t.event, severity: d.severity, title: d.title, text: d.text, at: new Date(now).toISOString(),
-          ...(p ? { package_id: p.package_id, provider_id: p.provider_id, account_id: p.account || null, alert: p.alert, unit: unitOf(p),
+          ...(p ? { package_id: p.package_id, provider_id: p.provider_id, account_id: p.account_id || null, account: p.account || null, alert: p.alert, unit: unitOf(p),
             remaining: p.remaining, total: p.total, reset_at: p.reset_at ?? null, expires_at: p.expires_at ?? null, exhausts_at: p.exhausts_at ?? null,
             expiring_capacity: p.expiring_capacity ?? null } : {}),
           ...(t.event === 'utilization' ? { window: t.window.name, utilization: t.window.utilization, threshold: t.threshold } : {}),

@@ -38,7 +38,8 @@ function windowsOf(p) {
 }
 
 function packageKey(p) {
-  return p.account ? `${p.package_id}@${p.account}` : p.package_id;
+  const account = p.account_id || p.account;  // the id: a display name may change
+  return account ? `${p.package_id}@${account}` : p.package_id;
 }
 
 class AlertTracker {
