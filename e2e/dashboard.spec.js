@@ -1,5 +1,6 @@
-// The dashboard in Debian's Chromium: no console errors, urgency order, inert XSS, live polling,
-// the in-browser simulator (two policies, URL round trip) and agreement with the CLI.
+// The dashboard in Debian's Chromium: no console errors, urgency order, inert XSS, forecast plots
+// that agree with /api/quotas, live polling, the in-browser simulator (two policies, URL round
+// trip) and agreement with the CLI.
 const { test, expect } = require('@playwright/test');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -24,9 +25,74 @@ test('quotas page: no console errors, cards in urgency order, XSS inert', async 
   await expect(notes).toContainText('<img src=x onerror=');
   expect(await page.evaluate(() => window.__xss)).toBeUndefined();
   expect(await page.locator('.card img, .card script').count()).toBe(0);
-  await page.locator('.card[data-package="expiring-credits"] summary').click();
   await expect(page.locator('.card[data-package="expiring-credits"] canvas')).toHaveCount(1);
   await page.screenshot({ path: test.info().outputPath('quotas.png'), fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test('forecast plots: every card\'s line agrees with /api/quotas, lost capacity shaded, plot and legend inside the card', async ({ page, request }) => {
+  const errors = watchConsole(page);
+  await page.setViewportSize({ width: 1200, height: 900 });
+  await page.goto('/dashboard/quotas');
+  await expect(page.locator('.card[data-alert] figure.forecast[data-points]')).toHaveCount(6);
+  const quotas = await (await request.get('/api/quotas')).json();
+  const plotted = await page.locator('.card[data-alert]').evaluateAll((cards) => cards.map((c) => ({
+    id: c.dataset.package, points: JSON.parse(c.querySelector('figure.forecast').dataset.points) })));
+  const sec = (iso) => Date.parse(iso) / 1000;
+  for (const { id, points: d } of plotted) {
+    const q = quotas.packages.find((p) => p.package_id === id);
+    const line = d.t.map((t, i) => [t, d.forecast[i]]).filter(([, v]) => v !== null);
+    const lost = d.t.map((t, i) => [t, d.lost[i]]).filter(([, v]) => v !== null);
+    const [[now, first], [end, last]] = [line[0], line[line.length - 1]];
+    expect(first, `${id}: remaining now`).toBeCloseTo(q.remaining, 5);
+    expect(d.lost_units, `${id}: lost = expiring_capacity`).toBeCloseTo(q.expiring_capacity, 2);
+    // The page and this test asked a second or so apart: the pace (and so the instant) may move a little.
+    if (q.exhausts_at) {
+      expect(d.until, id).toBe('exhaustion');
+      expect(Math.abs(end - sec(q.exhausts_at)), `${id}: ends at exhausts_at`).toBeLessThanOrEqual(10 + 0.01 * (sec(q.exhausts_at) - now));
+      expect(last, id).toBe(0);
+      expect(lost, `${id}: nothing lost`).toEqual([]);
+    } else if (d.until === 'reset' || d.until === 'expiry') {
+      expect(end, `${id}: ends at the ${d.until}`).toBe(sec(d.until === 'reset' ? q.reset_at : q.expires_at));
+      expect(last, `${id}: what is left there`).toBeCloseTo(q.expiring_capacity, 2);
+      if (q.expiring_capacity > 0) {  // shaded from now to the loss, at the lost amount
+        expect(lost[0][0]).toBe(now);
+        expect(lost[lost.length - 1][0]).toBe(end);
+        for (const [, v] of lost) expect(v).toBeCloseTo(q.expiring_capacity, 2);
+      }
+    } else {
+      expect(['exhausted', 'expired', 'horizon'], id).toContain(d.until);
+      expect(q.expiring_capacity, id).toBe(0);
+    }
+    // History: the last 7 days for credits, the current window (today) for daily packages.
+    const history = d.t.filter((t, i) => d.remaining[i] !== null);
+    expect(history[history.length - 1], `${id}: history ends now`).toBe(now);
+    if (q.package_type === 'daily') expect(history[0], id).toBe(sec(q.reset_at) - 86400);
+    else expect(now - history[0], id).toBeGreaterThan(6.5 * 86400);
+  }
+  // The known forecasts: 20 idle credits expiring in 5 days are all lost at the expiry; 8 of 10
+  // used today either run out at today's pace or leave the rest at midnight; 5 of 5 used is flat.
+  const byId = Object.fromEntries(plotted.map((p) => [p.id, p.points]));
+  expect(byId['expiring-credits'].until).toBe('expiry');
+  expect(byId['expiring-credits'].lost_units).toBe(20);
+  expect(['exhaustion', 'reset']).toContain(byId['watch-daily'].until);
+  expect(byId['exhausted-credits'].until).toBe('exhausted');
+  await expect(page.locator('.card[data-package="expiring-credits"] .u-legend')).toContainText('will be lost: $20.00');
+  await expect(page.locator('.card[data-package="expiring-credits"] .forecast-note')).toContainText('$20.00 will be lost at the expiry');
+  // Every plot and its legend stay inside their card.
+  const boxes = await page.locator('.card[data-alert]').evaluateAll((cards) => cards.map((c) => {
+    const box = c.getBoundingClientRect();
+    return { id: c.dataset.package, left: box.left, right: box.right, inner: [...c.querySelectorAll('.uplot, canvas, .u-legend')].map((e) => {
+      const b = e.getBoundingClientRect();
+      return [b.left, b.right];
+    }) };
+  }));
+  for (const b of boxes) {
+    expect(b.inner.length, b.id).toBeGreaterThanOrEqual(3);
+    for (const [l, r] of b.inner) expect(l >= b.left - 0.5 && r <= b.right + 0.5, JSON.stringify(b)).toBe(true);
+  }
+  expect(await page.content()).not.toContain('sk-e2e-');
+  await page.screenshot({ path: test.info().outputPath('forecast.png'), fullPage: true });
   expect(errors).toEqual([]);
 });
 
@@ -120,7 +186,10 @@ test('accounts: two callers\' own logins are two account groups, and no credenti
   await expect(page.locator('.account-group .card[data-package="sub-5h"] dt', { hasText: 'opus window' })).toHaveCount(2);
   const html = await page.content();
   for (const t of tokens) expect(html).not.toContain(t);
-  await page.locator('.account-group .card[data-package="sub-5h"] summary').first().click();
-  await expect(page.locator('.account-group .card[data-package="sub-5h"] canvas')).toHaveCount(1);
+  // Each account's card plots its own history and forecast.
+  await expect(page.locator('.account-group .card[data-package="sub-5h"] canvas')).toHaveCount(2);
+  const remaining = await page.locator('.account-group .card[data-package="sub-5h"] figure.forecast[data-points]').evaluateAll((figs) =>
+    figs.map((f) => JSON.parse(f.dataset.points)).map((d) => d.forecast.find((v) => v !== null)).sort((a, b) => a - b));
+  expect(remaining).toEqual([48, 49]);
   expect(errors).toEqual([]);
 });

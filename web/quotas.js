@@ -1,5 +1,6 @@
 // Quotas page: polls /api/quotas, renders the alert summary, one card per package in urgency
-// order, a 7-day usage chart per package (on demand) and the latest header snapshot per provider.
+// order with its history and forecast plot (forecast.js, from /api/usage) and the latest header
+// snapshot per provider.
 'use strict';
 (() => {
   const { ALERT_ORDER, el, getJson, money, countdown, localTime, days } = window.qgCommon;
@@ -7,7 +8,7 @@
   const intervalS = Math.max(1, Number(params.get('interval')) || 60);
   let lastOk = 0;
   let lastDoc = null;
-  const charts = new Map();
+  const figures = new Map();  // card key -> forecast figure, kept across re-renders
 
   function soonest(p) {
     const times = [p.reset_at, p.expires_at].filter(Boolean).map(Date.parse);
@@ -54,10 +55,9 @@
     if (p.last_poll_error) node.append(el('p', { class: 'error', text: `last poll error: ${p.last_poll_error}` }));
     if (p.notes) node.append(el('p', { class: 'notes', text: p.notes }));
     node.style.borderLeftColor = color;
-    const details = el('details', {}, el('summary', { text: 'Usage, last 7 days' }), el('div', { class: 'chart' }));
     if (p.account) node.dataset.account = p.account;
-    details.addEventListener('toggle', () => { if (details.open) drawChart(p, details.lastChild); });
-    node.append(details);
+    if (!figures.has(keyOf(p))) figures.set(keyOf(p), window.qgForecast.figure(label));
+    node.append(figures.get(keyOf(p)).node);
     return node;
   }
 
@@ -66,26 +66,22 @@
     return p.account_id ? `${p.package_id}@${p.account_id}` : p.package_id;
   }
 
-  async function drawChart(p, target) {
-    const packageId = keyOf(p);
-    try {
+  // Each card's plot: the engine's history and forecast for that package (and account).
+  let drawing = 0;
+  async function drawPlots(packages) {
+    const round = ++drawing;
+    const keys = new Set(packages.map(keyOf));
+    for (const [key, f] of figures) if (!keys.has(key)) { f.destroy(); figures.delete(key); }
+    await Promise.all(packages.map(async (p) => {
       const account = p.account_id ? `&account=${encodeURIComponent(p.account_id)}` : '';
-      const u = await getJson(`/api/usage?package=${encodeURIComponent(p.package_id)}&range=7d${account}`);
-      const xs = u.days.map((d) => Date.parse(d.start) / 1000);
-      const remainingAt = (t) => {
-        let v = null;
-        for (const r of u.remaining) if (Date.parse(r.t) / 1000 <= t + 86400) v = r.remaining;
-        return v;
-      };
-      const data = [xs, u.days.map((d) => (u.unit === 'requests' ? d.units : d.cost)), xs.map(remainingAt)];
-      target.textContent = '';
-      charts.get(packageId)?.destroy();
-      const width = Math.max(260, target.clientWidth || 300);
-      charts.set(packageId, new window.uPlot({ width, height: 140, series: [{}, { label: `used (${u.unit})`, stroke: '#1565c0', width: 2 },
-        { label: 'remaining', stroke: '#2e7d32', dash: [4, 4] }], axes: [{}, { size: 50 }] }, data, target));
-    } catch (err) {
-      target.textContent = `no chart: ${err.message}`;
-    }
+      const f = figures.get(keyOf(p));
+      try {
+        const u = await getJson(`/api/usage?package=${encodeURIComponent(p.package_id)}&range=7d${account}`);
+        if (round === drawing) f.draw(u);
+      } catch (err) {
+        if (round === drawing) f.fail(err.message);
+      }
+    }));
   }
 
   function render(doc) {
@@ -111,7 +107,6 @@
         : `Shared ledger degraded (${ledger.connected === false ? 'PostgreSQL unreachable' : 'shipping stalled'}; ${ledger.unshipped_events || 0} events waiting): other instances' usage is not counted here until it recovers.`;
     const cards = document.getElementById('cards');
     const groups = document.getElementById('account-groups');
-    const open = new Set([...document.querySelectorAll('details[open]')].map((d) => d.closest('.card').dataset.key));
     cards.textContent = '';
     groups.textContent = '';
     // Packages of a provider's only key in the main grid; each account's (a caller's login, or one
@@ -119,7 +114,6 @@
     const byAccount = new Map();
     for (const p of sortPackages(doc.packages)) {
       const c = card(p);
-      if (open.has(keyOf(p))) c.querySelector('details').open = true;
       if (!p.account) {
         cards.append(c);
         continue;
@@ -135,6 +129,7 @@
       byAccount.get(key).append(c);
     }
     for (const s of doc.skipped_packages || []) cards.append(el('article', { class: 'card' }, el('h3', { text: s.package_id }), el('p', { class: 'error', text: `skipped: ${s.reason}` })));
+    drawPlots(doc.packages);  // the cards are in the page now: each plot sizes itself to its card
     const tbody = document.querySelector('#snapshots tbody');
     tbody.textContent = '';
     for (const [provider, snap] of Object.entries(doc.header_snapshots || {})) {

@@ -10,6 +10,7 @@
 #include "quotagate/det_math.hpp"
 #include "quotagate/header_parser.hpp"
 #include "quotagate/model_windows.hpp"
+#include "quotagate/package_forecast.hpp"
 #include "quotagate/text.hpp"
 
 namespace qg {
@@ -418,17 +419,40 @@ Json Engine::usage_document(const std::string& id, int64_t now, int days, const 
     buckets.push_back(b);
   }
   doc["days"] = buckets;
+  const QuotaStatus s = slot_status(i, now);
+  const auto sample = [](int64_t t, const QuotaStatus& st) {
+    return Json{{"t", format_iso_utc(t)}, {"used", round_to(st.used, 6)}, {"remaining", round_to(st.remaining, 6)}};
+  };
+  // Remaining every 6 hours over the range; the history is the same samples, or the current window's
+  // (25 evenly spaced, from its start) when the window is shorter than the range.
+  const int64_t range_ms = static_cast<int64_t>(days) * kMsPerDay;
+  const int64_t window_ms = p.type == PackageType::kCredits || !s.window_hours ? 0 : std::llround(*s.window_hours * kMsPerHour);
+  const bool by_window = window_ms > 0 && window_ms < range_ms;
   Json remaining = Json::array();
+  Json history = Json::array();
   const int64_t step = 6 * kMsPerHour;
-  const int64_t from = now - static_cast<int64_t>(days) * kMsPerDay;
+  const int64_t from = now - range_ms;
   for (int64_t t = from - floor_div(from, step) * step == 0 ? from : (floor_div(from, step) + 1) * step; t < now; t += step) {
-    const QuotaStatus s = compute_status(p, usage_[i], live_[i], config_.thresholds, t);
-    remaining.push_back(Json{{"t", format_iso_utc(t)}, {"remaining", round_to(s.remaining, 6)}});
+    const QuotaStatus st = compute_status(p, usage_[i], live_[i], config_.thresholds, t);
+    remaining.push_back(Json{{"t", format_iso_utc(t)}, {"remaining", round_to(st.remaining, 6)}});
+    if (!by_window) history.push_back(sample(t, st));
   }
-  const QuotaStatus s = compute_status(p, usage_[i], live_[i], config_.thresholds, now);
+  const int64_t history_from = !by_window ? from : s.window_start && *s.window_start < now ? *s.window_start : now - window_ms;
+  if (by_window)
+    for (int64_t k = 0, last = INT64_MIN; k < 24; ++k) {
+      const int64_t t = history_from + (now - history_from) * k / 24;
+      if (t == last) continue;
+      last = t;
+      history.push_back(sample(t, compute_status(p, usage_[i], live_[i], config_.thresholds, t)));
+    }
   remaining.push_back(Json{{"t", format_iso_utc(now)}, {"remaining", round_to(s.remaining, 6)}});
+  history.push_back(sample(now, s));
   doc["remaining"] = remaining;
   doc["total"] = round_to(s.total, 6);
+  doc["generated_at"] = format_iso_utc(now);
+  doc["history"] = Json{{"basis", by_window ? "window" : "range"}, {"from", format_iso_utc(history_from)}, {"points", history}};
+  // A line that meets no reset or expiry is drawn one window (windows) or the range (credits) ahead.
+  doc["forecast"] = forecast_to_json(package_forecast(s, now, window_ms > 0 ? window_ms : range_ms));
   return doc;
 }
 

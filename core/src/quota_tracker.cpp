@@ -187,6 +187,7 @@ QuotaStatus compute_status(const Package& p, const PackageUsage& u, const Packag
     s.remaining_ratio = s.total > 0 ? s.remaining / s.total : 0;
     const double burn = burn_per_day(p, u, t, now, true);
     s.burn_per_day = burn;
+    s.projection_per_day = burn;
     const double days_left = p.expires_at ? static_cast<double>(*p.expires_at - now) / kMsPerDay : 0;
     if (burn > 0) {
       s.projected_days_left = s.remaining / burn;
@@ -236,6 +237,8 @@ QuotaStatus compute_status(const Package& p, const PackageUsage& u, const Packag
     const double elapsed_ms = r.start ? static_cast<double>(now - *r.start) : 0;
     s.elapsed_ratio = r.reset_at ? std::clamp(elapsed_ms / static_cast<double>(r.length_ms), 0.0, 1.0) : 0.0;
     const double rate_per_ms = elapsed_ms > 0 ? r.used / elapsed_ms : 0;
+    s.projection_per_day = rate_per_ms * kMsPerDay;
+    s.window_start = r.start;
     if (r.reset_at && limit > 0) s.pace_delta = r.used / limit - *s.elapsed_ratio;
     if (rate_per_ms > 0 && s.remaining > 0) {
       if (auto in_ms = ms_from_double(s.remaining / rate_per_ms))

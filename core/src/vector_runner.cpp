@@ -4,6 +4,7 @@
 //   {"op":"observe","at":T,"provider":P,"status":N,"headers":{..}|"raw":"...","body":"...","latency_ms":X}
 //   {"op":"failure","at":T,"provider":P,"reason":"..."}
 //   {"op":"quotas","at":T}   {"op":"route","at":T,"model":M}   {"op":"parse","at":T,"raw":"HTTP/1.1 ..."}
+//   {"op":"usage_document","at":T,"package":ID,"days":N,"account":A}  (the /api/usage document)
 //   {"op":"simulate","at":T,"scenario":{...}}  (the engine's state at T, then the what-if simulator)
 #include "quotagate/vector_runner.hpp"
 
@@ -85,6 +86,9 @@ std::string run_vector(std::string_view text) {
         engine.record_failure(step.value("provider", ""), step.value("reason", "connection error"), at_of(step));
       } else if (op == "quotas") {
         out["document"] = engine.quotas_document(at_of(step));
+      } else if (op == "usage_document") {
+        out["document"] = engine.usage_document(step.value("package", ""), at_of(step), step.value("days", 7),
+                                                step.value("account", std::string(kAnyAccount)));
       } else if (op == "account") {
         out["added"] = engine.add_account(step.value("provider", ""), step.value("account", ""));
       } else if (op == "route") {

@@ -123,10 +123,18 @@ class Engine {
   RouteDecision route(const std::string& model, int64_t now_ms, bool explain = true,
                       const std::vector<std::string>& skip = {}, const std::string& caller = "") const;
   Json state_document(int64_t now_ms) const;
-  // The last `days` local days of one package: weighted usage per day (from the day buckets, kept
-  // 40 days) and remaining capacity every 6 hours up to now. Remaining is exact for credits and for
-  // the current window; earlier window samples only see events still kept for the window.
-  // {"error": ...} for an unknown package.
+  // The last `days` local days of one package (now_ms: ms since the epoch; days clamped to 1..35):
+  //   "days": weighted usage per local day (from the day buckets, kept 40 days);
+  //   "remaining": [{t, remaining}] every 6 hours up to now, then now;
+  //   "history": {"basis": "range" | "window", "from", "points": [{t, used, remaining}]}: the same
+  //     samples, or the current window's (25 from its start to now) when the window is shorter
+  //     than the range;
+  //   "forecast": package_forecast.hpp's line from now (to exhaustion, the reset or the expiry)
+  //     and the capacity lost there, from the same status as quotas_document(now_ms);
+  //   "total", "unit" (the currency for credits, "requests" for windows), "generated_at".
+  // Instants are ISO-8601 UTC strings. Remaining is exact for credits and for the current window;
+  // earlier window samples only see events still kept for the window. {"error": ...} for an
+  // unknown package.
   Json usage_document(const std::string& package_id, int64_t now_ms, int days,
                       const std::string& account = kAnyAccount) const;
 

@@ -115,6 +115,10 @@ struct QuotaStatus {
   std::optional<double> pace_delta, elapsed_ratio;
   std::optional<int64_t> exhausts_at;
   double expiring_capacity = 0;
+  // Units per day that exhausts_at and expiring_capacity are projected with: burn_per_day for
+  // credits, the current window's pace (used / elapsed) for windows (0 when no window is active).
+  double projection_per_day = 0;
+  std::optional<int64_t> window_start;  // ms: the primary window's start, when one is active
   std::vector<SecondaryStatus> secondary_windows;
   std::string binding_window;  // the window whose ratio drives the alert ("" = primary)
   std::optional<LearnedLimit> learned_limit;

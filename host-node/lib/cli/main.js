@@ -63,17 +63,26 @@ function buildProgram() {
 
   program
     .command('status')
-    .description('Print every package\'s quota status (the /api/quotas document with --json)')
-    .requiredOption('--catalog <file>', 'packages/catalog.v1.json')
+    .description('Print every package\'s quota status (the /api/quotas document with --json): of a running gateway (--url) or of files')
+    .option('--url <gateway>', 'a running gateway, e.g. http://127.0.0.1:8090 (admin token from $QUOTAGATE_ADMIN_TOKEN)')
+    .option('--catalog <file>', 'packages/catalog.v1.json (without --url)')
     .option('--ledger <file>', 'usage ledger as JSONL: {ts, provider_id, model, status, cost, tokens_in, tokens_out}')
     .option('--now <iso>', 'evaluate at this instant (default: now)')
     .option('--json', 'print JSON instead of a table')
-    .addHelpText('after', '\nExample:\n  quotagate status --catalog docs/examples/metadata/packages/catalog.v1.json --now 2026-11-28T12:00:00Z')
+    .option('--watch', 'refresh the table every few seconds, most urgent first (re-reads the files; Ctrl-C to stop)')
+    .option('--interval <s>', 'seconds between --watch refreshes (1..3600, default 5)')
+    .addHelpText('after', '\nExample:\n  quotagate status --catalog docs/examples/metadata/packages/catalog.v1.json --now 2026-11-28T12:00:00Z\n' +
+      '\nExample (a table every 10 s until Ctrl-C):\n  quotagate status --catalog catalog.v1.json --ledger ledger.jsonl --watch --interval 10\n' +
+      '\nExample (a running gateway):\n  QUOTAGATE_ADMIN_TOKEN=... quotagate status --url http://127.0.0.1:8090 --watch')
     .action(async (opts) => {
+      if (opts.interval !== undefined && !opts.watch) throw new InputError('--interval needs --watch');
+      if (opts.watch && (opts.now !== undefined || opts.json)) throw new InputError('--watch shows the current time as a table: drop --now and --json');
+      if (!opts.url === !opts.catalog) throw new InputError('status: give either --url (a running gateway) or --catalog (files)');
+      if (opts.url && (opts.ledger || opts.now !== undefined)) throw new InputError('--url reads the gateway\'s own ledger at its current time: drop --ledger and --now');
+      const token = process.env.QUOTAGATE_ADMIN_TOKEN || '';
+      if (opts.watch) return require('./status-watch').watchStatus({ ...opts, token });
       const now = await nowFrom(opts.now);
-      const { engine } = await engineFromFiles({ catalog: opts.catalog, ledger: opts.ledger });
-      const doc = JSON.parse(engine.quotasJson(now));
-      engine.delete();
+      const doc = await require('./status-watch').quotasOf(opts.url ? { url: opts.url, token } : { catalog: opts.catalog, ledger: opts.ledger }, now);
       print(opts.json ? JSON.stringify(doc, null, 2) : statusTable(doc));
     });
 
