@@ -43,7 +43,7 @@ window.qgForecast = (() => {
       width, height: HEIGHT, legend: { live: false },
       cursor: { points: { show: false } },
       scales: { y: { range: (u, min, max) => [0, max > 0 ? max * 1.08 : 1] } },
-      axes: [{ space: 60 }, { size: 46 }],
+      axes: [{ space: 60 }, { size: (u, values) => Math.max(40, 14 + 7 * Math.max(0, ...(values || []).map((v) => String(v).length))) }],  // room for the longest tick label
       series: [{},
         { label: d.basis === 'window' ? 'used in window' : 'used / day', stroke: '#1565c0', width: 1.5, spanGaps: true, points: { show: true, size: 4 } },
         { label: 'remaining', stroke: '#2e7d32', width: 2, spanGaps: true },
