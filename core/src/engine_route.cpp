@@ -14,7 +14,7 @@ namespace qg {
 const RouteView& Engine::route_status(size_t k, int64_t second) const {
   CachedStatus& c = route_cache_[k];
   RouteView& view = route_views_[k];
-  if (c.second_ms != second || c.version != package_version_[k]) {
+  if (c.second_ms != second || c.version != package_version_[k]) [[unlikely]] {
     const Package& p = catalog_.packages[slots_[k].package];
     view = route_view_of(compute_status(p, usage_[k], live_[k], config_.thresholds, second), p, &p.id, second);
     if (const ProviderConfig* pc = provider_config(p.provider_id); pc && pc->overage_avoid) view.overage_serves = false;
@@ -154,7 +154,8 @@ double Engine::shadow_price(size_t k) const {
 void Engine::add_candidates(const std::string& model, const std::string& only_provider, int group_rank, int64_t second,
                             const std::vector<std::string>& skip, const std::string& caller,
                             std::vector<RouteCandidateInput>& out) const {
-  auto skipped = [&](const std::string& id) { return !skip.empty() && std::find(skip.begin(), skip.end(), id) != skip.end(); };
+  const bool no_skip = skip.empty();
+  auto skipped = [&](const std::string& id) { return !no_skip && std::find(skip.begin(), skip.end(), id) != skip.end(); };
   const bool any = model == "auto" || model.empty();
   // "auto" meets no family window: only an account's or a package's cooldown can block it.
   const bool no_blocks = account_blocks_.empty() && package_blocks_.empty();
@@ -236,9 +237,9 @@ void Engine::add_candidates(const std::string& model, const std::string& only_pr
   for (size_t k = 0; k < slots_.size(); ++k) {
     const Package& p = catalog_.packages[slots_[k].package];
     if (!only_provider.empty() && p.provider_id != only_provider) continue;
-    if ((!any && !p.serves(model)) || skipped(p.provider_id)) continue;
+    if ((!any && !p.serves(model)) || (!no_skip && skipped(p.provider_id))) continue;
     if (!slots_[k].account.empty() && caller != kAnyAccount && slots_[k].account != caller) continue;
-    if (!skip.empty() && skipped(p.provider_id + "\t" + slots_[k].account)) continue;
+    if (!no_skip && skipped(p.provider_id + "\t" + slots_[k].account)) continue;
     push(&p.provider_id, k, slot_health_[k], &slots_[k].account, nullptr);
   }
 }

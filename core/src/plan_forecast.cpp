@@ -69,20 +69,23 @@ std::vector<uint32_t> number_states(const std::vector<RouteCandidateInput>& inpu
   const size_t n = inputs.size();
   std::vector<uint32_t> state_of(n, UINT32_MAX);
   firsts.reserve(n);
-  int max_state = -1;
+  std::vector<uint32_t> seen;  // dense id -> the state's number (UINT32_MAX: not seen yet)
   bool dense = true;
-  for (const auto& in : inputs)
-    if (in.status) dense = dense && in.state >= 0, max_state = std::max(max_state, in.state);
-  if (dense) {
-    std::vector<uint32_t> seen(static_cast<size_t>(max_state + 1), UINT32_MAX);
-    for (size_t i = 0; i < n; ++i) {
-      if (!inputs[i].status) continue;
-      uint32_t& j = seen[static_cast<size_t>(inputs[i].state)];
-      if (j == UINT32_MAX) j = static_cast<uint32_t>(firsts.size()), firsts.push_back(static_cast<uint32_t>(i));
-      state_of[i] = j;
+  for (size_t i = 0; i < n && dense; ++i) {
+    if (!inputs[i].status) continue;
+    if (inputs[i].state < 0) {
+      dense = false;
+      break;
     }
-    return state_of;
+    const size_t id = static_cast<size_t>(inputs[i].state);
+    if (id >= seen.size()) seen.resize(std::max({id + 1, n, 2 * seen.size()}), UINT32_MAX);
+    uint32_t& j = seen[id];
+    if (j == UINT32_MAX) j = static_cast<uint32_t>(firsts.size()), firsts.push_back(static_cast<uint32_t>(i));
+    state_of[i] = j;
   }
+  if (dense) return state_of;
+  firsts.clear();
+  std::fill(state_of.begin(), state_of.end(), UINT32_MAX);
   std::vector<std::pair<const RouteView*, uint32_t>> by_state;
   by_state.reserve(n);
   for (size_t i = 0; i < n; ++i)
