@@ -379,3 +379,36 @@ TEST(RouterPlan, StateIdsAndPointersGiveTheSameForecast) {
   }
   EXPECT_GT(at_risk, 0u);  // the forecast is not trivially empty
 }
+
+// The scratch's lot order is a hint: a stale, foreign or malformed one never changes a decision,
+// and a valid one is kept for the next call.
+TEST(RouterPlan, AStaleLotOrderHintNeverChangesTheDecision) {
+  std::vector<QuotaStatus> st;
+  for (int i = 0; i < 400; ++i) {
+    const std::string id = "p" + std::to_string(i);
+    if (i % 2) st.push_back(window(id, 10 + i % 37, 100, 1 + (i * 7) % 23));
+    else st.push_back(credits(id, 0.1 + (i % 9) / 10.0, 1 + (i * 5) % 17));
+  }
+  Inputs x(st);
+  for (size_t i = 0; i < x.views.size(); ++i) x.views[i].recent_per_h = i % 50 ? 0.0 : 0.5;
+  const RouteDecision plain = decide_route("m", x.in, RouterWeights{}, kNow);
+  RouteScratch scratch;
+  const RouteDecision first = decide_route("m", x.in, RouterWeights{}, kNow, true, &scratch);
+  ASSERT_EQ(scratch.lot_order.size(), 400u);  // every state has a deadline ahead
+  const std::vector<uint32_t> valid = scratch.lot_order;
+  std::vector<std::vector<uint32_t>> hints = {{}, {0, 1, 2}, valid, std::vector<uint32_t>(valid.rbegin(), valid.rend()), valid};
+  hints[4][7] = 9999;  // out of range
+  std::swap(hints[2][10], hints[2][11]);  // two lots out of order
+  for (const auto& hint : hints) {
+    scratch.lot_order = hint;
+    const RouteDecision d = decide_route("m", x.in, RouterWeights{}, kNow, true, &scratch);
+    EXPECT_EQ(d.winner, plain.winner);
+    ASSERT_EQ(d.ranked.size(), plain.ranked.size());
+    for (size_t i = 0; i < d.ranked.size(); ++i) {
+      EXPECT_EQ(d.ranked[i].provider_id, plain.ranked[i].provider_id) << i;
+      EXPECT_EQ(d.ranked[i].terms, plain.ranked[i].terms) << i;
+    }
+    EXPECT_EQ(scratch.lot_order, valid);  // repaired
+  }
+  EXPECT_EQ(first.winner, plain.winner);
+}

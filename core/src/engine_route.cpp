@@ -269,7 +269,7 @@ RouteDecision Engine::route(const std::string& requested, int64_t now, bool expl
   // The end of the current second: every event recorded so far (ts <= now) is included.
   const int64_t second = -floor_div(-now, kMsPerSecond) * kMsPerSecond;
   const std::vector<RouteCandidateInput> inputs = candidates_for(model, second, skip, caller);
-  return decide_route(model, inputs, config_.weights, now, explain);
+  return decide_route(model, inputs, config_.weights, now, explain, &route_scratch_);
 }
 
 }  // namespace qg

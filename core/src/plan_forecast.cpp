@@ -166,10 +166,25 @@ struct StateIn {
 };
 constexpr int64_t kNever = INT64_MIN;
 
+// Whether `order` lists exactly the `lots` states with a deadline ahead, in (deadline, state)
+// order: strictly increasing pairs of lots, as many as there are, are a sorted permutation.
+bool order_fits(const std::vector<uint32_t>& order, size_t lots, const StateIn* states, size_t n) {
+  if (order.size() != lots) return false;
+  for (size_t k = 0; k < order.size(); ++k) {
+    const uint32_t j = order[k];
+    if (j >= n || states[j].loss_at == kNever) return false;
+    if (k > 0) {
+      const uint32_t i = order[k - 1];
+      if (states[i].loss_at > states[j].loss_at || (states[i].loss_at == states[j].loss_at && i >= j)) return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 // See plan_forecast.hpp.
-PooledRisk pooled_risk(const std::vector<RouteCandidateInput>& inputs, int64_t now, double unknown_cost) {
+PooledRisk pooled_risk(const std::vector<RouteCandidateInput>& inputs, int64_t now, double unknown_cost, RouteScratch* scratch) {
   PooledRisk out;
   auto hours = [&](int64_t t) { return std::max(0.0, static_cast<double>(t - now) / kMsPerHour); };
   std::vector<uint32_t> firsts;
@@ -209,8 +224,16 @@ PooledRisk pooled_risk(const std::vector<RouteCandidateInput>& inputs, int64_t n
   }
   // A younger history (a cold start) is a rate over the hours it covers, at least one.
   if (since) demand_per_h *= 24 / std::clamp(static_cast<double>(now - *since) / kMsPerHour, 1.0, 24.0);
-  // Lots by deadline, ties in state order (the order of the candidates).
-  const std::vector<uint32_t> order = order_by_key(std::move(lot_keys), std::move(lot_ids));
+  // Lots by deadline, ties in state order (the order of the candidates). The previous call's order
+  // is tried first: when it still sorts these lots (the same candidates, no deadline passed by
+  // another) no sort is needed; the check makes the result independent of the hint.
+  std::vector<uint32_t> sorted;
+  const bool hinted = scratch && order_fits(scratch->lot_order, lot_ids.size(), states.get(), firsts.size());
+  if (!hinted) {
+    sorted = order_by_key(std::move(lot_keys), std::move(lot_ids));
+    if (scratch) scratch->lot_order = sorted;
+  }
+  const std::vector<uint32_t>& order = hinted ? scratch->lot_order : sorted;
   std::vector<Risk>& risk = out.by_state;
   risk.resize(firsts.size());
   // Capacity (requests) a lot j offers until hour h >= its own deadline h_j: what is left now (as

@@ -50,6 +50,8 @@ struct PooledRisk {
 };
 // unknown_cost: the price (USD) of a request whose credits have no recorded mean cost. now: ms
 // since the epoch.
-PooledRisk pooled_risk(const std::vector<RouteCandidateInput>& inputs, int64_t now, double unknown_cost);
+// scratch (optional): the last order of the lots, tried first and verified (results never depend
+// on it), and updated.
+PooledRisk pooled_risk(const std::vector<RouteCandidateInput>& inputs, int64_t now, double unknown_cost, RouteScratch* scratch = nullptr);
 
 }  // namespace qg::plan

@@ -259,7 +259,7 @@ RankedCandidate explain_one(const RouteCandidateInput& in, const Scored& c, cons
 }  // namespace
 
 RouteDecision decide_route(const std::string& requested, const std::vector<RouteCandidateInput>& inputs,
-                           const RouterWeights& w, int64_t now, bool explain) {
+                           const RouterWeights& w, int64_t now, bool explain, RouteScratch* scratch) {
   RouteDecision d;
   if (inputs.empty()) {
     d.error = "no provider serves model \"" + requested + "\"";
@@ -272,7 +272,7 @@ RouteDecision decide_route(const std::string& requested, const std::vector<Route
   int top_slot = 0;
   std::optional<int64_t> retry_at;  // the earliest return of any candidate
   const double unknown_cost = unknown_cost_of(inputs);
-  const plan::PooledRisk risks = w.quota_aware ? plan::pooled_risk(inputs, now, unknown_cost) : plan::PooledRisk{};
+  const plan::PooledRisk risks = w.quota_aware ? plan::pooled_risk(inputs, now, unknown_cost, scratch) : plan::PooledRisk{};
   for (size_t i = 0; i < inputs.size(); ++i) {
     Scored& c = slots[i == 0 ? top_slot : 1 - top_slot];
     score(inputs[i], risks.of(i), w, now, unknown_cost, c);

@@ -255,6 +255,7 @@ class Engine {
   // The router's views, parallel to slots_: contiguous, so that 1,000 candidates stay in cache.
   mutable std::vector<RouteView> route_views_;
   mutable std::deque<ScopedBlock> scratch_blocks_;  // blocks of one route() call (family + account)
+  mutable RouteScratch route_scratch_;  // the last route's order of deadlines (a verified hint)
   mutable std::deque<std::string> scratch_models_;  // auto sends of pay-as-you-go providers in one route() call
   mutable std::vector<const ProviderHealth*> slot_health_;  // parallel to slots_
   mutable size_t slot_health_epoch_ = 0;                    // health_.size() when built

@@ -136,12 +136,19 @@ struct RouteDecision {
   std::vector<RankedCandidate> ranked;  // best first; filled only when explain is requested
 };
 
+// What successive decide_route calls may share: the last order of the forecast's deadlines, a hint
+// that is checked before use (an order that no longer sorts the lots is replaced), so a decision
+// never depends on it. One per engine; not for concurrent calls.
+struct RouteScratch {
+  std::vector<uint32_t> lot_order;
+};
+
 // A price not yet known (credits whose requests have no recorded cost, a pay-as-you-go provider
 // never used) is taken as the mean of the known ones among the candidates, else one cent.
 // explain=false is the hot path: a linear scan with no per-candidate strings. explain=true also
 // returns every candidate ranked with its terms. Both pick the same winner.
 RouteDecision decide_route(const std::string& requested_model, const std::vector<RouteCandidateInput>& candidates,
-                           const RouterWeights& w, int64_t now_ms, bool explain = true);
+                           const RouterWeights& w, int64_t now_ms, bool explain = true, RouteScratch* scratch = nullptr);
 Json decision_to_json(const RouteDecision& d);
 
 }  // namespace qg
