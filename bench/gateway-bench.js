@@ -1,7 +1,9 @@
 // Gateway vs a bare node:http reverse proxy on the same fake upstream, in the same run (this
 // machine is shared and noisy: only same-run ratios mean anything). Loads each with autocannon at
 // concurrency 32 and with sequential requests at concurrency 1, in interleaved rounds, and reads
-// the server process's CPU time from /proc to get CPU us/request.
+// the server process's CPU time from /proc to get CPU us/request. The gateway runs twice: as
+// shipped (trace export off) and with OpenTelemetry trace export on, to a local OTLP/HTTP sink
+// (bench/servers/otlp-sink.js), each reported against the bare proxy of the same rounds.
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
@@ -121,12 +123,22 @@ function clusterCpuMs(pg) {
   return total;
 }
 
+// "p50 1.12x, p99 1.30x, CPU 1.41x" of server a against server b, each the median of the
+// per-round ratios.
+function ratios(a, b) {
+  const r = (k) => pairedMedian(a, b, (x, y) => x[k] / y[k]).toFixed(2);
+  return `p50 ${r('p50')}x, p99 ${r('p99')}x, CPU ${r('cpuUsPerReq')}x`;
+}
+
 async function runGatewayBench() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qg-bench-'));
   const pgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qg-bench-pg-'));
+  const otelDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qg-bench-otel-'));
   const upstream = await start('upstream.js', []);
   const bare = await start('bare-proxy.js', [String(upstream.port)]);
   const gateway = await start('gateway.js', [String(upstream.port), dir]);
+  const sink = await start('otlp-sink.js', []);
+  const gatewayOtel = await start('gateway.js', [String(upstream.port), otelDir], { env: { QG_BENCH_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}/v1/traces` } });
   let pg = null;
   let gatewayPg = null;
   try {
@@ -137,11 +149,13 @@ async function runGatewayBench() {
   }
   const rows = [];
   try {
-    const labels = { direct: 'direct to upstream', bare: 'bare node:http proxy', gateway: 'quotagate gateway', gatewayPg: 'quotagate gateway, postgres ledger' };
+    const labels = { direct: 'direct to upstream', bare: 'bare node:http proxy', gateway: 'quotagate gateway', gatewayOtel: 'quotagate gateway, traces on (OTLP)',
+      gatewayPg: 'quotagate gateway, postgres ledger' };
     const all = {
       direct: { port: upstream.port, pid: upstream.child.pid },
       bare: { port: bare.port, pid: bare.child.pid },
       gateway: { port: gateway.port, pid: gateway.child.pid },
+      gatewayOtel: { port: gatewayOtel.port, pid: gatewayOtel.child.pid, extraCpu: () => cpuMs(sink.child.pid) },
       ...(gatewayPg ? { gatewayPg: { port: gatewayPg.port, pid: gatewayPg.child.pid, extraCpu: () => clusterCpuMs(pg) } } : {}),
     };
     const results = {};
@@ -160,6 +174,11 @@ async function runGatewayBench() {
     const overBare = pairedMedian(results.gateway1, results.bare1, (x, y) => x.p50 - y.p50).toFixed(0);
     rows.push(fmtRow(results.gateway1, `adds ${addedP50(results.gateway1)} us p50 over direct (target <= 300), ${overBare} over the bare proxy; ` +
       `CPU ${cpuRatio(results.gateway1, results.bare1)}x bare (target <= 1.5)`));
+    // Trace export: "zero cost when off" is the off row against the bare proxy (unchanged from
+    // before tracing existed); the cost when on is the on row against the same bare proxy.
+    const otelRow = (on, off, b) => fmtRow(on, `traces off: ${ratios(off, b)} bare; on: ${ratios(on, b)} bare; on vs off ${ratios(on, off)}; ` +
+      `sink ${on.pgCpuUsPerReq.toFixed(0)} us CPU/req`);
+    rows.push(otelRow(results.gatewayOtel1, results.gateway1, results.bare1));
     if (results.gatewayPg1) {
       const r = results.gatewayPg1;
       rows.push(fmtRow(r, `adds ${pairedMedian(r, results.gateway1, (x, y) => x.p50 - y.p50).toFixed(0)} us p50 over the embedded ledger; CPU ${cpuRatio(r, results.gateway1)}x embedded, ` +
@@ -167,18 +186,24 @@ async function runGatewayBench() {
     }
     rows.push(fmtRow(results.bare32));
     rows.push(fmtRow(results.gateway32, `CPU ${cpuRatio(results.gateway32, results.bare32)}x bare (target <= 1.5)`));
+    rows.push(otelRow(results.gatewayOtel32, results.gateway32, results.bare32));
     if (results.gatewayPg32) {
       const r = results.gatewayPg32;
       rows.push(fmtRow(r, `CPU ${cpuRatio(r, results.gateway32)}x embedded, ${cpuRatio(r, results.bare32)}x bare; ` +
         `PostgreSQL ${r.pgCpuUsPerReq.toFixed(0)} us CPU/req`));
     }
-    const served = Object.entries(results).filter(([k]) => k.startsWith('gateway') && !k.startsWith('gatewayPg')).reduce((a, [, r]) => a + r.total, 0);
+    const served = Object.entries(results).filter(([k]) => /^gateway\d+$/.test(k)).reduce((a, [, r]) => a + r.total, 0);
     rows.push({ name: 'quotagate gateway RSS after the runs', note: `${rssMb(gateway.child.pid).toFixed(1)} MB after ${served} requests (+ warm-ups)` });
+    const servedOtel = Object.entries(results).filter(([k]) => /^gatewayOtel\d+$/.test(k)).reduce((a, [, r]) => a + r.total, 0);
+    const sinkStats = await (await fetch(`http://127.0.0.1:${sink.port}/stats`)).json();
+    rows.push({ name: 'quotagate gateway, traces on: RSS, spans', note: `${rssMb(gatewayOtel.child.pid).toFixed(1)} MB after ${servedOtel} requests (+ warm-ups); ` +
+      `the sink received ${sinkStats.spans} spans in ${sinkStats.requests} exports` });
   } finally {
-    for (const s of [upstream, bare, gateway, gatewayPg]) if (s) s.child.kill('SIGKILL');
+    for (const s of [upstream, bare, gateway, gatewayOtel, sink, gatewayPg]) if (s) s.child.kill('SIGKILL');
     if (pg) pg.destroy();
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(pgDir, { recursive: true, force: true });
+    fs.rmSync(otelDir, { recursive: true, force: true });
   }
   return rows;
 }

@@ -3,6 +3,7 @@
 // per request through the gateway's own log destination, here a file in the data dir as with
 // `npm start > file`; QG_BENCH_LOG_LEVEL overrides the level). argv[2] = upstream port,
 // argv[3] = data dir, argv[4] (optional) = a PostgreSQL URL: the shared ledger backend.
+// QG_BENCH_OTLP_ENDPOINT: trace export on, to that OTLP/HTTP endpoint (bench/servers/otlp-sink.js).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -21,6 +22,7 @@ const { startGateway } = require('../../host-node/lib/serve');
     providers: [{ name: 'up', base_url: `http://127.0.0.1:${port}/v1`, api_key: 'sk-bench', models: ['*'] }],
     ledger: { dir: path.join(dir, 'ledger'), ...(pgUrl ? { backend: 'postgres', postgres: { url: pgUrl } } : {}),
       ...(process.env.QG_BENCH_LEDGER_INLINE ? { segment_worker: false } : {}) },
+    ...(process.env.QG_BENCH_OTLP_ENDPOINT ? { telemetry: { otlp_endpoint: process.env.QG_BENCH_OTLP_ENDPOINT } } : {}),
   }, path.join(dir, 'config.yaml'));
   // The event loop's delay (perf_hooks) and the ledger's checkpoint count, read and reset by the
   // bench between cells: GET /bench/stats.

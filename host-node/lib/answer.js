@@ -3,7 +3,8 @@
 // form otherwise. Each path records exactly one usage event and completes the client's response
 // only once that event is durable (a streamed answer's terminal event is held back until then).
 // Shared state comes in `ctx` (proxy.js tryProvider): { proxy, provider, decision, kind, body,
-// stream, res, client, requestId, sentAt, exchange, status, learn, up }.
+// stream, res, client, requestId, sentAt, exchange, status, learn, up }. A served answer's outcome
+// is { done: true, status, event (its usage event), model (what the upstream's answer names) }.
 'use strict';
 const { SseUsageTap } = require('./sse');
 const { usageFromJson } = require('./usage');
@@ -77,7 +78,7 @@ async function answerWhole(ctx) {
   learn();
   recordUsageEvent(proxy.engine, event);
   proxy.metrics.requests.inc({ endpoint: kind, provider: provider.name, status: String(status) });
-  return { done: true, status };
+  return { done: true, status, event, model: json.model };
 }
 
 // Streaming: from the first byte on there is no failover. The terminal event is held back until the
@@ -152,7 +153,7 @@ async function answerStream(ctx) {
       message: `${provider.name}: ${tooLarge ? broke.message : 'upstream stream interrupted'}` }, encoder));
   }
   outcome = await finishStream(ctx, event, broke || client.gone || upstreamFailed ? '' : tap.terminal, encoder, outcome);
-  return { done: true, status: outcome };
+  return { done: true, status: outcome, event, model: tap.model };
 }
 
 function startStream(res) {
@@ -204,7 +205,7 @@ async function answerJsonAsStream(ctx) {
   learn();
   if (!client.gone) ctx.res.write(ctx.redactor.text(text));
   const outcome = await finishStream(ctx, event, client.gone ? '' : terminal, encoder, client.gone ? 499 : 200);
-  return { done: true, status: outcome };
+  return { done: true, status: outcome, event, model: json.model };
 }
 
 module.exports = { answerWhole, answerStream };

@@ -56,9 +56,10 @@ class Proxy {
   // maxSseEventBytes: the largest single SSE event accepted from an upstream (characters).
   // fingerprints: a FingerprintCache (accounts.js) when a provider has auth: client; gatewayKeys:
   // the gateway has client keys (then a client's own credential comes with x-quotagate-key).
+  // tracer: a RequestTracer (telemetry/request-tracer.js) when trace export is on, else null.
   constructor({ engine, providers, ledger, metrics, log, requestLog = log, redactor, maxAttempts = 4, now = Date.now, maxSseEventBytes = 1024 * 1024,
-    fingerprints = null, clientKeys = [], modelGroups = [] }) {
-    Object.assign(this, { engine, ledger, metrics, log, requestLog, redactor, maxAttempts, now, maxSseEventBytes, fingerprints });
+    fingerprints = null, clientKeys = [], modelGroups = [], tracer = null }) {
+    Object.assign(this, { engine, ledger, metrics, log, requestLog, redactor, maxAttempts, now, maxSseEventBytes, fingerprints, tracer });
     // Names clients ask for that stand for members on providers (config model_groups): the answer
     // carries the group's name, x-quotagate-model the member's.
     this.modelGroups = new Set(modelGroups);
@@ -167,16 +168,21 @@ class Proxy {
 
   // kind: the client's wire format: 'chat' (/v1/chat/completions), 'messages' (/v1/messages) or
   // 'responses' (/v1/responses). Every response, error answers included, is completed only once
-  // the usage events appended for it are durable.
+  // the usage events appended for it are durable. With trace export on, the request's server
+  // span starts here and ends when its answer is complete (a stream's too); off, `trace` is null
+  // and nothing else happens.
   async handle(req, res, kind) {
     this.inflight++;
+    const trace = this.tracer === null ? null : this.tracer.start(req, res, kind);
     try {
-      await this.serve(req, res, kind);
+      await this.serve(req, res, kind, trace);
     } catch (err) {
+      if (trace !== null) trace.failed(err);
       await this.durable().catch(() => {});  // the answer is an error either way
       throw err;
     } finally {
       this.inflight--;
+      if (trace !== null) trace.end();
     }
   }
 
@@ -186,7 +192,7 @@ class Proxy {
     return this.ledger.durable(this.inflight === 1);
   }
 
-  async serve(req, res, kind) {
+  async serve(req, res, kind, trace = null) {
     const started = process.hrtime.bigint();
     const requestId = crypto.randomUUID();
     res.setHeader('x-request-id', requestId);
@@ -252,6 +258,7 @@ class Proxy {
       const decision = this.engine.route(model, now, skip.join('\n'), callerAccount);
       if (!decision.ok) break;
       if (decision.allExcluded && attempt === 0) {
+        if (trace !== null) trace.route(decision);
         this.logRequest({ requestId, kind, model, decision, attempts, started, status: decision.retryAt > 0 ? 429 : 503 });
         throw logged(this.noCapacity(decision, now, model));
       }
@@ -262,8 +269,18 @@ class Proxy {
         attempt--;
         continue;
       }
-      const outcome = await this.tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo,
-        credential: provider.auth === 'client' ? caller.credential : null, clientHeaders: req.headers, redactor });
+      // One child span per attempt (trace export on): it ends with the attempt's outcome, a
+      // stream's after its last event.
+      const span = trace === null ? null : trace.attempt(provider, decision);
+      let outcome;
+      try {
+        outcome = await this.tryProvider({ provider, decision, kind, body, stream, res, client, requestId, model, neutral, clientInfo,
+          credential: provider.auth === 'client' ? caller.credential : null, clientHeaders: req.headers, redactor });
+      } catch (err) {
+        if (span !== null) span.failed(err);
+        throw err;
+      }
+      if (span !== null) span.end(outcome);
       attempts.push({ provider: provider.name, package: decision.packageId, ...(decision.account ? { account: decision.account } : {}),
         status: outcome.status, reason: outcome.reason });
       if (outcome.done) {
@@ -284,6 +301,7 @@ class Proxy {
     const now = this.now();
     const final = this.engine.route(model, now, this.initialSkip(kind, caller).join('\n'), callerAccount);
     const finalStatus = !final.ok && attempts.length === 0 ? 404 : final.allExcluded ? (final.retryAt > 0 ? 429 : 503) : 503;
+    if (trace !== null && final.allExcluded) trace.route(final);
     this.logRequest({ requestId, kind, model, decision: final, attempts, started, status: finalStatus });
     if (!final.ok && attempts.length === 0) {
       // Served here only with the caller's own login (auth: client), and none came: say so.

@@ -98,6 +98,7 @@ class SseUsageTap {
     this.terminal = '';   // the withheld terminal event
     this.sawDone = false;
     this.malformed = 0;
+    this.model = null;    // the model the answer names (before any rename), once seen
     this.out = '';
     this.onEvent = (event) => {
       this.out += this.inspect(event);
@@ -145,6 +146,7 @@ class SseUsageTap {
       return event;  // not ours to judge: pass it through
     }
     if (!obj || typeof obj !== 'object') return event;
+    if (this.model === null) this.model = modelOf(this.dialect, obj);
     if (this.renameModel) event = this.renamed(event, obj);
     if (this.dialect === 'messages') {
       const u = obj.type === 'message_start' ? obj.message && obj.message.usage : obj.usage;
@@ -174,6 +176,13 @@ class SseUsageTap {
   }
 }
 
+// The model a stream event of `format` names (the one answering: chat chunks, message_start,
+// response.*), or null.
+function modelOf(format, obj) {
+  const holder = format === 'messages' ? (obj.type === 'message_start' ? obj.message : null) : format === 'responses' ? obj.response : obj;
+  return holder && typeof holder === 'object' && typeof holder.model === 'string' ? holder.model : null;
+}
+
 // The event with its data lines replaced by one line of `data` (its other fields and its
 // terminating blank line kept).
 function withData(event, data) {
@@ -191,4 +200,4 @@ SseUsageTap.prototype.renamed = function renamed(event, obj) {
   return withData(event, JSON.stringify(obj));
 };
 
-module.exports = { SseUsageTap, SseSplitter, SseEventTooLarge, eventData, DEFAULT_MAX_EVENT };
+module.exports = { SseUsageTap, SseSplitter, SseEventTooLarge, eventData, modelOf, DEFAULT_MAX_EVENT };

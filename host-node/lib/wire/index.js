@@ -7,7 +7,7 @@ const { codexRateLimitLines } = require('../codex-rate-limits');
 const chat = require('./openai-chat');
 const messages = require('./anthropic-messages');
 const responses = require('./openai-responses');
-const { SseSplitter, eventData } = require('../sse');
+const { SseSplitter, eventData, modelOf } = require('../sse');
 const { UsageReading } = require('../usage');
 
 const CODECS = { chat, messages, responses };
@@ -34,6 +34,7 @@ class StreamTranslator {
     this.upstreamError = null;  // the error event the upstream sent (or a cut-off stream), if any
     this.toolArgs = new Map();  // tool-call block -> characters of arguments sent
     this.malformed = 0;
+    this.model = null;  // the model the provider's answer names, once seen
     this.out = '';
     this.onEvent = (event) => this.handle(eventData(event));
   }
@@ -59,6 +60,7 @@ class StreamTranslator {
       if (obj && typeof obj === 'object') {
         const u = streamUsage(this.from, obj);
         if (u !== undefined) this.reading.read(this.from, u);
+        if (this.model === null) this.model = modelOf(this.from, obj);
         if (obj.type === 'codex.rate_limits') this.rateLimits = codexRateLimitLines(obj) || this.rateLimits;
       }
     }
