@@ -185,7 +185,10 @@ void Engine::add_candidates(const std::string& model, const std::string& only_pr
     if (p && !skip.empty() && skipped(*provider + "\t" + *account + "\t" + p->id)) return;
     RouteCandidateInput& in = out.emplace_back();  // written in place: no copy of a half-written struct
     in.provider_id = provider;
-    in.status = p ? &route_status(k, second) : nullptr;
+    if (p) {
+      const CachedStatus& c = route_cache_[k];  // the fresh case inline: no call per candidate
+      in.status = c.second_ms == second && c.version == package_version_[k] ? &route_views_[k] : &route_status(k, second);
+    }
     in.health = h;
     in.account = account;
     in.block = p && !(any && no_blocks) ? block_for(k, *send, second) : block;
@@ -194,7 +197,7 @@ void Engine::add_candidates(const std::string& model, const std::string& only_pr
     if (window) in.weight = weight >= 0 ? weight : slot_weight(k, *send);
     else in.weight = p && in.status->cost_per_request ? *in.status->cost_per_request : 1;
     in.payg_cost_usd = p ? 0 : payg(*provider);
-    if (window) in.shadow_per_unit = shadow_price(k);
+    if (window) in.shadow_per_unit = route_cache_[k].payg_version == payg_version_ ? route_cache_[k].shadow : shadow_price(k);
     in.group_rank = group_rank;
     in.model = send;
     if (p) in.state = static_cast<int>(k);
