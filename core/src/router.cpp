@@ -58,7 +58,8 @@ int latency_band(const ProviderHealth& h, const RouterWeights& w) {
 
 // Everything the order needs, with no strings: cheap enough for 1,000 candidates.
 // The order compares the computed terms at 1e-9 resolution (equal-looking values compare equal)
-// through keys, round(term x 1e9): no division per candidate. terms[] hold the raw values until
+// through keys, term x 1e9, rounded only when two are within 1 (cmp_rounded): no division and
+// no rounding per candidate. terms[] hold the raw values until
 // finish_terms() rounds them for display (the winner and, when explaining, every candidate).
 // Below 2^22 (4.2 million USD or hours) keys order exactly as the rounded terms do.
 struct Scored {
@@ -121,9 +122,9 @@ void score(const RouteCandidateInput& in, const Risk& risk, const RouterWeights&
       }
     }
   }
-  c.cost_key = round_half_away(c.terms[kCostUsd] * 1e9);
-  c.urgency_key = round_half_away(c.terms[kUrgency] * 1e9);
-  c.hours_key = round_half_away(c.terms[kHoursToLoss] * 1e9);
+  c.cost_key = c.terms[kCostUsd] * 1e9;
+  c.urgency_key = c.terms[kUrgency] * 1e9;
+  c.hours_key = c.terms[kHoursToLoss] * 1e9;
   c.at_risk_positive = c.terms[kAtRisk] * 1e9 >= 0.5;  // round_half_away(at_risk x 1e9) > 0, at_risk >= 0
   c.cooling = h.cooldown_until && *h.cooldown_until > now;
   c.available_at = c.cooling ? h.cooldown_until : std::nullopt;
@@ -157,9 +158,20 @@ void finish_terms(Scored& c) {
   }
 }
 
+// The order of round(x) and round(y) (-1, 0, 1) for scaled terms x, y. Rounding is monotone and
+// round(x + 1) >= round(x) + 1, so values 1 or more apart keep their order and only nearer ones
+// are rounded: the common case costs one subtraction.
+[[gnu::always_inline]] inline int cmp_rounded(double x, double y) {
+  if (x == y) return 0;
+  if (x - y >= 1) return 1;
+  if (y - x >= 1) return -1;
+  const double rx = round_half_away(x), ry = round_half_away(y);
+  return rx < ry ? -1 : rx > ry ? 1 : 0;
+}
+
 // The plan's order (see Term). Among excluded candidates the one whose capacity returns first is
 // the least bad.
-bool better(const Scored& a, size_t ia, const Scored& b, size_t ib) {
+[[gnu::always_inline]] inline bool better(const Scored& a, size_t ia, const Scored& b, size_t ib) {
   if (a.excluded != b.excluded) return !a.excluded;
   if (a.excluded) {
     const int64_t ta = a.available_at.value_or(INT64_MAX), tb = b.available_at.value_or(INT64_MAX);
@@ -169,10 +181,10 @@ bool better(const Scored& a, size_t ia, const Scored& b, size_t ib) {
   const double* y = b.terms;
   if (x[kGroupRank] != y[kGroupRank]) return x[kGroupRank] < y[kGroupRank];
   if (x[kHealthy] != y[kHealthy]) return x[kHealthy] > y[kHealthy];
-  if (a.cost_key != b.cost_key) return a.cost_key < b.cost_key;
-  if (a.urgency_key != b.urgency_key) return a.urgency_key > b.urgency_key;
+  if (const int c = cmp_rounded(a.cost_key, b.cost_key)) return c < 0;
+  if (const int c = cmp_rounded(a.urgency_key, b.urgency_key)) return c > 0;
   if (a.at_risk_positive != b.at_risk_positive) return a.at_risk_positive;
-  if (a.hours_key != b.hours_key) return a.hours_key < b.hours_key;
+  if (const int c = cmp_rounded(a.hours_key, b.hours_key)) return c < 0;
   if (x[kFailures] != y[kFailures]) return x[kFailures] < y[kFailures];
   if (a.band != b.band) return a.band < b.band;
   return ia < ib;
