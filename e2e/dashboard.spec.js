@@ -193,3 +193,30 @@ test('accounts: two callers\' own logins are two account groups, and no credenti
   expect(remaining).toEqual([48, 49]);
   expect(errors).toEqual([]);
 });
+
+test('login: with an admin token, Chromium reaches the dashboard through the login form (styled), and a wrong token does not', async ({ browser }) => {
+  const { startTestGateway } = require('../host-node/test/helpers');
+  const token = 'e2e-admin-token-0123456789abcdef';
+  const gw = await startTestGateway({ fakes: { up: {} }, server: { admin_token: token },
+    catalog: { day: { provider_id: 'up', package_type: 'daily', limit_per_day: 5, reset_timezone: 'UTC', models: ['*'] } } });
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${gw.url}/dashboard/quotas`);
+    await expect(page).toHaveURL(/\/dashboard\/login$/);
+    // The stylesheet loads before login (the form is styled, not raw).
+    const css = await page.evaluate(() => [...document.styleSheets].some((s) => { try { return s.cssRules.length > 0; } catch { return false; } }));
+    expect(css).toBe(true);
+    await page.fill('input[name=token]', 'not-the-token');
+    await page.click('button');
+    await expect(page.locator('body')).toContainText('wrong token');
+    await page.goto(`${gw.url}/dashboard/login`);
+    await page.fill('input[name=token]', token);
+    await page.click('button');
+    await expect(page).toHaveURL(/\/dashboard\/quotas$/);
+    await expect(page.locator('.card[data-package="day"]')).toBeVisible();
+    expect(await page.content()).not.toContain(token);
+  } finally {
+    await page.close();
+    await gw.stop();
+  }
+});

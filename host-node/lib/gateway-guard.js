@@ -46,7 +46,10 @@ function createGuard({ host, allowedHosts = [], allowedOrigins = [] }) {
     const fetchSite = typeof h['sec-fetch-site'] === 'string' ? h['sec-fetch-site'].toLowerCase() : null;
     const navigation = (req.method === 'GET' || req.method === 'HEAD') && h['sec-fetch-mode'] === 'navigate';
     const own = h.host !== undefined && origin !== null && (origin === `http://${String(h.host).toLowerCase()}` || origin === `https://${String(h.host).toLowerCase()}`);
-    const crossSite = origin !== null ? !own && !origins.has(origin) : fetchSite === 'cross-site' || fetchSite === 'same-site';
+    // "Origin: null" with Sec-Fetch-Site: same-origin (a header only the browser sets) is this
+    // origin's own form post under a no-referrer policy.
+    const opaqueOwn = origin === 'null' && fetchSite === 'same-origin';
+    const crossSite = origin !== null ? !own && !opaqueOwn && !origins.has(origin) : fetchSite === 'cross-site' || fetchSite === 'same-site';
     if (crossSite && !navigation) {
       return { status: 403, code: 'cross_site_request',
         message: `cross-site browser requests are refused (origin ${origin === null ? 'not sent' : JSON.stringify(origin.slice(0, 100))}; allow one with server.allowed_origins)` };

@@ -257,10 +257,13 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
   });
   // Dashboard: static, self-contained (no CDN), strict CSP; every value is rendered as text.
   const dashboardHeaders = (req, res, next) => {
-    res.set({ 'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' });
+    // same-origin: the browser names this origin on its own form posts (login), never elsewhere.
+    res.set({ 'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'same-origin', 'x-frame-options': 'DENY' });
     next();
   };
   app.use('/dashboard', dashboardHeaders);
+  // The login page's stylesheet holds nothing secret: served before login.
+  app.get('/dashboard/app.css', (req, res) => res.sendFile(path.join(WEB_DIR, 'app.css')));
   app.get('/dashboard/login', (req, res) => res.type('html').send('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>quotagate login</title>' +
     '<link rel="stylesheet" href="/dashboard/app.css"></head><body><main><form method="post" action="/dashboard/login" class="sim-form">' +
     '<label>Admin token <input type="password" name="token" autocomplete="current-password" required></label><button>Open dashboard</button></form></main></body></html>'));
