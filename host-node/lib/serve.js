@@ -131,7 +131,11 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
   } });
   const fleet = joinFleet({ ledger, engine, store, poller, log, recordEvent, electionIntervalMs: pgSettings ? pgSettings.election_interval_ms : 0 });
 
-  // Alerts: evaluated off the request path; with PostgreSQL only the elected instance sends.
+  // Alerts: evaluated off the request path; with PostgreSQL only the elected instance sends. Each
+  // target's counters exist from the start (at 0), so that a rule on increase() sees the first one.
+  for (const t of config.alerts || []) {
+    for (const event of t.on) for (const kind of ['sent', 'failed', 'dropped']) metrics.alerts[kind].inc({ target: t.name, event }, 0);
+  }
   const alerts = new AlertService({
     targets: config.alerts || [], quotas: () => app.locals.quotas(), isLeader: () => !fleet.election || fleet.election.leader,
     store: pgSettings ? new PgAlertState(ledger.pool) : new FileAlertState(ledgerDir, log),
@@ -176,7 +180,13 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   log.info({ url, providers: providers.length, loopback: isLoopback(config.server.host) }, 'quotagate listening');
-  alerts.dashboardUrl = `${url}/dashboard/quotas`;
+  // A wildcard bind has no address anyone can open: alerts link the machine's name instead, and
+  // the operator is told to set dashboard_url (the address people reach, behind a proxy say).
+  const wildcard = ['0.0.0.0', '::', ''].includes(address.address);
+  alerts.dashboardUrl = `http://${wildcard ? require('node:os').hostname() : host}:${address.port}/dashboard/quotas`;
+  if (wildcard && (config.alerts || []).some((t) => !t.dashboard_url)) {
+    log.warn({ link: alerts.dashboardUrl }, 'alerts link the dashboard by this machine\'s name (bound to a wildcard address); set alerts[].dashboard_url to the address people open');
+  }
   alerts.start();
 
   let closed = false;

@@ -77,6 +77,13 @@ test('tracker: a utilization hovering at a threshold sends one message; a jump s
   assert.deepEqual(step(55), [50]);
 });
 
+test('tracker: a package alert and a threshold crossed in the same reading send one message; the threshold stays passed', () => {
+  const t = new AlertTracker(target({ on: ['exhausted', 'utilization'], utilization: [80], min_interval_s: 0 }));
+  assert.deepEqual(t.evaluate(doc(100, 'exhausted'), 1000).map((x) => x.event), ['exhausted']);
+  assert.deepEqual(t.evaluate(doc(100, 'exhausted'), 2000), []);
+  assert.deepEqual(t.evaluate(doc(85, 'ok'), 3000), [], '80 % was passed silently with the exhaustion');
+});
+
 test('tracker: min_interval_s holds a key quiet, and the memory survives a restart (nothing is sent twice)', () => {
   const cfg = target({ on: ['exhausted'], min_interval_s: 3600, clear_after_s: 0 });
   const t = new AlertTracker(cfg);
@@ -99,7 +106,7 @@ test('config: alerts are validated with the file, key and expectation, and a URL
   assert.throws(() => cfg([{ name: 'a', url: 'https://x.example/h', on: ['exhausted', 'sometimes'] }]), /alerts\[0\]\.on\[1\]: expected one of /);
   assert.throws(() => cfg([{ name: 'a', url: 'https://x.example/h', utilization: [80, 120] }]), /alerts\[0\]\.utilization\[1\]: expected a number >= 1 <= 100/);
   assert.throws(() => cfg([{ name: 'a', url: 'https://x.example/h' }, { name: 'a', url: 'https://x.example/i' }]), /alerts\[1\]\.name: expected a name no other target has/);
-  assert.throws(() => cfg([{ name: 'a', url: '' }]), /alerts\[0\]\.url: expected a non-empty string/);
+  assert.throws(() => cfg([{ name: 'a', url: '' }]), /alerts\[0\]\.url: expected an http\(s\) webhook URL \(is the \$\{VARIABLE\} it names set\?\), got /);
   const ok = cfg([{ name: 'ops', url: 'https://hooks.example/services/T/B/x', format: 'ntfy', utilization: [95, 50, 80] }]);
   assert.deepEqual(ok.alerts[0].utilization, [50, 80, 95]);
   assert.equal(ok.alerts[0].min_interval_s, 300);
@@ -124,7 +131,8 @@ test('gateway: each transition sends exactly one message per target, in each for
     assert.deepEqual(got.map((g) => g.path).sort(), ['/discord', '/json', '/ntfy', '/slack']);
     const json = JSON.parse(got.find((g) => g.path === '/json').body);
     assert.equal(json.event, 'utilization');
-    assert.equal(json.threshold, 50);
+    assert.equal(json.threshold_pct, 50);
+    assert.equal(json.utilization_pct, 66.7);
     assert.equal(json.package_id, 'day');
     assert.equal(json.remaining, 1);
     assert.equal(json.dashboard_url, `${gw.url}/dashboard/quotas`);
@@ -133,13 +141,13 @@ test('gateway: each transition sends exactly one message per target, in each for
     assert.equal((await postJson(`${gw.url}/v1/chat/completions`, chat('m'))).status, 200);
     got = await sent();
     const jsons = got.filter((g) => g.path === '/json').map((g) => JSON.parse(g.body));
-    assert.deepEqual(jsons.map((j) => j.event).sort(), ['exhausted', 'utilization']);
+    assert.deepEqual(jsons.map((j) => j.event), ['exhausted'], 'the 90 % crossing of the same reading is not a second message');
     const exhausted = jsons.find((j) => j.event === 'exhausted');
     assert.equal(exhausted.remaining, 0);
     assert.equal(exhausted.severity, 'critical');
     assert.match(exhausted.reset_at, /T00:00:00/);
     assert.match(exhausted.text, /day \[up\] is exhausted: 0 of 3 requests left; resets \d{4}-\d\d-\d\d 00:00 UTC \(in [\d.]+ h\)/);
-    assert.equal(got.length, 8, 'two transitions x four targets');
+    assert.equal(got.length, 4, 'one transition x four targets');
     const slack = JSON.parse(got.find((g) => g.path === '/slack' && g.body.includes('exhausted')).body);
     assert.match(slack.text, /^\*quotagate: day exhausted\*\n.*0 of 3 requests left.*\n<http:\/\/127\.0\.0\.1:\d+\/dashboard\/quotas\|Dashboard>$/s);
     const discord = JSON.parse(got.find((g) => g.path === '/discord' && g.body.includes('exhausted')).body);
@@ -265,4 +273,27 @@ test('docs/examples/prometheus-rules.yaml parses and names only metrics the gate
   } finally {
     await gw.stop();
   }
+});
+
+test('delivery: a hanging or failing webhook holds up no other target (one send per target; a retry waits without a slot)', async () => {
+  const sent = [];
+  const http = async (url) => {
+    if (url.includes('hang')) return new Promise(() => {});
+    if (url.includes('fail')) return { status: 500 };
+    sent.push({ url, at: Date.now() });
+    return { status: 200 };
+  };
+  const d = new AlertDelivery({ http, baseDelayMs: 60000, maxAttempts: 5, concurrency: 2 });
+  const msg = (name, event) => ({ target: { name, url: `http://x/${name}` }, event, request: {} });
+  const t0 = Date.now();
+  for (let i = 0; i < 3; i++) d.enqueue(msg('hang', `h${i}`));
+  for (let i = 0; i < 3; i++) d.enqueue(msg('fail', `f${i}`));
+  d.enqueue(msg('ok', 'e1'));
+  d.enqueue(msg('ok', 'e2'));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(sent.map((s) => s.url), ['http://x/ok', 'http://x/ok'], 'the healthy target was served at once');
+  assert.ok(sent.every((s) => s.at - t0 < 100));
+  assert.equal(d.sending.has('hang'), true);
+  assert.ok(d.timers.size >= 1, 'the failing target waits for its retry outside the send slots');
+  d.close();
 });

@@ -174,3 +174,23 @@ test('status --url reads a running gateway (admin token from the environment), o
     await gw.stop();
   }
 });
+
+test('status --url --watch: Ctrl-C ends a refresh waiting on a gateway that does not answer, at once and with code 0', async () => {
+  const http = require('node:http');
+  const silent = http.createServer(() => {});  // accepts, never answers
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    const child = spawn(process.execPath, [BIN, 'status', '--url', `http://127.0.0.1:${silent.address().port}/prefix`, '--watch'], { env: { ...process.env, QUOTAGATE_ADMIN_TOKEN: 'x' } });
+    let err = '';
+    child.stderr.on('data', (d) => { err += d; });
+    await new Promise((r) => setTimeout(r, 700));
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0, err);
+    assert.ok(Date.now() - t0 < 1500, `exited ${Date.now() - t0} ms after Ctrl-C`);
+  } finally {
+    silent.closeAllConnections();
+    silent.close();
+  }
+});

@@ -27,6 +27,7 @@ function alertsOf(c, raw) {
     if (!NAME.test(name)) c.fail(`${key}.name`, 'letters, digits and . _ - (at most 64)', name);
     if (names.has(name)) c.fail(`${key}.name`, 'a name no other target has', name);
     names.add(name);
+    if (a.url === undefined || a.url === null || a.url === '') c.fail(`${key}.url`, 'an http(s) webhook URL (is the ${VARIABLE} it names set?)', a.url);
     const url = c.string(a.url, `${key}.url`, { required: true });
     let parsed = null;
     try {

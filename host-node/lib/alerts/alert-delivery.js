@@ -1,5 +1,6 @@
 // Delivers rendered alerts to their webhooks off the request path: a bounded queue (the oldest
-// message is dropped, and counted, when it is full), a few concurrent sends, retries with
+// message is dropped, and counted, when it is full), a few concurrent sends but one per target (a
+// slow or dead webhook never holds up the others), retries with
 // exponential backoff on network errors, 408, 429 and 5xx (honouring Retry-After), then a failure
 // that is counted and logged. A webhook URL is a secret: logs name the target, never the URL, and
 // every error text goes through the redactor.
@@ -29,10 +30,11 @@ class AlertDelivery {
   // metrics: {sent, failed, dropped} prom-client counters labelled {target, event}, and queued
   // (a gauge); any may be absent. Delays in ms.
   constructor({ log, redactor, metrics = {}, http = undiciPost, now = Date.now, maxQueue = 500, maxAttempts = 5, baseDelayMs = 1000,
-    maxDelayMs = 60000, timeoutMs = 10000, concurrency = 2 } = {}) {
+    maxDelayMs = 60000, timeoutMs = 10000, concurrency = 4 } = {}) {
     Object.assign(this, { log, redactor, metrics, http, now, maxQueue, maxAttempts, baseDelayMs, maxDelayMs, timeoutMs, concurrency });
     this.queue = [];
-    this.active = 0;
+    this.active = 0;         // sends in flight
+    this.sending = new Set();  // targets with a send in flight (one each)
     this.timers = new Map();  // retry timer -> its message
     this.idleWaiters = [];
     this.counts = { sent: 0, failed: 0, dropped: 0 };
@@ -48,8 +50,13 @@ class AlertDelivery {
       this.log?.warn({ target: dropped.target.name, event: dropped.event }, 'alert queue full: the oldest alert was dropped');
     }
     this.queue.push({ ...message, attempt: 0 });
-    this.metrics.queued?.set(this.queue.length);
+    this.gauge();
     this.pump();
+  }
+
+  // Waiting to be sent: queued, and between retries.
+  gauge() {
+    this.metrics.queued?.set(this.queue.length + this.timers.size);
   }
 
   count(kind, m) {
@@ -57,17 +64,26 @@ class AlertDelivery {
     this.metrics[kind]?.inc({ target: m.target.name, event: m.event });
   }
 
+  // Starts sends up to `concurrency`, the oldest message of each target not already sending.
   pump() {
-    while (this.active < this.concurrency && this.queue.length && !this.closed) {
-      const m = this.queue.shift();
-      this.metrics.queued?.set(this.queue.length);
+    for (let i = 0; i < this.queue.length && this.active < this.concurrency && !this.closed;) {
+      const m = this.queue[i];
+      if (this.sending.has(m.target.name)) {
+        i++;
+        continue;
+      }
+      this.queue.splice(i, 1);
       this.active++;
+      this.sending.add(m.target.name);
       this.attempt(m).finally(() => {
         this.active--;
+        this.sending.delete(m.target.name);
+        this.gauge();
         this.pump();
         this.settleIdle();
       });
     }
+    this.gauge();
   }
 
   async attempt(m) {
@@ -93,10 +109,9 @@ class AlertDelivery {
       const backoff = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (m.attempt - 1));
       const delay = Math.min(this.maxDelayMs, Math.max(backoff, wait ?? 0));
       this.log?.warn({ target: m.target.name, event: m.event, attempt: m.attempt, retry_in_ms: delay, error: why }, 'alert not delivered; retrying');
-      this.active++;  // a pending retry keeps the delivery busy (drain() waits for it)
+      // A pending retry holds no send slot (drain() still waits for it, through `timers`).
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        this.active--;
         if (this.closed) return this.settleIdle();
         this.queue.unshift(m);
         this.pump();
@@ -109,13 +124,17 @@ class AlertDelivery {
     this.log?.error({ target: m.target.name, event: m.event, attempts: m.attempt, error: why }, 'alert delivery failed');
   }
 
+  idle() {
+    return this.active === 0 && this.queue.length === 0 && this.timers.size === 0;
+  }
+
   settleIdle() {
-    if (this.active === 0 && this.queue.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+    if (this.idle()) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   // Resolves once nothing is queued, sending or waiting to retry (or after timeoutMs).
   drain(timeoutMs = 15000) {
-    if (this.active === 0 && this.queue.length === 0) return Promise.resolve(true);
+    if (this.idle()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const t = setTimeout(() => resolve(false), timeoutMs);  // ref'd: a caller awaiting drain() keeps the process up for the retries
       this.idleWaiters.push(() => {
@@ -130,10 +149,10 @@ class AlertDelivery {
     this.closed = true;
     for (const [t, m] of this.timers) {
       clearTimeout(t);
-      this.active--;
       this.count('dropped', m);
     }
     this.timers.clear();
+    this.gauge();
     for (const m of this.queue.splice(0)) this.count('dropped', m);
     this.settleIdle();
   }

@@ -89,12 +89,18 @@ function describe(t, now) {
   }
   const title = t.event === 'utilization' ? `quotagate: ${bounded(p.package_id, 80)} ${bounded(t.window.name, 40)} past ${num(t.threshold)} %`
     : `quotagate: ${bounded(p.package_id, 80)} ${t.event.replace(/_/g, ' ')}`;
+  // `quotagate alerts test`: marked as a test, so nobody acts on the sample.
+  if (t.test) return { severity: 'info', title: `[test] ${title}`, text: bounded(`Test message from quotagate alerts test; no action needed. Sample: ${text}`, MAX_TEXT) };
   return { severity, title, text: bounded(text, MAX_TEXT) };
 }
 
 const slackEscape = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const discordEscape = (s) => s.replace(/([\\*_~`|>])/g, '\\$1');
-const asciiHeader = (s) => s.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+// A header value in printable ASCII: as is, or RFC 2047 encoded UTF-8 (ntfy decodes it).
+const asciiHeader = (s) => {
+  const t = s.slice(0, 200);
+  return /^[\x20-\x7e]*$/.test(t) ? t : `=?UTF-8?B?${Buffer.from(t.replace(/[\u0000-\u001f\u007f]/g, ' '), 'utf8').toString('base64')}?=`;
+};
 
 // The HTTP request for one alert: {method, headers, body}. t: a transition (alert-tracker.js) or a
 // sample (test()); dashboard: the link to add (may be null).
@@ -118,7 +124,7 @@ function render(format, t, now, dashboard) {
           ...(p ? { package_id: p.package_id, provider_id: p.provider_id, account_id: p.account_id || null, account: p.account || null, alert: p.alert, unit: unitOf(p),
             remaining: p.remaining, total: p.total, reset_at: p.reset_at ?? null, expires_at: p.expires_at ?? null, exhausts_at: p.exhausts_at ?? null,
             expiring_capacity: p.expiring_capacity ?? null } : {}),
-          ...(t.event === 'utilization' ? { window: t.window.name, utilization: t.window.utilization, threshold: t.threshold } : {}),
+          ...(t.event === 'utilization' ? { window: t.window.name, utilization_pct: Math.round(t.window.utilization * 1000) / 10, threshold_pct: t.threshold } : {}),
           ...(t.event === 'recovered' ? { from: t.from } : {}),
           ...(t.event === 'ledger_degraded' ? { reason: bounded(t.ledger && t.ledger.reason, 300) } : {}),
           dashboard_url: dashboard || null,

@@ -129,7 +129,7 @@ class AlertService {
   sample(target, now = this.now()) {
     const p = { package_id: 'sample-package', provider_id: 'sample-provider', package_type: 'rolling_window', unit: 'requests', alert: 'use_or_lose',
       remaining: 30, total: 45, expiring_capacity: 22, reset_at: new Date(now + 2 * 3600000).toISOString(), window_hours: 5 };
-    return render(target.format, { event: 'use_or_lose', key: 'sample', package: p }, now, target.dashboard_url || this.dashboardUrl);
+    return render(target.format, { event: 'use_or_lose', key: 'sample', package: p, test: true }, now, target.dashboard_url || this.dashboardUrl);
   }
 
   async stop() {

@@ -63,12 +63,13 @@ class AlertTracker {
       seen.add(`${pk}|recovered`);
       let cleared = null;
       let stillActive = false;
+      let stateFired = false;
       for (const ev of PACKAGE_EVENTS) {
         if (!this.wants.has(ev)) continue;
         const key = `${pk}|${ev}`;
         seen.add(key);
         const r = this.step(key, p.alert === ev, now, this.target.clear_after_s * 1000);
-        if (r === 'fire') out.push({ event: ev, key, package: p });
+        if (r === 'fire') out.push({ event: ev, key, package: p }), stateFired = true;
         if (r === 'clear') cleared = ev;
         stillActive = stillActive || Boolean(this.keys.get(key)?.active);
       }
@@ -91,7 +92,8 @@ class AlertTracker {
             const r = state === null ? 'hold' : this.step(key, state, now, 0, fired !== null);
             if (r === 'fire' && fired === null) fired = t;
           }
-          if (fired !== null) out.push({ event: 'utilization', key: `${pk}|utilization|${w.name}|${fired}`, package: p, window: w, threshold: fired });
+          // A package alert of the same reading (exhausted) says it already: one message, not two.
+          if (fired !== null && !stateFired) out.push({ event: 'utilization', key: `${pk}|utilization|${w.name}|${fired}`, package: p, window: w, threshold: fired });
         }
       }
       if (this.wants.has('poll_failing')) {

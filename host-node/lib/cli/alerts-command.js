@@ -21,7 +21,7 @@ async function alertsTest(opts, out = process.stdout, http = undiciPost) {
     if (err instanceof ConfigError) throw new InputError(err.message);
     throw err;
   }
-  if (!config.alerts.length) throw new InputError(`${file}: alerts: no targets configured (see docs/config.md "Alerts")`);
+  if (!config.alerts.length) throw new InputError(`${file}: alerts: no targets configured (see docs/alerts.md)`);
   const timeoutMs = Number(opts.timeout ?? 10) * 1000;
   if (!Number.isFinite(timeoutMs) || timeoutMs < 1000 || timeoutMs > 120000) throw new InputError(`--timeout: expected seconds between 1 and 120, got "${opts.timeout}"`);
   const redactor = new Redactor(configSecrets(config));

@@ -10,7 +10,7 @@ const { statusTable } = require('./format');
 
 const ALERT_ORDER = ['exhausted', 'use_or_lose', 'expired', 'topup', 'watch', 'ok'];
 const INTERVAL_S = { default: 5, min: 1, max: 3600 };
-const CLEAR = '\x1b[H\x1b[2J\x1b[3J';  // cursor home, clear the screen and the scrollback
+const CLEAR = '\x1b[H\x1b[2J';  // cursor home, clear the screen (the scrollback stays)
 
 // --interval <s>: seconds between refreshes (default 5, 1..3600); InputError otherwise.
 function parseInterval(text) {
@@ -33,7 +33,7 @@ function byUrgency(packages) {
 
 // A running gateway's /api/quotas (url: its base URL; token: the admin token or ''). InputError
 // names the URL's host and what went wrong, never the token.
-async function fetchQuotas(url, token, timeoutMs = 10000) {
+async function fetchQuotas(url, token, timeoutMs = 10000, stop = null) {
   let base;
   try {
     base = new URL(url);
@@ -41,9 +41,13 @@ async function fetchQuotas(url, token, timeoutMs = 10000) {
     throw new InputError(`--url: expected the gateway's http(s) URL such as http://127.0.0.1:8090, got "${String(url).slice(0, 100)}"`);
   }
   if (!['http:', 'https:'].includes(base.protocol)) throw new InputError(`--url: expected an http(s) URL, got "${base.protocol}"`);
+  if (base.username || base.password) throw new InputError('--url: no user or password in the URL; the admin token comes from QUOTAGATE_ADMIN_TOKEN');
+  // Relative to the URL's path: a gateway behind a reverse proxy at /quotagate/ keeps its prefix.
+  const endpoint = new URL('api/quotas', base.href.endsWith('/') ? base : `${base.href}/`);
   let res;
   try {
-    res = await fetch(new URL('/api/quotas', base), { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(timeoutMs) });
+    const signal = stop ? AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]) : AbortSignal.timeout(timeoutMs);
+    res = await fetch(endpoint, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal });
   } catch (err) {
     throw new InputError(`${base.host}: gateway not reachable (${err.cause?.code || err.name || 'error'})`);
   }
@@ -55,8 +59,8 @@ async function fetchQuotas(url, token, timeoutMs = 10000) {
 }
 
 // The quotas document at `now` (ms): from the gateway at source.url, else from the files.
-async function quotasOf(source, now) {
-  if (source.url) return fetchQuotas(source.url, source.token);
+async function quotasOf(source, now, stop = null) {
+  if (source.url) return fetchQuotas(source.url, source.token, 10000, stop);
   const { engine } = await engineFromFiles(source);
   try {
     return JSON.parse(engine.quotasJson(now));
@@ -66,8 +70,8 @@ async function quotasOf(source, now) {
 }
 
 // One refresh as a table (accounts named), most urgent first.
-async function render(source, now) {
-  const doc = await quotasOf(source, now);
+async function render(source, now, stop) {
+  const doc = await quotasOf(source, now, stop);
   const packages = byUrgency(doc.packages).map((p) => (p.account ? { ...p, package_id: `${p.package_id}@${p.account}` } : p));
   return statusTable({ ...doc, packages });
 }
@@ -80,8 +84,10 @@ async function watchStatus(opts, { out = process.stdout, clock = Date.now, signa
   const files = opts.url ? { url: opts.url, token: opts.token } : { catalog: opts.catalog, ledger: opts.ledger };
   const tty = Boolean(out.isTTY);
   let stopped = false, wake = null, timer = null;
+  const aborter = new AbortController();  // Ctrl-C ends a fetch in flight too
   const stop = () => {
     stopped = true;
+    aborter.abort();
     clearTimeout(timer);
     if (wake) wake();
   };
@@ -93,8 +99,9 @@ async function watchStatus(opts, { out = process.stdout, clock = Date.now, signa
       const now = clock();
       let body;
       try {
-        body = await render(files, now);
+        body = await render(files, now, aborter.signal);
       } catch (err) {
+        if (stopped) break;
         if (n === 0) throw err;
         body = `quotagate: ${err.message}`;
       }

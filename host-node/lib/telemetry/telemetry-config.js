@@ -23,6 +23,15 @@ function telemetryOf(c, raw) {
     } catch { /* reported below */ }
     if (!u || !['http:', 'https:'].includes(u.protocol)) c.fail('telemetry.otlp_endpoint', 'an http(s) URL of an OTLP/HTTP traces endpoint', endpoint);
   }
+  // A collector's base URL (as in OTEL_EXPORTER_OTLP_ENDPOINT) means its traces path.
+  let traces = endpoint;
+  if (endpoint !== null) {
+    const u = new URL(endpoint);
+    if (u.pathname === '/' || u.pathname === '') {
+      u.pathname = '/v1/traces';
+      traces = u.toString();
+    }
+  }
   const serviceName = c.string(t.service_name, 'telemetry.service_name', { fallback: 'quotagate' });
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(serviceName)) c.fail('telemetry.service_name', 'letters, digits and . _ - (at most 100)', serviceName);
   // Sent with every export (a collector's API key): printable, no line breaks.
@@ -31,7 +40,7 @@ function telemetryOf(c, raw) {
     if (!HEADER_NAME.test(h)) c.fail('telemetry.headers', 'header names of letters, digits and - _ . (at most 100)', h);
     if (typeof v !== 'string' || !/^[\x20-\x7e]{1,8192}$/.test(v)) c.fail(`telemetry.headers.${h}`, 'a printable string without line breaks', v);
   }
-  return { otlp_endpoint: endpoint, service_name: serviceName, headers: { ...headers } };
+  return { otlp_endpoint: traces, service_name: serviceName, headers: { ...headers } };
 }
 
 // What of the telemetry settings the redactor must know: the endpoint (it may hold a token in its
