@@ -223,3 +223,24 @@ TEST(UsageDocument, EachAccountHasItsOwnForecast) {
   EXPECT_EQ(e.usage_document("w", now, 7, "bbbbbbbbbbbb")["forecast"]["points"][0]["remaining"], 9);
   EXPECT_EQ(e.usage_document("w", now, 7, "aaaaaaaaaaaa")["forecast"]["until"], "exhaustion");
 }
+
+// A trickle of use on a large balance without expiry: exhaustion in centuries is drawn to the 30-day
+// display horizon (the card's 7 days of history stay readable), and exhausts_at still says when.
+TEST(PackageForecast, AnExhaustionCenturiesAwayIsDrawnToTheHorizon) {
+  QuotaStatus s;
+  s.package_type = PackageType::kCredits;
+  s.alert = "ok";
+  s.total = 10;
+  s.remaining = 10;
+  s.projection_per_day = 0.00001;
+  const int64_t now = 1795867200000;
+  s.exhausts_at = now + static_cast<int64_t>(1e6) * kMsPerDay;
+  const PackageForecast f = package_forecast(s, now, 7 * kMsPerDay);
+  EXPECT_EQ(f.until, "horizon");
+  ASSERT_EQ(f.points.size(), 2u);
+  EXPECT_EQ(f.points[1].t_ms, now + 30 * kMsPerDay);
+  EXPECT_NEAR(f.points[1].remaining, 10 - 0.0003, 1e-9);
+  EXPECT_EQ(f.exhausts_at, s.exhausts_at);
+  s.exhausts_at = now + 20 * kMsPerDay;  // within the horizon: drawn to exhaustion
+  EXPECT_EQ(package_forecast(s, now, 7 * kMsPerDay).until, "exhaustion");
+}

@@ -11,6 +11,7 @@ namespace qg {
 
 namespace {
 constexpr int64_t kMaxHorizonMs = 400 * kMsPerDay;
+constexpr int64_t kFarMs = 30 * kMsPerDay;  // exhaustion further than this is drawn to the horizon
 }
 
 PackageForecast package_forecast(const QuotaStatus& s, int64_t now, int64_t horizon_ms) {
@@ -30,7 +31,10 @@ PackageForecast package_forecast(const QuotaStatus& s, int64_t now, int64_t hori
     f.until = "expired";
     return f;
   }
-  if (s.exhausts_at && *s.exhausts_at >= now) {
+  // An exhaustion beyond the display horizon (max(horizon, 30 days): a runway of centuries at a
+  // trickle of use) is drawn to that horizon; exhausts_at still says when.
+  const int64_t far = now + std::max<int64_t>(std::clamp<int64_t>(horizon_ms, 1, kMaxHorizonMs), kFarMs);
+  if (s.exhausts_at && *s.exhausts_at >= now && *s.exhausts_at <= far) {
     f.until = "exhaustion";
     f.points.push_back({*s.exhausts_at, 0});
     return f;
@@ -45,7 +49,7 @@ PackageForecast package_forecast(const QuotaStatus& s, int64_t now, int64_t hori
     return f;
   }
   f.until = "horizon";
-  const int64_t h = std::clamp<int64_t>(horizon_ms, 1, kMaxHorizonMs);
+  const int64_t h = s.exhausts_at && *s.exhausts_at > far ? far - now : std::clamp<int64_t>(horizon_ms, 1, kMaxHorizonMs);
   const double left = s.remaining - f.rate_per_day * (static_cast<double>(h) / kMsPerDay);
   f.points.push_back({now + h, std::isfinite(left) ? std::max(0.0, left) : s.remaining});
   return f;

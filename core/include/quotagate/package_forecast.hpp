@@ -20,10 +20,12 @@ struct ForecastPoint {
 
 struct PackageForecast {
   // Why the line ends where it does (a static string):
-  //   "exhaustion"  remaining reaches 0 at exhausts_at, before any reset or expiry;
+  //   "exhaustion"  remaining reaches 0 at exhausts_at, before any reset or expiry, within
+  //                 max(horizon, 30 days) (a later exhaustion is drawn to that horizon);
   //   "reset"       the window resets first: `lost` units are left unused at loss_at;
   //   "expiry"      the credits expire first: `lost` units are left unused at loss_at;
-  //   "horizon"     neither happens within the horizon (no active window, credits without expiry);
+  //   "horizon"     neither happens within the horizon (no active window, credits without expiry,
+  //                 an exhaustion centuries away at a trickle of use);
   //   "exhausted"   nothing is left now (the line stays at 0 until reset_at, when there is one);
   //   "expired"     the credits have expired (nothing more can be used or lost).
   std::string_view until = "horizon";
