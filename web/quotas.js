@@ -38,7 +38,8 @@
     if (p.expiry_date) fact(dl, p.alert === 'expired' ? 'expired' : 'expires', `${p.expiry_date} (${countdown(p.expires_at)})`);
     fact(dl, 'burn / day', money(p.burn_per_day, p.unit));
     fact(dl, 'runway', days(p.projected_days_left));
-    fact(dl, 'exhausts at', p.exhausts_at ? `${localTime(p.exhausts_at)} (${countdown(p.exhausts_at)})` : 'not at this pace');
+    fact(dl, 'exhausts at', p.exhausts_at ? `${localTime(p.exhausts_at)} (${countdown(p.exhausts_at)})`
+      : p.alert === 'exhausted' || p.remaining <= 0 ? 'exhausted now' : 'not at this pace');
     fact(dl, 'expiring capacity', money(p.expiring_capacity, p.unit));
     fact(dl, 'source', `${p.source} · confidence ${p.confidence}`);
     if (p.learned_limit) fact(dl, 'learned limit', `${p.learned_limit.limit} (${p.learned_limit.evidence})`);
