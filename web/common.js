@@ -36,7 +36,7 @@ window.qgCommon = (() => {
     const diff = Math.round((Date.parse(iso) - now) / 1000);
     const s = Math.abs(diff);
     const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
-    const text = d ? `${d}d ${h}h` : h ? `${h}h ${m}m` : `${m}m ${s % 60}s`;
+    const text = d >= 3650 ? 'over 10 years' : d >= 365 ? `${(d / 365).toFixed(1)} years` : d ? `${d}d ${h}h` : h ? `${h}h ${m}m` : `${m}m ${s % 60}s`;
     return diff >= 0 ? `in ${text}` : `${text} ago`;
   }
 
@@ -53,7 +53,8 @@ window.qgCommon = (() => {
 
   function days(v) {
     if (v === null || v === undefined) return '–';
-    return v < 1 ? `${Math.round(v * 24)} h` : `${v.toFixed(1)} days`;
+    if (v >= 3650) return 'over 10 years';  // a trickle of use on a large balance
+    return v < 1 ? `${Math.round(v * 24)} h` : v >= 365 ? `${(v / 365).toFixed(1)} years` : `${v.toFixed(1)} days`;
   }
 
   return { ALERT_ORDER, el, getJson, money, countdown, localTime, days };

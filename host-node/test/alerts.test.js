@@ -297,3 +297,33 @@ test('delivery: a hanging or failing webhook holds up no other target (one send 
   assert.ok(d.timers.size >= 1, 'the failing target waits for its retry outside the send slots');
   d.close();
 });
+
+test('a transition whose delivery failed every attempt is sent again after min_interval_s while it holds, once the webhook is back', async () => {
+  const { AlertService } = require('../lib/alerts/alert-service');
+  let up = false;
+  const got = [];
+  const http = async (url, req) => {
+    if (!up) return { status: 503 };
+    got.push(JSON.parse(req.body).event);
+    return { status: 200 };
+  };
+  let now = Date.parse('2026-12-01T00:00:00Z');
+  let d = doc(100, 'exhausted');
+  const delivery = new AlertDelivery({ http, baseDelayMs: 1, maxAttempts: 2 });
+  const svc = new AlertService({ targets: [target({ on: ['exhausted'], min_interval_s: 60, format: 'json' })], quotas: () => d, delivery, now: () => now });
+  assert.equal(await svc.evaluate(), 1);
+  await delivery.drain(5000);
+  assert.equal(delivery.counts.failed, 1);
+  up = true;
+  now += 30000;
+  assert.equal(await svc.evaluate(), 0, 'within min_interval_s');
+  now += 31000;
+  assert.equal(await svc.evaluate(), 1, 'sent again');
+  await delivery.drain(5000);
+  assert.deepEqual(got, ['exhausted']);
+  now += 120000;
+  assert.equal(await svc.evaluate(), 0, 'told now: not again');
+  d = doc(0, 'ok');
+  assert.equal(await svc.evaluate(), 0);
+  delivery.close();
+});

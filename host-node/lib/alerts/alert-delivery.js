@@ -122,6 +122,7 @@ class AlertDelivery {
     }
     this.count('failed', m);
     this.log?.error({ target: m.target.name, event: m.event, attempts: m.attempt, error: why }, 'alert delivery failed');
+    m.onFailed?.();
   }
 
   idle() {

@@ -105,7 +105,10 @@ class AlertService {
     for (const target of this.targets) {
       for (const t of this.trackers.get(target.name).evaluate(doc, now)) {
         const request = render(target.format, t, now, target.dashboard_url || this.dashboardUrl);
-        this.delivery.enqueue({ target, event: t.event, request: { ...request, body: this.redact(request.body) } });
+        // Never delivered: the transition is not told, so a condition that still holds is sent
+        // again once min_interval_s has passed (a webhook that was down hears of it).
+        const tracker = this.trackers.get(target.name);
+        this.delivery.enqueue({ target, event: t.event, request: { ...request, body: this.redact(request.body) }, onFailed: () => tracker.untold(t.key) });
         queued++;
       }
     }

@@ -142,10 +142,18 @@ class AlertTracker {
     const k = this.keys.get(key);
     if (k && k.last_sent !== null && now - k.last_sent < this.target.min_interval_s * 1000) {
       this.suppressed++;
+      if (k.untold) k.active = false;  // still owed: it fires again at a later reading
       return false;
     }
-    if (k) k.last_sent = now;
+    if (k) k.last_sent = now, k.untold = false;
     return true;
+  }
+
+  // A message for `key` could not be delivered: the key is no longer active, so the next reading
+  // where its condition holds fires it again (after min_interval_s, from its last attempt).
+  untold(key) {
+    const k = this.keys.get(key);
+    if (k) k.active = false, k.false_since = null, k.untold = true;
   }
 
   // The memory as JSON (persisted so that a restart or a new leader does not resend).
@@ -160,7 +168,7 @@ class AlertTracker {
       if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !entry[1] || typeof entry[1] !== 'object') continue;
       const v = entry[1];
       const num = (x) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
-      this.keys.set(entry[0], { active: v.active === true, false_since: num(v.false_since), last_sent: num(v.last_sent) });
+      this.keys.set(entry[0], { active: v.active === true, false_since: num(v.false_since), last_sent: num(v.last_sent), untold: v.untold === true });
     }
   }
 }
