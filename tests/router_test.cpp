@@ -67,6 +67,17 @@ struct Inputs {
   }
 };
 
+// n candidates alternating credits and daily windows, with varied deadlines and amounts.
+std::vector<QuotaStatus> mixed_statuses(int n) {
+  std::vector<QuotaStatus> st;
+  for (int i = 0; i < n; ++i) {
+    const std::string id = "p" + std::to_string(i);
+    if (i % 2) st.push_back(window(id, 10 + i % 37, 100, 1 + (i * 7) % 23));
+    else st.push_back(credits(id, 0.1 + (i % 9) / 10.0, 1 + (i * 5) % 17));
+  }
+  return st;
+}
+
 const RankedCandidate& find(const RouteDecision& d, const std::string& provider) {
   for (const auto& c : d.ranked)
     if (c.provider_id == provider) return c;
@@ -354,12 +365,7 @@ TEST(RouterPlan, LotOrderIsAStableSortByDeadline) {
 // members would be: dense state ids and the pointer sort number the states alike, so every term
 // and the winner agree.
 TEST(RouterPlan, StateIdsAndPointersGiveTheSameForecast) {
-  std::vector<QuotaStatus> st;
-  for (int i = 0; i < 1000; ++i) {
-    const std::string id = "p" + std::to_string(i);
-    if (i % 2) st.push_back(window(id, 10 + i % 37, 100, 1 + (i * 7) % 23));
-    else st.push_back(credits(id, 0.1 + (i % 9) / 10.0, 1 + (i * 5) % 17));
-  }
+  std::vector<QuotaStatus> st = mixed_statuses(1000);
   Inputs x(st);
   for (size_t i = 0; i < x.views.size(); ++i) x.views[i].recent_per_h = i % 50 ? 0.0 : 0.5;
   std::vector<RouteCandidateInput> dense = x.in, pointers = x.in;
@@ -383,12 +389,7 @@ TEST(RouterPlan, StateIdsAndPointersGiveTheSameForecast) {
 // The scratch's lot order is a hint: a stale, foreign or malformed one never changes a decision,
 // and a valid one is kept for the next call.
 TEST(RouterPlan, AStaleLotOrderHintNeverChangesTheDecision) {
-  std::vector<QuotaStatus> st;
-  for (int i = 0; i < 400; ++i) {
-    const std::string id = "p" + std::to_string(i);
-    if (i % 2) st.push_back(window(id, 10 + i % 37, 100, 1 + (i * 7) % 23));
-    else st.push_back(credits(id, 0.1 + (i % 9) / 10.0, 1 + (i * 5) % 17));
-  }
+  std::vector<QuotaStatus> st = mixed_statuses(400);
   Inputs x(st);
   for (size_t i = 0; i < x.views.size(); ++i) x.views[i].recent_per_h = i % 50 ? 0.0 : 0.5;
   const RouteDecision plain = decide_route("m", x.in, RouterWeights{}, kNow);

@@ -191,10 +191,7 @@ PooledRisk pooled_risk(const std::vector<RouteCandidateInput>& inputs, int64_t n
   out.state_of = number_states(inputs, firsts);
   // Every field is written below: no value-initialised (cleared) array first.
   const std::unique_ptr<StateIn[]> states(new StateIn[firsts.size()]);
-  std::vector<uint64_t> lot_keys;  // ms from now to each lot's deadline
-  std::vector<uint32_t> lot_ids;   // lots (states with a deadline ahead), in state order
-  lot_keys.reserve(firsts.size());
-  lot_ids.reserve(firsts.size());
+  size_t lots = 0;  // states with a deadline ahead
   double demand_per_h = 0;
   std::optional<int64_t> since;  // the pool's first use in the last 24 hours
   for (size_t j = 0; j < firsts.size(); ++j) {
@@ -217,10 +214,7 @@ PooledRisk pooled_risk(const std::vector<RouteCandidateInput>& inputs, int64_t n
     st.short_loss_at = s->short_loss_at && *s->short_loss_at > now ? *s->short_loss_at : kNever;
     st.short_at_risk = s->short_at_risk;
     st.cap = s->headroom > 0 || credits ? s->remaining : 0.0;
-    if (st.loss_at != kNever) {
-      lot_keys.push_back(static_cast<uint64_t>(st.loss_at - now));
-      lot_ids.push_back(static_cast<uint32_t>(j));
-    }
+    lots += st.loss_at != kNever;
   }
   // A younger history (a cold start) is a rate over the hours it covers, at least one.
   if (since) demand_per_h *= 24 / std::clamp(static_cast<double>(now - *since) / kMsPerHour, 1.0, 24.0);
@@ -228,9 +222,15 @@ PooledRisk pooled_risk(const std::vector<RouteCandidateInput>& inputs, int64_t n
   // is tried first: when it still sorts these lots (the same candidates, no deadline passed by
   // another) no sort is needed; the check makes the result independent of the hint.
   std::vector<uint32_t> sorted;
-  const bool hinted = scratch && order_fits(scratch->lot_order, lot_ids.size(), states.get(), firsts.size());
+  const bool hinted = scratch && order_fits(scratch->lot_order, lots, states.get(), firsts.size());
   if (!hinted) {
-    sorted = order_by_key(std::move(lot_keys), std::move(lot_ids));
+    std::vector<uint64_t> keys;  // ms from now to each lot's deadline
+    std::vector<uint32_t> ids;   // the lots, in state order
+    keys.reserve(lots);
+    ids.reserve(lots);
+    for (size_t j = 0; j < firsts.size(); ++j)
+      if (states[j].loss_at != kNever) keys.push_back(static_cast<uint64_t>(states[j].loss_at - now)), ids.push_back(static_cast<uint32_t>(j));
+    sorted = order_by_key(std::move(keys), std::move(ids));
     if (scratch) scratch->lot_order = sorted;
   }
   const std::vector<uint32_t>& order = hinted ? scratch->lot_order : sorted;

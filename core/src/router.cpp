@@ -72,19 +72,6 @@ struct Scored {
 };
 
 
-// std::round(x), exactly, without a library call or an integer conversion (inlined on the hot
-// path). Below 2^52, adding and removing 2^52 rounds to the nearest integer, ties to even (IEEE
-// round-to-nearest, native and wasm alike); a tie that went down is moved up. At or above 2^52
-// every double is integral.
-inline double round_half_away(double x) {
-  constexpr double k2p52 = 4503599627370496.0;
-  const double a = std::fabs(x);
-  if (!(a < k2p52)) return x;  // integral already (or NaN)
-  double r = (a + k2p52) - k2p52;
-  if (a - r == 0.5) r += 1;
-  return x < 0 ? -r : r;
-}
-
 // Scores one candidate into c: every field is set (no value-initialised Scored, no copy: a block
 // clear and a 150-byte copy per candidate otherwise).
 void score(const RouteCandidateInput& in, const Risk& risk, const RouterWeights& w, int64_t now, double unknown_cost, Scored& c) {
@@ -125,7 +112,7 @@ void score(const RouteCandidateInput& in, const Risk& risk, const RouterWeights&
   c.cost_key = c.terms[kCostUsd] * 1e9;
   c.urgency_key = c.terms[kUrgency] * 1e9;
   c.hours_key = c.terms[kHoursToLoss] * 1e9;
-  c.at_risk_positive = c.terms[kAtRisk] * 1e9 >= 0.5;  // round_half_away(at_risk x 1e9) > 0, at_risk >= 0
+  c.at_risk_positive = c.terms[kAtRisk] * 1e9 >= 0.5;  // round(at_risk x 1e9) > 0, at_risk >= 0
   c.cooling = h.cooldown_until && *h.cooldown_until > now;
   c.available_at = c.cooling ? h.cooldown_until : std::nullopt;
   if (in.block && (!in.block->until || *in.block->until > now)) {
@@ -147,25 +134,20 @@ void score(const RouteCandidateInput& in, const Risk& risk, const RouterWeights&
   c.excluded = c.cooling || c.quota_blocked || c.too_heavy;
 }
 
-// The computed terms as shown: round_to(v, 9), inlined (the others are exact already).
+// The computed terms as shown, at 1e-9 (the others are exact already).
 void finish_terms(Scored& c) {
-  for (int t : {kCostUsd, kUrgency, kAtRisk, kAtRiskUsd, kPullInH, kHoursToLoss}) {
-    const double v = c.terms[t];
-    if (v != 0 && v < kNoLoss) {
-      const double r = round_half_away(v * 1e9) / 1e9;
-      c.terms[t] = r == 0 ? 0.0 : r;
-    }
-  }
+  for (int t : {kCostUsd, kUrgency, kAtRisk, kAtRiskUsd, kPullInH, kHoursToLoss})
+    if (c.terms[t] < kNoLoss) c.terms[t] = round_to(c.terms[t], 9);
 }
 
 // The order of round(x) and round(y) (-1, 0, 1) for scaled terms x, y. Rounding is monotone and
 // round(x + 1) >= round(x) + 1, so values 1 or more apart keep their order and only nearer ones
-// are rounded: the common case costs one subtraction.
+// are rounded (rarely: equal values return at once).
 [[gnu::always_inline]] inline int cmp_rounded(double x, double y) {
   if (x == y) return 0;
   if (x - y >= 1) return 1;
   if (y - x >= 1) return -1;
-  const double rx = round_half_away(x), ry = round_half_away(y);
+  const double rx = std::round(x), ry = std::round(y);
   return rx < ry ? -1 : rx > ry ? 1 : 0;
 }
 

@@ -10,7 +10,6 @@ const path = require('node:path');
 const { startTestGateway, postJson, chat, tmpDir } = require('./helpers');
 const { AlertTracker } = require('../lib/alerts/alert-tracker');
 const { AlertDelivery } = require('../lib/alerts/alert-delivery');
-const { alertsOf } = require('../lib/alerts/alert-config');
 const { normalise, ConfigError } = require('../lib/config');
 const { Redactor } = require('../lib/redact');
 const { alertsTest } = require('../lib/cli/alerts-command');
@@ -36,8 +35,8 @@ async function receiver(plan = {}) {
   return { url: `http://127.0.0.1:${server.address().port}`, got, close: () => new Promise((r) => server.close(r)) };
 }
 
-const target = (over = {}) => alertsOf({ fail: (k, e, g) => { throw new Error(`${k}: ${e} (${g})`); }, object: (v) => v || {}, keys() {}, string: (v, k, o = {}) => v ?? o.fallback,
-  number: (v, k, o = {}) => v ?? o.fallback, stringList: (v) => v || [] }, [{ name: 't', url: 'http://127.0.0.1:1/x', ...over }])[0];
+// A normalised target, defaults filled in as the gateway's config has them.
+const target = (over = {}) => normalise({ providers: [], alerts: [{ name: 't', url: 'http://127.0.0.1:1/x', ...over }] }, 'test.yaml').alerts[0];
 
 // A quotas document with one window package at `used` of 100 and the given engine alert.
 function doc(used, alert = 'ok', extra = {}) {

@@ -14,7 +14,7 @@ const { writeAtomic } = require('../atomic-write');
 const STATE_FILE = 'alerts-state.json';
 const PG_KEY = 'alerts_state';
 
-// The trackers' memory in a file (atomic replacement). load() -> object or null.
+// The trackers' memory in a file (atomic replacement). load() -> object or null; save(JSON text).
 class FileAlertState {
   constructor(dir, log) {
     this.file = path.join(dir, STATE_FILE);
@@ -30,8 +30,8 @@ class FileAlertState {
     }
   }
 
-  async save(state) {
-    writeAtomic(this.file, JSON.stringify(state));
+  async save(text) {
+    writeAtomic(this.file, text);
   }
 }
 
@@ -46,8 +46,8 @@ class PgAlertState {
     return rows.length ? JSON.parse(rows[0].value) : null;
   }
 
-  async save(state) {
-    await this.pool.query('INSERT INTO qg_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value', [PG_KEY, JSON.stringify(state)]);
+  async save(text) {
+    await this.pool.query('INSERT INTO qg_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value', [PG_KEY, text]);
   }
 }
 
@@ -60,7 +60,7 @@ class AlertService {
     this.loaded = false;
     this.timer = null;
     this.running = null;
-    this.evaluations = 0;
+    this.savedText = null;  // the memory as last written
   }
 
   start() {
@@ -112,17 +112,21 @@ class AlertService {
         queued++;
       }
     }
-    this.evaluations++;
-    if (queued || this.evaluations % 20 === 1) await this.save();
+    await this.save();
     return queued;
   }
 
+  // Writes the memory when it changed since the last write (a reading that changed nothing
+  // writes nothing).
   async save() {
     if (!this.store) return;
     const targets = {};
     for (const [name, tracker] of this.trackers) targets[name] = tracker.toJSON();
+    const text = JSON.stringify({ version: 1, targets });
+    if (text === this.savedText) return;
     try {
-      await this.store.save({ version: 1, targets });
+      await this.store.save(text);
+      this.savedText = text;
     } catch (err) {
       this.log?.warn({ err: this.redact(err.message || String(err)) }, 'alert state not saved; a restart may repeat the last alerts');
     }

@@ -2,25 +2,15 @@
 // says, per target, whether it was accepted. Exit code 1 when any target failed. Webhook URLs are
 // secrets: only target names and HTTP statuses are printed, and error texts are redacted.
 'use strict';
-const fs = require('node:fs');
-const path = require('node:path');
-const { loadConfig, defaultConfigDir, ConfigError } = require('../config');
 const { InputError } = require('../ledger-jsonl');
+const { requiredConfig } = require('./cli-config');
 const { Redactor, configSecrets } = require('../redact');
 const { AlertService } = require('../alerts/alert-service');
 const { undiciPost } = require('../alerts/alert-delivery');
 
 // opts: {config, timeout}; out: a writable (stdout). Returns the number of failed targets.
 async function alertsTest(opts, out = process.stdout, http = undiciPost) {
-  const file = opts.config || path.join(defaultConfigDir(), 'config.yaml');
-  if (!fs.existsSync(file)) throw new InputError(`${file}: no config file (pass --config FILE)`);
-  let config;
-  try {
-    config = loadConfig(file);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new InputError(err.message);
-    throw err;
-  }
+  const { file, config } = requiredConfig(opts);
   if (!config.alerts.length) throw new InputError(`${file}: alerts: no targets configured (see docs/alerts.md)`);
   const timeoutMs = Number(opts.timeout ?? 10) * 1000;
   if (!Number.isFinite(timeoutMs) || timeoutMs < 1000 || timeoutMs > 120000) throw new InputError(`--timeout: expected seconds between 1 and 120, got "${opts.timeout}"`);

@@ -2,24 +2,14 @@
 // postgres). Migrations are the ones the gateway applies on start; running them here first lets an
 // operator upgrade the schema before rolling the instances. Never prints the URL's password.
 'use strict';
-const fs = require('node:fs');
-const path = require('node:path');
 const pg = require('pg');
-const { loadConfig, defaultConfigDir, ConfigError } = require('../config');
 const { InputError } = require('../ledger-jsonl');
 const { migrate, schemaStatus } = require('../shared/pg-schema');
 const { Redactor } = require('../redact');
+const { requiredConfig } = require('./cli-config');
 
 function postgresConfig(opts) {
-  const file = opts.config || path.join(defaultConfigDir(), 'config.yaml');
-  if (!fs.existsSync(file)) throw new InputError(`${file}: no config file (pass --config FILE)`);
-  let config;
-  try {
-    config = loadConfig(file);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new InputError(err.message);
-    throw err;
-  }
+  const { file, config } = requiredConfig(opts);
   if (config.ledger.backend !== 'postgres') throw new InputError(`${file}: ledger.backend: expected postgres for "quotagate db", got "${config.ledger.backend}"`);
   return config.ledger.postgres;
 }
