@@ -115,7 +115,10 @@ test('a write that fails part-way rejects its waiters, and the retry completes t
 });
 
 test('a gateway whose journal cannot be written answers 503 ledger_unavailable, never success', async () => {
-  const gw = await startTestGateway({ fakes: { a: {} }, catalog: { a: { provider_id: 'a', package_type: 'daily', limit_per_day: 100, models: ['*'] } } });
+  // No checkpoint during the test: a checkpoint seals the journal and opens a new file, which would
+  // replace the broken descriptor injected below (a race on a slow machine, seen in CI).
+  const gw = await startTestGateway({ fakes: { a: {} }, catalog: { a: { provider_id: 'a', package_type: 'daily', limit_per_day: 100, models: ['*'] } },
+    ledger: { checkpoint_interval_s: 3600 } });
   try {
     const ok = await postJson(`${gw.url}/v1/chat/completions`, chat('auto'));
     assert.equal(ok.status, 200);
