@@ -74,6 +74,28 @@ void BM_Route(benchmark::State& state) {
 }
 BENCHMARK(BM_Route)->Arg(11)->Arg(1000)->Unit(benchmark::kMicrosecond);
 
+// What the gateway calls per successful response: observe (header lines as text, parsed here as
+// in the wasm binding) and record_usage.
+void BM_ObserveAndRecord(benchmark::State& state) {
+  qg::Engine& e = engine(11);
+  const std::string lines =
+      "x-ratelimit-limit-requests: 100000\nx-ratelimit-remaining-requests: 99999\nx-ratelimit-reset-requests: 1s\n"
+      "x-ratelimit-limit-tokens: 10000000\nx-ratelimit-remaining-tokens: 9999000\nx-ratelimit-reset-tokens: 6m0s\n"
+      "content-type: application/json\ncontent-length: 214\ndate: Sat, 28 Nov 2026 12:00:00 GMT\nconnection: keep-alive\n";
+  int64_t t = kNow;
+  for (auto _ : state) {
+    ++t;
+    benchmark::DoNotOptimize(e.observe("p1", "", "m", 200, qg::parse_header_lines(lines), "", 1.0, t));
+    qg::UsageEvent ev;
+    ev.ts_ms = t;
+    ev.provider_id = "p1";
+    ev.model = "m";
+    ev.cost = 0.01;
+    e.record_usage(ev);
+  }
+}
+BENCHMARK(BM_ObserveAndRecord);
+
 // The explained decision (/api/route, CLI): every candidate ranked with its terms.
 void BM_RouteExplained(benchmark::State& state) {
   qg::Engine& e = engine(static_cast<int>(state.range(0)));
