@@ -95,6 +95,28 @@ class WasmEngine {
     }
   }
 
+  // `count` events of one second summed (the ledger's per-second rows at start): cost, tokens_in
+  // and tokens_out are totals over them; count in [1, 1e9] (else the row counts as one event).
+  std::string recordUsageCount(double ts_ms, const std::string& provider, const std::string& model, int status, double cost_total,
+                               double tokens_in, double tokens_out, const std::string& account, double count) {
+    try {
+      qg::UsageEvent e;
+      e.ts_ms = to_ms(ts_ms);
+      e.provider_id = provider;
+      e.model = model;
+      e.status = status;
+      e.count = std::isfinite(count) && count >= 1 && count <= qg::kMaxEventCount ? std::floor(count) : 1;
+      e.cost = std::isfinite(cost_total) ? cost_total / e.count : 0;  // the engine takes the cost of one request
+      e.tokens_in = to_ms(tokens_in);
+      e.tokens_out = to_ms(tokens_out);
+      e.account = account;
+      engine_.record_usage(e);
+      return "";
+    } catch (const std::exception& e) {
+      return std::string("recordUsageCount: ") + e.what();
+    }
+  }
+
   bool addAccount(const std::string& provider, const std::string& account) {
     try {
       return engine_.add_account(provider, account);
@@ -269,6 +291,7 @@ EMSCRIPTEN_BINDINGS(quotagate) {
       .function("loadCatalog", &WasmEngine::loadCatalog)
       .function("configure", &WasmEngine::configure)
       .function("recordUsage", &WasmEngine::recordUsage)
+      .function("recordUsageCount", &WasmEngine::recordUsageCount)
       .function("observe", &WasmEngine::observe)
       .function("addAccount", &WasmEngine::addAccount)
       .function("removeAccount", &WasmEngine::removeAccount)

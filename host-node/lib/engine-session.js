@@ -46,7 +46,12 @@ async function engineFromFiles({ catalog, ledger, engineConfig }) {
 // One ledger event ({ts, provider_id, model, status, cost, tokens_in, tokens_out, account?}) into
 // the engine. account: the provider account's id (a fingerprint or a configured name), never a
 // credential; absent in events written before accounts existed.
+// A per-second row of the ledger (count > 1: cost and tokens are totals) goes in as that many events.
 function recordUsageEvent(engine, e) {
+  if (e.count > 1) {
+    engine.recordUsageCount(e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out, typeof e.account === 'string' ? e.account : '', e.count);
+    return;
+  }
   engine.recordUsage(e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out, typeof e.account === 'string' ? e.account : '');
 }
 

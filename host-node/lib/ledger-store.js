@@ -117,13 +117,20 @@ class LedgerStore {
   }
 
   // Opens the store and returns every retained event in time order (to seed the engine).
-  async open(nowMs = Date.now()) {
+  // perSecond: the segments' events come back summed per UTC second, provider, model, account and
+  // status ({ts (the second's start, ms), provider_id, model, account, status, count, cost,
+  // tokens_in, tokens_out: totals over `count` events}, no id): the resolution the engine keeps
+  // (usage_ledger.hpp), so seeding it from these is seeding it from the events, at the cost of one
+  // row per busy second instead of one per request. Journal events (not yet in a segment) stay
+  // single events either way.
+  async open(nowMs = Date.now(), { perSecond = false } = {}) {
     this.SQL = await loadSql();
     fs.mkdirSync(this.dir, { recursive: true });
     const events = [];
     const cutoff = nowMs - this.retentionMs;
     let lastSeq = 0;
     const sealedFiles = [];
+    const seqs = [];
     for (const name of fs.readdirSync(this.dir).sort()) {
       if (name.endsWith('.tmp')) {
         fs.rmSync(path.join(this.dir, name), { force: true });  // a checkpoint torn by a crash
@@ -136,29 +143,8 @@ class LedgerStore {
         continue;
       }
       const m = SEGMENT_RE.exec(name);
-      if (!m) continue;
-      const seq = Number(m[1]);
-      lastSeq = Math.max(lastSeq, seq);
-      const db = readSegment(this.SQL, this.dir, seq, this.log);
-      if (!db) continue;
-      const rows = db.exec(`SELECT ${COLUMNS} FROM events`);
-      const count = rows.length ? rows[0].values.length : 0;
-      let maxTs = -Infinity;
-      if (rows.length) for (const r of rows[0].values) {
-        maxTs = Math.max(maxTs, r[1]);
-        if (r[1] > cutoff) events.push(rowToEvent(r));
-      }
-      db.close();
-      if (count && maxTs <= cutoff) {
-        fs.rmSync(this.segmentFile(seq), { force: true });  // wholly past retention
-        continue;
-      }
-      this.segments.push({ seq, maxTs });
+      if (m) seqs.push(Number(m[1]));
     }
-    // The newest segment stays open (in the segment store) while it has room.
-    const newest = this.segments[this.segments.length - 1];
-    const continueSeq = newest && newest.seq === lastSeq ? lastSeq : lastSeq + 1;
-    if (newest && newest.seq === lastSeq) this.segments.pop();
     // Sealed journals (a checkpoint the worker had not finished) come before the current one. A
     // journal event that a segment also holds (a crash between the segment's write and the
     // journal's removal) has the same id and ts there: only segment events at or after the
@@ -167,7 +153,41 @@ class LedgerStore {
     let minTs = Infinity;
     for (const list of lines) for (const e of list) if (e.ts < minTs) minTs = e.ts;
     const known = new Set();
-    if (minTs !== Infinity) for (const e of events) if (e.ts >= minTs) known.add(e.id);
+    for (const seq of seqs) {
+      lastSeq = Math.max(lastSeq, seq);
+      const db = readSegment(this.SQL, this.dir, seq, this.log);
+      if (!db) continue;
+      const [count, maxTs] = db.exec('SELECT COUNT(*), MAX(ts) FROM events')[0].values[0];
+      if (count && maxTs <= cutoff) {
+        db.close();
+        fs.rmSync(this.segmentFile(seq), { force: true });  // wholly past retention
+        continue;
+      }
+      if (perSecond) {
+        // Seconds floor toward -infinity like the engine's second_floor (ts > cutoff > 0 here).
+        const rows = db.exec(`SELECT (ts / 1000) * 1000 AS sec, provider_id, model, account, status, COUNT(*), SUM(cost), SUM(tokens_in), SUM(tokens_out)
+          FROM events WHERE ts > ? GROUP BY sec, provider_id, model, account, status ORDER BY sec`, [cutoff]);
+        if (rows.length) for (const r of rows[0].values) {
+          events.push({ ts: r[0], provider_id: r[1], model: r[2], account: r[3] || '', status: r[4], count: r[5], cost: r[6], tokens_in: r[7], tokens_out: r[8] });
+        }
+        if (minTs !== Infinity) {
+          const ids = db.exec('SELECT id FROM events WHERE ts >= ?', [minTs]);
+          if (ids.length) for (const r of ids[0].values) known.add(r[0]);
+        }
+      } else {
+        const rows = db.exec(`SELECT ${COLUMNS} FROM events WHERE ts > ?`, [cutoff]);
+        if (rows.length) for (const r of rows[0].values) {
+          events.push(rowToEvent(r));
+          if (r[1] >= minTs) known.add(r[0]);
+        }
+      }
+      db.close();
+      this.segments.push({ seq, maxTs: maxTs ?? -Infinity });
+    }
+    // The newest segment stays open (in the segment store) while it has room.
+    const newest = this.segments[this.segments.length - 1];
+    const continueSeq = newest && newest.seq === lastSeq ? lastSeq : lastSeq + 1;
+    if (newest && newest.seq === lastSeq) this.segments.pop();
     let replayed = 0;
     for (const list of lines) {
       for (const e of list) {

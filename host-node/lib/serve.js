@@ -87,9 +87,15 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
     : new LedgerStore(ledgerOptions);
   const t0 = Date.now();
   const recordEvent = (e) => recordUsageEvent(engine, e);
-  const events = await ledger.open(now());
-  for (const e of events) recordEvent(e);
-  log.info({ events: events.length, ms: Date.now() - t0, dir: ledgerDir, backend: ledger.backend }, 'ledger loaded');
+  // The embedded ledger seeds the engine with per-second sums (its own resolution): one row per
+  // busy second instead of one per request.
+  const events = await ledger.open(now(), { perSecond: true });
+  let seeded = 0;
+  for (const e of events) {
+    recordEvent(e);
+    seeded += e.count > 1 ? e.count : 1;
+  }
+  log.info({ events: seeded, rows: events.length, ms: Date.now() - t0, dir: ledgerDir, backend: ledger.backend }, 'ledger loaded');
 
   // What providers last said (windows, overage, cooldowns) per account, from before the restart.
   const readings = new ReadingsStore({ dir: ledgerDir, log, now });
