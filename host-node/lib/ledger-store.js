@@ -102,8 +102,12 @@ class LedgerStore {
       suppressed = 0;
     } });
     this.journalPath = path.join(dir, 'journal.jsonl');
-    this.pending = [];      // events appended since the last checkpoint (or seal)
-    this.sealed = [];       // worker mode: [{ gen, file, events }] sealed, not yet in a segment
+    this.pending = [];      // inline mode: events appended since the last checkpoint
+    // Worker mode holds no event objects on this thread (the sealed journal files are the batch,
+    // and 10,000 objects a checkpoint would live long enough to be promoted and collected as old
+    // generation): a count and the earliest ts of what was appended since the last seal.
+    this.unsealed = { count: 0, minTs: Infinity };
+    this.sealed = [];       // worker mode: [{ gen, file, count, minTs }] sealed, not yet in a segment
     this.gen = 0;           // newest sealed journal generation
     this.inflight = null;   // worker mode: the checkpoint under way
     this.backlog = { events: Infinity, handler: null };  // see onBacklog()
@@ -314,8 +318,15 @@ class LedgerStore {
     if (!e) throw new Error(`usage event rejected: invalid ${why.join(', ')}`);
     if (why.length) this.log?.warn({ id: e.id, provider: e.provider_id, fields: why }, 'usage event with invalid numbers; stored with them as 0');
     this.journal.append(`${JSON.stringify(e)}\n`);
-    this.pending.push(e);
-    if (this.pending.length === this.backlog.events && this.backlog.handler) this.backlog.handler();
+    let waiting;
+    if (this.worker) {
+      const u = this.unsealed;
+      waiting = ++u.count + this.pending.length;
+      if (e.ts < u.minTs) u.minTs = e.ts;
+    } else {
+      waiting = this.pending.push(e);
+    }
+    if (waiting === this.backlog.events && this.backlog.handler) this.backlog.handler();
     return e;
   }
 
@@ -331,8 +342,8 @@ class LedgerStore {
 
   // Events not yet in a segment (appended, or sealed and handed to the worker).
   get waiting() {
-    let n = this.pending.length;
-    for (const s of this.sealed) n += s.events.length;
+    let n = this.pending.length + this.unsealed.count;
+    for (const s of this.sealed) n += s.count;
     return n;
   }
 
@@ -427,7 +438,9 @@ class LedgerStore {
   // The journal's queued lines written, the file renamed aside as the next generation, a fresh
   // journal opened. Nothing happens when nothing was appended.
   seal() {
-    if (!this.pending.length) return;
+    // pending: events a start-up checkpoint that failed left (they are in this journal too).
+    const count = this.unsealed.count + this.pending.length;
+    if (!count) return;
     this.journal.flush();
     const gen = this.gen + 1;
     const file = path.join(this.dir, `journal-${String(gen).padStart(10, '0')}.jsonl`);
@@ -444,8 +457,11 @@ class LedgerStore {
     this.journalFd = fd;
     this.journal.setFd(fd);
     this.gen = gen;
-    this.sealed.push({ gen, file, events: this.pending });
+    let minTs = this.unsealed.minTs;
+    for (const e of this.pending) if (e.ts < minTs) minTs = e.ts;
+    this.sealed.push({ gen, file, count, minTs });
     this.pending = [];
+    this.unsealed = { count: 0, minTs: Infinity };
     try {
       this.io.closeSync(old);
     } catch (err) {
@@ -458,7 +474,7 @@ class LedgerStore {
   async restartWorker() {
     this.log?.error({ err: this.worker.dead.message }, 'ledger segment worker died; restarting it');
     let minTs = Infinity;
-    for (const s of this.sealed) for (const e of s.events) minTs = Math.min(minTs, e.ts);
+    for (const s of this.sealed) minTs = Math.min(minTs, s.minTs);
     const dead = this.worker;
     dead.thread.removeAllListeners('exit');
     dead.thread.terminate().catch(() => {});
