@@ -27,7 +27,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
 const { JournalWriter } = require('./journal-writer');
-const { SegmentStore, COLUMNS, SEGMENT_RE, loadSql, segmentFile, readSegment, rowToEvent } = require('./segment-store');
+const { SegmentStore, COLUMNS, SEGMENT_RE, PER_SECOND_SQL, loadSql, segmentFile, summaryFile, readSegment, rowToEvent } = require('./segment-store');
 
 const DAY_MS = 86400000;
 const JOURNAL_GEN_RE = /^journal-(\d{10})\.jsonl$/;
@@ -41,6 +41,11 @@ const ACCOUNT_ID = /^[A-Za-z0-9._:-]{1,64}$/;  // a fingerprint (12 hex digits) 
 // A copy of `e` that SQLite can bind and the engine can count, or null with `why` filled when the
 // event cannot be kept (no id, no time, no provider). Numbers that are not finite and
 // non-negative become 0 and are named in `why` (the event is kept: the request itself counts).
+// A PER_SECOND_SQL row as a seeding event (see open()).
+function perSecondEvent(r) {
+  return { ts: r[0], provider_id: r[1], model: r[2], account: r[3] || '', status: r[4], count: r[5], cost: r[6], tokens_in: r[7], tokens_out: r[8] };
+}
+
 function validEvent(e, why = []) {
   if (!e || typeof e !== 'object') {
     why.push('not an object');
@@ -157,23 +162,33 @@ class LedgerStore {
     let minTs = Infinity;
     for (const list of lines) for (const e of list) if (e.ts < minTs) minTs = e.ts;
     const known = new Set();
+    const newestSeq = seqs.length ? seqs[seqs.length - 1] : 0;
     for (const seq of seqs) {
       lastSeq = Math.max(lastSeq, seq);
+      // A closed segment's summary stands for it when it is valid, wholly inside retention (or
+      // wholly past it) and older than every journal event (no id needs checking).
+      const summary = perSecond && seq < newestSeq ? this.readSummary(seq) : null;
+      if (summary && summary.maxTs <= cutoff) {
+        this.removeSegment(seq);  // wholly past retention
+        continue;
+      }
+      if (summary && summary.minTs > cutoff && summary.maxTs < minTs) {
+        events.push(...summary.events);
+        this.segments.push({ seq, maxTs: summary.maxTs });
+        continue;
+      }
       const db = readSegment(this.SQL, this.dir, seq, this.log);
       if (!db) continue;
       const [count, maxTs] = db.exec('SELECT COUNT(*), MAX(ts) FROM events')[0].values[0];
       if (count && maxTs <= cutoff) {
         db.close();
-        fs.rmSync(this.segmentFile(seq), { force: true });  // wholly past retention
+        this.removeSegment(seq);  // wholly past retention
         continue;
       }
       if (perSecond) {
-        // Seconds floor toward -infinity like the engine's second_floor (ts > cutoff > 0 here).
-        const rows = db.exec(`SELECT (ts / 1000) * 1000 AS sec, provider_id, model, account, status, COUNT(*), SUM(cost), SUM(tokens_in), SUM(tokens_out)
-          FROM events WHERE ts > ? GROUP BY sec, provider_id, model, account, status ORDER BY sec`, [cutoff]);
-        if (rows.length) for (const r of rows[0].values) {
-          events.push({ ts: r[0], provider_id: r[1], model: r[2], account: r[3] || '', status: r[4], count: r[5], cost: r[6], tokens_in: r[7], tokens_out: r[8] });
-        }
+        // (ts / 1000) * 1000 floors like the engine's second_floor since ts > cutoff > 0.
+        const rows = db.exec(PER_SECOND_SQL, [cutoff]);
+        if (rows.length) for (const r of rows[0].values) events.push(perSecondEvent(r));
         if (minTs !== Infinity) {
           const ids = db.exec('SELECT id FROM events WHERE ts >= ?', [minTs]);
           if (ids.length) for (const r of ids[0].values) known.add(r[0]);
@@ -204,6 +219,8 @@ class LedgerStore {
     }
     const hadSealed = sealedFiles.length > 0;
     await this.startSegments(continueSeq);
+    // A newest segment that is already full was closed, not continued: it is pruned like the others.
+    if (newest && newest.seq === lastSeq && this.segmentStore.current.seq !== lastSeq) this.segments.push(newest);
     this.journalFd = this.io.openSync(this.journalPath, 'a');
     this.journal.setFd(this.journalFd);
     // Replayed events move into the segments, and a torn line left by a crash is cut away, so a
@@ -504,9 +521,47 @@ class LedgerStore {
     const cutoff = nowMs - this.retentionMs;
     this.segments = this.segments.filter((s) => {
       if (s.maxTs > cutoff) return true;
-      fs.rmSync(this.segmentFile(s.seq), { force: true });
+      this.removeSegment(s.seq);
       return false;
     });
+  }
+
+  removeSegment(seq) {
+    fs.rmSync(this.segmentFile(seq), { force: true });
+    fs.rmSync(summaryFile(this.dir, seq), { force: true });
+  }
+
+  // A closed segment's per-second summary (segment-store.js writeSummary) as {minTs, maxTs,
+  // events}, or null when it is missing or anything in it is not what it must be (then the
+  // segment itself is read).
+  readSummary(seq) {
+    const file = summaryFile(this.dir, seq);
+    let doc;
+    try {
+      doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (err) {
+      if (err.code !== 'ENOENT') this.log?.warn({ file, err: err.message }, 'ledger segment summary unreadable; reading the segment');
+      return null;
+    }
+    const finite = (v) => typeof v === 'number' && Number.isFinite(v);
+    if (!doc || doc.v !== 1 || !Array.isArray(doc.rows) || !finite(doc.minTs) || !finite(doc.maxTs) || !Number.isInteger(doc.count)) return this.badSummary(file, 'shape');
+    const events = [];
+    let total = 0;
+    for (const r of doc.rows) {
+      if (!Array.isArray(r) || r.length !== 9 || !Number.isInteger(r[5]) || r[5] < 1 || r[5] > 1e9) return this.badSummary(file, 'row');
+      const why = [];
+      const e = validEvent({ id: 'summary', ts: r[0], provider_id: r[1], model: r[2], account: r[3], status: r[4], cost: r[6], tokens_in: r[7], tokens_out: r[8] }, why);
+      if (!e || why.length || e.model !== r[2] || r[0] % 1000 !== 0) return this.badSummary(file, why.join(', ') || 'row');
+      events.push(perSecondEvent(r));
+      total += r[5];
+    }
+    if (total !== doc.count) return this.badSummary(file, `count ${doc.count} but rows sum to ${total}`);
+    return { minTs: doc.minTs, maxTs: doc.maxTs, events };
+  }
+
+  badSummary(file, why) {
+    this.log?.warn({ file, why }, 'ledger segment summary invalid; reading the segment');
+    return null;
   }
 
   // The shared-state part of the ledger interface (PostgresLedger): one instance has nobody to

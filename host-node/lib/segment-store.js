@@ -34,6 +34,24 @@ const loadSql = () => (sqlPromise ??= initSqlJs());
 
 const segmentFile = (dir, seq) => path.join(dir, `segment-${String(seq).padStart(10, '0')}.sqlite`);
 
+// Usage summed per UTC second, provider, model, account and status, the resolution the engine
+// keeps (core/include/quotagate/usage_ledger.hpp), for events after the cutoff (ms, > 0): rows of
+// [second start (ms), provider_id, model, account, status, count, cost, tokens_in, tokens_out].
+const PER_SECOND_SQL = `SELECT (ts / 1000) * 1000 AS sec, provider_id, model, account, status, COUNT(*), SUM(cost), SUM(tokens_in), SUM(tokens_out)
+  FROM events WHERE ts > ? GROUP BY sec, provider_id, model, account, status ORDER BY sec`;
+
+// A closed segment's per-second sums, beside it: {v: 1, count, minTs, maxTs, rows (PER_SECOND_SQL)}.
+// Written once the segment is full and written (it never changes after that), so that a start
+// reads these few KB instead of opening every segment. Derived data: a start that finds it
+// missing or invalid reads the segment itself.
+const summaryFile = (dir, seq) => path.join(dir, `segment-${String(seq).padStart(10, '0')}.seconds.json`);
+
+function writeSummary(db, dir, seq, io = fs) {
+  const [count, minTs, maxTs] = db.exec('SELECT COUNT(*), MIN(ts), MAX(ts) FROM events')[0].values[0];
+  const r = db.exec(PER_SECOND_SQL, [0]);
+  writeAtomic(summaryFile(dir, seq), JSON.stringify({ v: 1, count, minTs, maxTs, rows: r.length ? r[0].values : [] }), 0o644, { io });
+}
+
 function rowToEvent(r) {
   return { id: r[0], ts: r[1], provider_id: r[2], model: r[3], status: r[4], cost: r[5], tokens_in: r[6], tokens_out: r[7], tokens_cached: r[8], account: r[9] || '' };
 }
@@ -79,6 +97,8 @@ class SegmentStore {
     } else if (!db && fs.existsSync(segmentFile(this.dir, seq))) {
       seq += 1;  // moved aside: never written over
     }
+    // A segment continued (not full, as when segmentEvents grew) is no longer what its summary says.
+    if (db) fs.rmSync(summaryFile(this.dir, seq), { force: true });
     this.current = this.wrap(seq, db || this.newDb(), db ? count : 0);
     this.skip = skipIds && skipIds.size ? skipIds : null;
   }
@@ -156,6 +176,11 @@ class SegmentStore {
       writeAtomic(segmentFile(this.dir, seg.seq), seg.db.export(), 0o644, { io: this.io });
       seg.dirty = false;
     }
+    try {
+      writeSummary(seg.db, this.dir, seg.seq, this.io);
+    } catch (err) {
+      this.log?.warn({ seq: seg.seq, err: err.code || err.message }, 'ledger segment summary not written; a start reads the segment instead');
+    }
     // One read of the closed segment's ids, then set lookups: a statement step per event is an
     // autocommit read transaction through sql.js's emulated file system (~100 us each).
     const ids = seg.db.exec('SELECT id FROM events');
@@ -178,4 +203,4 @@ class SegmentStore {
   }
 }
 
-module.exports = { SegmentStore, SCHEMA, COLUMNS, SEGMENT_RE, migrate, loadSql, segmentFile, readSegment, rowToEvent };
+module.exports = { SegmentStore, SCHEMA, COLUMNS, SEGMENT_RE, PER_SECOND_SQL, migrate, loadSql, segmentFile, summaryFile, readSegment, rowToEvent };
