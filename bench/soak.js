@@ -42,7 +42,7 @@ async function soak(label, server) {
   const first = server.gateway ? await stats() : null;
   const loopSampler = server.gateway ? setInterval(async () => {
     const s = await stats();
-    if (s) loop.push({ p99: s.eld_p99_ms, max: s.eld_max_ms, checkpoints: s.checkpoints });
+    if (s) loop.push({ p99: s.eld_p99_ms, max: s.eld_max_ms, checkpoints: s.checkpoints, hold: s.ledger_hold_ms, gc: s.gc_max_ms });
   }, 10000) : null;
   const t0 = Date.now();
   const r = await autocannon({ url: `http://127.0.0.1:${server.port}/v1/chat/completions`, method: 'POST', body: BODY,
@@ -76,6 +76,10 @@ async function main() {
       const p99s = loop.map((l) => l.p99).sort((a, b) => a - b);
       console.log(`gateway event-loop delay per 10 s under load: p99 median ${p99s[Math.floor(p99s.length / 2)].toFixed(1)} ms, worst p99 ${p99s[p99s.length - 1].toFixed(1)} ms, ` +
         `max ${Math.max(...loop.map((l) => l.max)).toFixed(1)} ms; ${rows[1].checkpoints} checkpoints`);
+      // What held the loop: the ledger's own longest synchronous step (a journal write or a seal)
+      // and the longest garbage-collection pause, in the same intervals.
+      console.log(`ledger's longest hold of the event loop: ${Math.max(...loop.map((l) => l.hold ?? 0)).toFixed(2)} ms (target: no ledger stall over 5 ms); ` +
+        `longest GC pause: ${Math.max(...loop.map((l) => l.gc ?? 0)).toFixed(1)} ms; intervals with loop delay max over 5 ms: ${loop.filter((l) => l.max > 5).length} of ${loop.length}`);
     }
     // Restart with everything stored: the gateway's own start (ledger read + replay into the engine).
     gateway.child.kill('SIGINT');

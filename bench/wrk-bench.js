@@ -78,7 +78,7 @@ async function runWrkBench() {
           r.cpuUsPerReq = ((cpuMs(s.child.pid) - cpu0) * 1000) / r.total;
           if (s.gateway) {
             const st = await stats(s.port);
-            Object.assign(r, { eldP99: st.eld_p99_ms, eldMax: st.eld_max_ms, checkpoints: st.checkpoints - before });
+            Object.assign(r, { eldP99: st.eld_p99_ms, eldMax: st.eld_max_ms, checkpoints: st.checkpoints - before, hold: st.ledger_hold_ms ?? 0, gc: st.gc_max_ms ?? 0 });
           }
           (cells[`${s.name}|${c}`] ??= []).push(r);
         }
@@ -98,11 +98,13 @@ async function runWrkBench() {
       const line = { server: s.name, c, rps: m('rps'), p50: m('p50'), p99: m('p99'), max: Math.max(...runs.map((r) => r.max)), cpu: m('cpuUsPerReq'),
         rpsRatio: ratio('rps'), p99Ratio: ratio('p99'), cpuRatio: ratio('cpuUsPerReq'), non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
         checkpoints: s.gateway ? runs.map((r) => r.checkpoints).join('/') : '', eldP99: s.gateway ? m('eldP99') : null,
-        eldMax: s.gateway ? Math.max(...runs.map((r) => r.eldMax)) : null };
+        eldMax: s.gateway ? Math.max(...runs.map((r) => r.eldMax)) : null,
+        hold: s.gateway ? Math.max(...runs.map((r) => r.hold)) : null, gc: s.gateway ? Math.max(...runs.map((r) => r.gc)) : null };
       table.push(line);
       rows.push({ name: `wrk c=${c} ${s.name}`.slice(0, 45), mean: line.cpu, p50: line.p50 * 1000, p99: line.p99 * 1000,
         note: `${Math.round(line.rps)} req/s, max ${line.max.toFixed(1)} ms` + (s.gateway ? `; vs bare: p99 ${line.p99Ratio.toFixed(2)}x, CPU ${line.cpuRatio.toFixed(2)}x, req/s ${line.rpsRatio.toFixed(2)}x; ` +
-          `checkpoints per cell ${line.checkpoints}; loop delay p99 ${line.eldP99.toFixed(1)} ms, max ${line.eldMax.toFixed(1)} ms` : '') +
+          `checkpoints per cell ${line.checkpoints}; loop delay p99 ${line.eldP99.toFixed(1)} ms, max ${line.eldMax.toFixed(1)} ms; ` +
+          `ledger's longest hold ${line.hold.toFixed(2)} ms, longest GC pause ${line.gc.toFixed(1)} ms` : '') +
           (line.non2xx ? `; ${line.non2xx} non-2xx` : '') + ' (mean col = CPU us/req)' });
     }
   }

@@ -29,12 +29,21 @@ const { startGateway } = require('../../host-node/lib/serve');
   const { monitorEventLoopDelay } = require('node:perf_hooks');
   const eld = monitorEventLoopDelay({ resolution: 1 });
   eld.enable();
+  // The longest garbage-collection pause on this thread between two reads: beside the loop delay,
+  // it tells a collection's stall from the ledger's (ledger_hold_ms) and from queueing.
+  const { PerformanceObserver } = require('node:perf_hooks');
+  let gcMaxMs = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMaxMs = Math.max(gcMaxMs, e.duration);
+  }).observe({ entryTypes: ['gc'] });
   const gw = await startGateway({ config, logStream: logDestination(path.join(dir, 'gateway.log')), extraRoutes: (app) => {
     app.get('/bench/stats', (req, res) => {
       const h = gw.ledger.health();
+      const hold = gw.ledger.takeLoopHold ? gw.ledger.takeLoopHold() : null;
       res.json({ eld_p99_ms: eld.percentile(99) / 1e6, eld_max_ms: eld.max / 1e6, checkpoints: h.checkpoints ?? null,
-        last_checkpoint_ms: h.last_checkpoint_ms ?? null });
+        last_checkpoint_ms: h.last_checkpoint_ms ?? null, ledger_hold_ms: hold ? Math.max(hold.write_max_ms, hold.seal_max_ms) : null, gc_max_ms: gcMaxMs });
       eld.reset();
+      gcMaxMs = 0;
     });
   } });
   process.stdout.write(`READY ${gw.port}\n`);

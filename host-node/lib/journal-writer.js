@@ -16,6 +16,7 @@ class JournalWriter {
     this.onError = onError;
     this.io = io;
     this.lastError = null;  // the error of the last write, until a write succeeds
+    this.maxWriteMs = 0;    // the longest write (+ fdatasync) since takeMaxWriteMs(), ms
     this.queued = [];     // lines (each ending in \n) not yet written
     this.carry = null;    // bytes of a write that failed part-way: the file stays a prefix of the lines
     this.waiters = [];    // { resolve, reject } of durable() calls covering the queued lines
@@ -76,6 +77,7 @@ class JournalWriter {
       this.queued = [];
       this.carry = null;
       let off = 0;
+      const t0 = process.hrtime.bigint();
       try {
         if (this.fd === null) throw Object.assign(new Error('journal is closed'), { code: 'EBADF' });
         while (off < data.length) {
@@ -91,8 +93,17 @@ class JournalWriter {
         throw err;
       }
       this.lastError = null;
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (ms > this.maxWriteMs) this.maxWriteMs = ms;
     }
     for (const w of waiters) w.resolve();
+  }
+
+  // The longest write since the last call (ms), and a fresh start.
+  takeMaxWriteMs() {
+    const ms = this.maxWriteMs;
+    this.maxWriteMs = 0;
+    return ms;
   }
 }
 

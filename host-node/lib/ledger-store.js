@@ -118,6 +118,7 @@ class LedgerStore {
     this.backlog = { events: Infinity, handler: null };  // see onBacklog()
     this.lastCheckpointMs = 0;
     this.checkpoints = 0;   // completed checkpoints (bench: how many fell inside a measurement)
+    this.maxSealMs = 0;     // see takeLoopHold()
     this.backend = 'sqljs';
   }
 
@@ -455,6 +456,25 @@ class LedgerStore {
   // The journal's queued lines written, the file renamed aside as the next generation, a fresh
   // journal opened. Nothing happens when nothing was appended.
   seal() {
+    const t0 = process.hrtime.bigint();
+    try {
+      this.sealNow();
+    } finally {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (ms > this.maxSealMs) this.maxSealMs = ms;
+    }
+  }
+
+  // The longest the ledger held the event loop since the last call, in ms: its longest journal
+  // write (one per turn, see JournalWriter) and its longest seal (once per checkpoint). In worker
+  // mode that is all a checkpoint does on this thread (the bench reports it beside the loop delay).
+  takeLoopHold() {
+    const hold = { write_max_ms: this.journal.takeMaxWriteMs(), seal_max_ms: this.maxSealMs };
+    this.maxSealMs = 0;
+    return hold;
+  }
+
+  sealNow() {
     // pending: events a start-up checkpoint that failed left (they are in this journal too).
     const count = this.unsealed.count + this.pending.length;
     if (!count) return;

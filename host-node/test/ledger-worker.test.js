@@ -108,6 +108,10 @@ test('worker mode: a checkpoint hands its work to the worker: the call returns b
       // Figures for docs/performance.md (the benchmark measures; this only reports).
       t.diagnostic(`round ${round}: on the event loop ${syncMs.toFixed(2)} ms, in the worker ${workerMs.toFixed(1)} ms, loop delay max ${(h.max / 1e6).toFixed(1)} ms`);
       assert.equal(store.checkpoints, before + 1);
+      // The ledger reports what it held the loop for: this round's seal and journal writes, once.
+      const hold = store.takeLoopHold();
+      assert.ok(hold.seal_max_ms > 0 && hold.write_max_ms > 0, JSON.stringify(hold));
+      assert.deepEqual(store.takeLoopHold(), { write_max_ms: 0, seal_max_ms: 0 });
     }
   } finally {
     await store.close();
