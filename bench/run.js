@@ -16,6 +16,7 @@ function nativeRows() {
     'BM_Statuses/1000': 'statuses of 1000 packages (native)',
     'BM_Route/11': 'route auto, 11 packages (native)',
     'BM_Route/1000': 'route auto, 1000 packages (native)',
+    'BM_ObserveAndRecord': 'observe a response + record its usage (native)',
     'BM_RouteExplained/11': 'route explained, 11 packages (native)',
     'BM_RouteExplained/1000': 'route explained, 1000 packages (native)',
     'BM_HindsightTemplate30d/iterations:3': 'hindsight, 30 days on the template (native; target <= 2 s)',
