@@ -3,7 +3,9 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const net = require('node:net');
+const path = require('node:path');
 const { startTestGateway, postJson, chat } = require('./helpers');
 
 // A loopback port with nothing listening (bound, then released).
@@ -18,7 +20,7 @@ async function closedPort() {
 const DAILY = (provider, limit, models) => ({ provider_id: provider, package_type: 'daily', limit_per_day: limit, models });
 
 test('chat completions, non-streaming and streaming, count usage into the ledger and quotas', async () => {
-  // Checkpoints held off, so the three events are still in the ledger's pending list to inspect.
+  // Checkpoints held off, so the three events are still in the journal to inspect.
   const gw = await startTestGateway({ fakes: { alpha: {} }, catalog: { 'alpha-daily': DAILY('alpha', 100, ['*']) }, ledger: { checkpoint_interval_s: 600 } });
   try {
     const r = await postJson(`${gw.url}/v1/chat/completions`, chat('gpt-x'));
@@ -44,7 +46,8 @@ test('chat completions, non-streaming and streaming, count usage into the ledger
     assert.equal(q.header_snapshots.alpha.dialect, 'openai');
     assert.ok(q.header_snapshots.alpha.observed_at);
     assert.equal(q.demo, false);
-    const events = gw.ledger.pending.filter((e) => e.provider_id === 'alpha');
+    const journal = fs.readFileSync(path.join(gw.dir, 'ledger', 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const events = journal.filter((e) => e.provider_id === 'alpha');
     assert.equal(events.length, 3);
     for (const e of events) assert.deepEqual([e.tokens_in, e.tokens_out], [12, 7], 'streamed usage is counted');
     assert.ok(Math.abs(events[0].cost - (12 * 1 + 7 * 2) / 1e6) < 1e-12, 'cost = tokens x configured price');
