@@ -78,43 +78,14 @@ class WasmEngine {
   // account: the provider account that served it ("" for a provider's only key; never a credential).
   std::string recordUsage(double ts_ms, const std::string& provider, const std::string& model, int status, double cost,
                           double tokens_in, double tokens_out, const std::string& account) {
-    try {
-      qg::UsageEvent e;
-      e.ts_ms = to_ms(ts_ms);
-      e.provider_id = provider;
-      e.model = model;
-      e.status = status;
-      e.cost = std::isfinite(cost) ? cost : 0;
-      e.tokens_in = to_ms(tokens_in);
-      e.tokens_out = to_ms(tokens_out);
-      e.account = account;
-      engine_.record_usage(e);
-      return "";
-    } catch (const std::exception& e) {
-      return std::string("recordUsage: ") + e.what();
-    }
+    return record("recordUsage", ts_ms, provider, model, status, cost, tokens_in, tokens_out, account, 1);
   }
 
   // `count` events of one second summed (the ledger's per-second rows at start): cost, tokens_in
   // and tokens_out are totals over them; count in [1, 1e9] (else the row counts as one event).
   std::string recordUsageCount(double ts_ms, const std::string& provider, const std::string& model, int status, double cost_total,
                                double tokens_in, double tokens_out, const std::string& account, double count) {
-    try {
-      qg::UsageEvent e;
-      e.ts_ms = to_ms(ts_ms);
-      e.provider_id = provider;
-      e.model = model;
-      e.status = status;
-      e.count = std::isfinite(count) && count >= 1 && count <= qg::kMaxEventCount ? std::floor(count) : 1;
-      e.cost = std::isfinite(cost_total) ? cost_total / e.count : 0;  // the engine takes the cost of one request
-      e.tokens_in = to_ms(tokens_in);
-      e.tokens_out = to_ms(tokens_out);
-      e.account = account;
-      engine_.record_usage(e);
-      return "";
-    } catch (const std::exception& e) {
-      return std::string("recordUsageCount: ") + e.what();
-    }
+    return record("recordUsageCount", ts_ms, provider, model, status, cost_total, tokens_in, tokens_out, account, count);
   }
 
   bool addAccount(const std::string& provider, const std::string& account) {
@@ -220,6 +191,27 @@ class WasmEngine {
   double eventCount() const { return static_cast<double>(engine_.event_count()); }
 
  private:
+  // One usage event standing for `count` requests (1 from the proxy); cost_total is their cost.
+  std::string record(const char* op, double ts_ms, const std::string& provider, const std::string& model, int status, double cost_total,
+                     double tokens_in, double tokens_out, const std::string& account, double count) {
+    try {
+      qg::UsageEvent e;
+      e.ts_ms = to_ms(ts_ms);
+      e.provider_id = provider;
+      e.model = model;
+      e.status = status;
+      e.count = std::isfinite(count) && count >= 1 && count <= qg::kMaxEventCount ? std::floor(count) : 1;
+      e.cost = std::isfinite(cost_total) ? cost_total / e.count : 0;  // the engine takes the cost of one request
+      e.tokens_in = to_ms(tokens_in);
+      e.tokens_out = to_ms(tokens_out);
+      e.account = account;
+      engine_.record_usage(e);
+      return "";
+    } catch (const std::exception& e) {
+      return std::string(op) + ": " + e.what();
+    }
+  }
+
   qg::Engine engine_;
 };
 

@@ -48,11 +48,9 @@ async function engineFromFiles({ catalog, ledger, engineConfig }) {
 // credential; absent in events written before accounts existed.
 // A per-second row of the ledger (count > 1: cost and tokens are totals) goes in as that many events.
 function recordUsageEvent(engine, e) {
-  if (e.count > 1) {
-    engine.recordUsageCount(e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out, typeof e.account === 'string' ? e.account : '', e.count);
-    return;
-  }
-  engine.recordUsage(e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out, typeof e.account === 'string' ? e.account : '');
+  const account = typeof e.account === 'string' ? e.account : '';
+  if (e.count > 1) engine.recordUsageCount(e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out, account, e.count);
+  else engine.recordUsage(e.ts, e.provider_id, e.model, e.status, e.cost, e.tokens_in, e.tokens_out, account);
 }
 
 // ISO-8601 -> ms using the engine's own parser (same rules as the catalog); null when invalid.

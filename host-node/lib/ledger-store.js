@@ -35,17 +35,17 @@ const WORKER_CALL_MS = Number(process.env.QG_LEDGER_WORKER_CALL_MS) || 120000;
 
 const MAX_ID = 200;
 const MAX_TEXT = 1024;
-const MAX_COUNT = 1e12;
-const ACCOUNT_ID = /^[A-Za-z0-9._:-]{1,64}$/;  // a fingerprint (12 hex digits) or a configured account name  // tokens or USD: far beyond any real request, well inside a double's integers
+const MAX_COUNT = 1e12;  // tokens or USD: far beyond any real request, well inside a double's integers
+const ACCOUNT_ID = /^[A-Za-z0-9._:-]{1,64}$/;  // a fingerprint (12 hex digits) or a configured account name
 
-// A copy of `e` that SQLite can bind and the engine can count, or null with `why` filled when the
-// event cannot be kept (no id, no time, no provider). Numbers that are not finite and
-// non-negative become 0 and are named in `why` (the event is kept: the request itself counts).
 // A PER_SECOND_SQL row as a seeding event (see open()).
 function perSecondEvent(r) {
   return { ts: r[0], provider_id: r[1], model: r[2], account: r[3] || '', status: r[4], count: r[5], cost: r[6], tokens_in: r[7], tokens_out: r[8] };
 }
 
+// A copy of `e` that SQLite can bind and the engine can count, or null with `why` filled when the
+// event cannot be kept (no id, no time, no provider). Numbers that are not finite and
+// non-negative become 0 and are named in `why` (the event is kept: the request itself counts).
 function validEvent(e, why = []) {
   if (!e || typeof e !== 'object') {
     why.push('not an object');
@@ -577,7 +577,8 @@ class LedgerStore {
       const why = [];
       const e = validEvent({ id: 'summary', ts: r[0], provider_id: r[1], model: r[2], account: r[3], status: r[4], cost: r[6], tokens_in: r[7], tokens_out: r[8] }, why);
       if (!e || why.length || e.model !== r[2] || r[0] % 1000 !== 0) return this.badSummary(file, why.join(', ') || 'row');
-      events.push(perSecondEvent(r));
+      events.push({ ts: e.ts, provider_id: e.provider_id, model: e.model, account: e.account, status: e.status, count: r[5], cost: e.cost,
+        tokens_in: e.tokens_in, tokens_out: e.tokens_out });
       total += r[5];
     }
     if (total !== doc.count) return this.badSummary(file, `count ${doc.count} but rows sum to ${total}`);
