@@ -11,6 +11,7 @@ const { countTokens } = require('./count-tokens');
 const { CODECS } = require('./wire');
 const { createGuard } = require('./gateway-guard');
 const { jsonDepth, MAX_DEPTH } = require('./json-text');
+const { isPlainJson, readPlainJson } = require('./json-body');
 
 function digest(s) {
   return crypto.createHash('sha256').update(String(s)).digest();
@@ -200,11 +201,13 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
   app.post('/v1/responses', requireClientKey, json, (req, res) => proxy.handle(req, res, 'responses'));
   app.post('/v1/messages/count_tokens', requireClientKey, json, (req, res) => countTokens(proxy, req, res));
 
-  // The two proxy endpoints, exactly as spelled, bypass express: express re-prototypes req and res
-  // on every request, which measured ~105 us of CPU per request here (Node 20) against ~20 us for
-  // the same response from node:http. Same checks, same body parser (body-parser's json, the one
-  // express.json is), same proxy and the same error writer; any other spelling of these paths (a
-  // trailing slash, upper case) still goes through express. Returns false when not handled.
+  // The three proxy endpoints, exactly as spelled, bypass express: express re-prototypes req and
+  // res on every request, which measured ~105 us of CPU per request here (Node 20) against ~20 us
+  // for the same response from node:http. Same checks, the same proxy and the same error writer;
+  // any other spelling of these paths (a trailing slash, upper case) still goes through express.
+  // The plain body (identity encoding, Content-Length, UTF-8) is read by json-body.js with
+  // body-parser's outcomes; any other body goes to body-parser's json (express.json) itself.
+  // Returns false when not handled.
   const FAST = { '/v1/chat/completions': 'chat', '/v1/messages': 'messages', '/v1/responses': 'responses' };
   const fastPath = (req, res) => {
     if (req.method !== 'POST') return false;
@@ -219,10 +222,12 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
       fail(err);
       return true;
     }
-    json(req, res, (err) => {
+    const parsed = (err) => {
       if (err) return fail(err);
       proxy.handle(req, res, kind).catch(fail);
-    });
+    };
+    if (isPlainJson(req, config.server.body_limit)) readPlainJson(req, config.server.body_limit, parsed);
+    else json(req, res, parsed);
     return true;
   };
   app.locals.fastPath = fastPath;

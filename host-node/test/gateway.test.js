@@ -189,6 +189,59 @@ test('bad input: malformed JSON, wrong types, CR/LF in model, huge body, unknown
   }
 });
 
+test('the plain body reader and body-parser give every body the same outcome', async () => {
+  const gw = await startTestGateway({ fakes: { alpha: { models: ['known-model'] } }, catalog: { a: DAILY('alpha', 1e6, ['known-model']) }, server: { body_limit: '64kb' } });
+  const http = require('node:http');
+  // Raw requests, so that the body's bytes, charset and framing are exactly as given. The plain
+  // reader takes /v1/chat/completions with a Content-Length; the same body sent chunked, or to
+  // the trailing-slash spelling (express), goes through body-parser.
+  const send = (path, bytes, { type = 'application/json', chunked = false } = {}) => new Promise((resolve, reject) => {
+    const headers = { 'content-type': type, ...(chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': bytes.length }) };
+    const req = http.request(`${gw.url}${path}`, { method: 'POST', headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => {
+        const json = JSON.parse(text);
+        resolve({ status: res.statusCode, code: json.error ? json.error.code : null, message: json.error ? json.error.message : null, model: json.model ?? null });
+      });
+    });
+    req.on('error', reject);
+    if (chunked) {
+      req.write(bytes.subarray(0, 1));
+      req.end(bytes.subarray(1));
+    } else req.end(bytes);
+  });
+  const ok = JSON.stringify(chat('known-model'));
+  const cases = {
+    plain: [Buffer.from(ok)],
+    bom: [Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(ok)])],
+    'charset=utf-8': [Buffer.from(ok), 'application/json; charset=UTF-8'],
+    'no content type': [Buffer.from(ok), 'text/plain'],
+    empty: [Buffer.alloc(0)],
+    malformed: [Buffer.from('{"model": "x", ')],
+    'a JSON string': [Buffer.from('"hi"')],
+    'an array': [Buffer.from('[1,2]')],
+    'nested 65 deep': [Buffer.from(`{"model":"known-model","messages":[],"x":${'['.repeat(64)}${']'.repeat(64)}}`)],
+    'multibyte across chunks': [Buffer.from(JSON.stringify({ model: 'known-model', messages: [{ role: 'user', content: 'é'.repeat(20000) }] }))],
+    'invalid UTF-8': [Buffer.concat([Buffer.from('{"model":"known-model","messages":[{"role":"user","content":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}]}')])],
+  };
+  try {
+    for (const [name, [bytes, type]] of Object.entries(cases)) {
+      const plain = await send('/v1/chat/completions', bytes, { type });
+      const chunked = await send('/v1/chat/completions', bytes, { type, chunked: true });
+      const viaExpress = await send('/v1/chat/completions/', bytes, { type });
+      assert.deepEqual(plain, viaExpress, `${name}: plain reader vs body-parser (express)`);
+      assert.deepEqual(plain, chunked, `${name}: plain reader vs body-parser (chunked)`);
+    }
+    assert.equal((await send('/v1/chat/completions', Buffer.from(ok))).status, 200);
+    assert.equal((await send('/v1/chat/completions', Buffer.from('{oops'))).code, 'invalid_json');
+    assert.equal((await send('/v1/chat/completions', cases['nested 65 deep'][0])).status, 400);
+  } finally {
+    await gw.stop();
+  }
+});
+
 test('client keys are required when configured; admin token guards /api and /metrics', async () => {
   const gw = await startTestGateway({ fakes: { alpha: {} }, catalog: { a: DAILY('alpha', 10, ['*']) }, server: { client_keys: ['ck-one-1111', 'ck-two-2222'], admin_token: 'adm-secret-3333' } });
   try {
