@@ -77,7 +77,7 @@ async function answerWhole(ctx) {
   res.end(out);
   learn();
   recordUsageEvent(proxy.engine, event);
-  proxy.metrics.requests.inc({ endpoint: kind, provider: provider.name, status: String(status) });
+  proxy.metrics.countRequest(kind, provider.name, status);
   return { done: true, status, event, model: json.model };
 }
 
@@ -179,7 +179,7 @@ async function finishStream(ctx, event, terminal, encoder, outcome) {
     }
   }
   recordUsageEvent(proxy.engine, event);
-  proxy.metrics.requests.inc({ endpoint: kind, provider: provider.name, status: String(outcome) });
+  proxy.metrics.countRequest(kind, provider.name, outcome);
   res.end();
   return outcome;
 }

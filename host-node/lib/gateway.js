@@ -318,7 +318,7 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
     const format = formatOf(req);
     const e = { status, message: redactor.text(message), code, type: type || TYPE_BY_STATUS[status] || (status >= 500 ? 'server_error' : 'invalid_request_error'), param };
     sendJson(res, status, CODECS[format].encodeError(e));
-    metrics.requests.inc({ endpoint: format, provider: 'none', status: String(status) });
+    metrics.countRequest(format, 'none', status);
     if (!(err instanceof ClientError && err.logged)) {
       (status >= 500 ? log.warn : log.info).call(log, { method: req.method, path: pathOf(req).slice(0, 200), status, code, message: e.message.slice(0, 300) }, 'request refused');
     }

@@ -59,7 +59,36 @@ function createMetrics({ quotasDocument, ledgerHealth = () => ({ degraded: false
     dropped: new client.Counter({ name: 'quotagate_alerts_dropped_total', help: 'Alerts dropped from a full queue or at shutdown', labelNames: ['target', 'event'], registers: [registry] }),
     queued: new client.Gauge({ name: 'quotagate_alerts_queued', help: 'Alerts waiting to be sent', registers: [registry] }),
   };
-  return { registry, requests, upstream, failovers, invalidUsage, alerts };
+  // The per-request series, by their label values: prom-client's labelled child of each is kept
+  // (the label sets are bounded: endpoints, configured providers, HTTP statuses), so a request
+  // costs a Map lookup, not a label validation and hash per call.
+  const requestSeries = childCache(requests, (endpoint, provider, status) => ({ endpoint, provider, status }));
+  const upstreamSeries = childCache(upstream, (provider, status) => ({ provider, status }));
+  return {
+    registry, requests, upstream, failovers, invalidUsage, alerts,
+    // endpoint: 'chat' | 'messages' | 'responses'; status: the HTTP status the client got.
+    countRequest(endpoint, provider, status) {
+      requestSeries(endpoint, provider, String(status)).inc();
+    },
+    // status: the upstream's HTTP status, or 'error'; seconds: time to the response headers.
+    observeUpstream(provider, status, seconds) {
+      upstreamSeries(provider, String(status)).observe(seconds);
+    },
+  };
+}
+
+// (...label values) -> metric.labels(labels(...values)), created once per distinct value tuple.
+function childCache(metric, labels) {
+  const children = new Map();
+  return (...values) => {
+    const key = values.join('\u0000');
+    let child = children.get(key);
+    if (child === undefined) {
+      child = metric.labels(labels(...values));
+      children.set(key, child);
+    }
+    return child;
+  };
 }
 
 module.exports = { createMetrics };

@@ -370,7 +370,7 @@ class Proxy {
       const reason = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' ? 'timeout'
         : code || (err && err.cause && err.cause.code) || (err && err.message) || 'connection error';
       this.recordFailure(provider.name, reason);
-      this.metrics.upstream.observe({ provider: provider.name, status: 'error' }, (Date.now() - t0) / 1000);
+      this.metrics.observeUpstream(provider.name, 'error', (Date.now() - t0) / 1000);
       this.appendEvent({ requestId, provider, model: decision.model, account: decision.account, status: 0, usage: null, sentAt });
       return { done: false, status: 0, reason };
     }
@@ -378,7 +378,7 @@ class Proxy {
     const latency = Date.now() - t0;
     // What the engine learns from a successful response's headers. On the success paths it learns
     // after the client has its answer, in the same synchronous step as the response's end.
-    const timeToHead = () => this.metrics.upstream.observe({ provider: provider.name, status: String(status) }, latency / 1000);
+    const timeToHead = () => this.metrics.observeUpstream(provider.name, status, latency / 1000);
     const learn = () => {
       timeToHead();
       this.observe(provider.name, status, hdrs, '', latency, decision.account, decision.model, redactor);
