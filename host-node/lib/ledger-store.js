@@ -27,56 +27,12 @@ const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
 const { JournalWriter } = require('./journal-writer');
-const { SegmentStore, COLUMNS, SEGMENT_RE, PER_SECOND_SQL, loadSql, segmentFile, summaryFile, readSegment, rowToEvent } = require('./segment-store');
+const { SegmentStore, segmentFile, summaryFile } = require('./segment-store');
+const { validEvent } = require('./ledger-event');
+const { startSegmentWorker } = require('./segment-worker-client');
+const { openLedger } = require('./ledger-open');
 
 const DAY_MS = 86400000;
-const JOURNAL_GEN_RE = /^journal-(\d{10})\.jsonl$/;
-const WORKER_CALL_MS = Number(process.env.QG_LEDGER_WORKER_CALL_MS) || 120000;
-
-const MAX_ID = 200;
-const MAX_TEXT = 1024;
-const MAX_COUNT = 1e12;  // tokens or USD: far beyond any real request, well inside a double's integers
-const ACCOUNT_ID = /^[A-Za-z0-9._:-]{1,64}$/;  // a fingerprint (12 hex digits) or a configured account name
-
-// A PER_SECOND_SQL row as a seeding event (see open()).
-function perSecondEvent(r) {
-  return { ts: r[0], provider_id: r[1], model: r[2], account: r[3] || '', status: r[4], count: r[5], cost: r[6], tokens_in: r[7], tokens_out: r[8] };
-}
-
-// A copy of `e` that SQLite can bind and the engine can count, or null with `why` filled when the
-// event cannot be kept (no id, no time, no provider). Numbers that are not finite and
-// non-negative become 0 and are named in `why` (the event is kept: the request itself counts).
-function validEvent(e, why = []) {
-  if (!e || typeof e !== 'object') {
-    why.push('not an object');
-    return null;
-  }
-  if (typeof e.id !== 'string' || !e.id || e.id.length > MAX_ID) why.push('id');
-  if (typeof e.ts !== 'number' || !Number.isFinite(e.ts) || Math.abs(e.ts) > 8.64e15) why.push('ts');
-  if (typeof e.provider_id !== 'string' || !e.provider_id || e.provider_id.length > MAX_TEXT) why.push('provider_id');
-  if (why.length) return null;
-  const num = (field, integer) => {
-    const v = e[field];
-    if (v === undefined || v === null) return 0;
-    if (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_COUNT) return integer ? Math.round(v) : v;
-    why.push(field);
-    return 0;
-  };
-  const status = Number.isInteger(e.status) && e.status >= 0 && e.status <= 999 ? e.status : (why.push('status'), 0);
-  return { id: e.id, ts: Math.round(e.ts), provider_id: e.provider_id, model: typeof e.model === 'string' ? e.model.slice(0, MAX_TEXT) : '',
-    status, cost: num('cost', false), tokens_in: num('tokens_in', true), tokens_out: num('tokens_out', true), tokens_cached: num('tokens_cached', true),
-    account: accountOf(e, why) };
-}
-
-// The event's account id: '' when absent; anything that is not an account id (a credential that
-// found its way here would be) is dropped and named in `why`.
-function accountOf(e, why) {
-  if (e.account === undefined || e.account === null || e.account === '') return '';
-  if (typeof e.account === 'string' && ACCOUNT_ID.test(e.account)) return e.account;
-  why.push('account');
-  return '';
-}
-
 
 class LedgerStore {
   // io: an fs-like object for every write of the ledger (tests inject ENOSPC, short writes and
@@ -134,118 +90,7 @@ class LedgerStore {
   // row per busy second instead of one per request. Journal events (not yet in a segment) stay
   // single events either way.
   async open(nowMs = Date.now(), { perSecond = false } = {}) {
-    this.SQL = await loadSql();
-    fs.mkdirSync(this.dir, { recursive: true });
-    const events = [];
-    const cutoff = nowMs - this.retentionMs;
-    let lastSeq = 0;
-    const sealedFiles = [];
-    const seqs = [];
-    for (const name of fs.readdirSync(this.dir).sort()) {
-      if (name.endsWith('.tmp')) {
-        fs.rmSync(path.join(this.dir, name), { force: true });  // a checkpoint torn by a crash
-        continue;
-      }
-      const g = JOURNAL_GEN_RE.exec(name);
-      if (g) {
-        sealedFiles.push(path.join(this.dir, name));
-        this.gen = Math.max(this.gen, Number(g[1]));
-        continue;
-      }
-      const m = SEGMENT_RE.exec(name);
-      if (m) seqs.push(Number(m[1]));
-    }
-    // Sealed journals (a checkpoint the worker had not finished) come before the current one. A
-    // journal event that a segment also holds (a crash between the segment's write and the
-    // journal's removal) has the same id and ts there: only segment events at or after the
-    // journals' earliest ts need to be known (none after a clean stop).
-    const lines = [...sealedFiles.map((f) => this.readJournal(f)), this.readJournal(this.journalPath)];
-    let minTs = Infinity;
-    for (const list of lines) for (const e of list) if (e.ts < minTs) minTs = e.ts;
-    const known = new Set();
-    const newestSeq = seqs.length ? seqs[seqs.length - 1] : 0;
-    for (const seq of seqs) {
-      lastSeq = Math.max(lastSeq, seq);
-      // A closed segment's summary stands for it when it is valid, wholly inside retention (or
-      // wholly past it) and older than every journal event (no id needs checking).
-      const summary = perSecond && seq < newestSeq ? this.readSummary(seq) : null;
-      if (summary && summary.maxTs <= cutoff) {
-        this.removeSegment(seq);  // wholly past retention
-        continue;
-      }
-      if (summary && summary.minTs > cutoff && summary.maxTs < minTs) {
-        events.push(...summary.events);
-        this.segments.push({ seq, maxTs: summary.maxTs });
-        continue;
-      }
-      const db = readSegment(this.SQL, this.dir, seq, this.log);
-      if (!db) continue;
-      const [count, maxTs] = db.exec('SELECT COUNT(*), MAX(ts) FROM events')[0].values[0];
-      if (count && maxTs <= cutoff) {
-        db.close();
-        this.removeSegment(seq);  // wholly past retention
-        continue;
-      }
-      if (perSecond) {
-        // (ts / 1000) * 1000 floors like the engine's second_floor since ts > cutoff > 0.
-        const rows = db.exec(PER_SECOND_SQL, [cutoff]);
-        if (rows.length) for (const r of rows[0].values) events.push(perSecondEvent(r));
-        if (minTs !== Infinity) {
-          const ids = db.exec('SELECT id FROM events WHERE ts >= ?', [minTs]);
-          if (ids.length) for (const r of ids[0].values) known.add(r[0]);
-        }
-      } else {
-        const rows = db.exec(`SELECT ${COLUMNS} FROM events WHERE ts > ?`, [cutoff]);
-        if (rows.length) for (const r of rows[0].values) {
-          events.push(rowToEvent(r));
-          if (r[1] >= minTs) known.add(r[0]);
-        }
-      }
-      db.close();
-      this.segments.push({ seq, maxTs: maxTs ?? -Infinity });
-    }
-    // The newest segment stays open (in the segment store) while it has room.
-    const newest = this.segments[this.segments.length - 1];
-    const continueSeq = newest && newest.seq === lastSeq ? lastSeq : lastSeq + 1;
-    if (newest && newest.seq === lastSeq) this.segments.pop();
-    let replayed = 0;
-    for (const list of lines) {
-      for (const e of list) {
-        if (known.has(e.id)) continue;
-        known.add(e.id);
-        this.pending.push(e);
-        events.push(e);
-        replayed++;
-      }
-    }
-    const hadSealed = sealedFiles.length > 0;
-    await this.startSegments(continueSeq);
-    // A newest segment that is already full was closed, not continued: it is pruned like the others.
-    if (newest && newest.seq === lastSeq && this.segmentStore.current.seq !== lastSeq) this.segments.push(newest);
-    this.journalFd = this.io.openSync(this.journalPath, 'a');
-    this.journal.setFd(this.journalFd);
-    // Replayed events move into the segments, and a torn line left by a crash is cut away, so a
-    // line appended now never joins it. On a disk that is still full the checkpoint fails: the
-    // journal stays as it is (every event in it is already safe), the store starts degraded, and
-    // the next checkpoint retries; a newline is queued first so that no new line joins a torn one.
-    if (replayed > 0 || this.journalHadContent || hadSealed) {
-      try {
-        this.checkpointInline();
-        for (const f of sealedFiles) this.io.unlinkSync(f);
-      } catch (err) {
-        this.log?.error({ err: err.message }, 'ledger checkpoint at start failed; serving degraded, the journal keeps the events');
-        if (!this.journalEndsClean) this.journal.append('\n');
-      }
-    }
-    if (this.useWorker) await this.startWorker(this.segmentStore.current.seq);
-    // Segments hold events in about time order: sort only when they are not.
-    for (let i = 1; i < events.length; i++) {
-      if (events[i].ts < events[i - 1].ts) {
-        events.sort((a, b) => a.ts - b.ts);
-        break;
-      }
-    }
-    return events;
+    return openLedger(this, nowMs, { perSecond });
   }
 
   // The segment store, inline; in worker mode also the worker, which opens the same segment after
@@ -257,75 +102,12 @@ class LedgerStore {
 
   // seq: the open segment the worker continues (its file, as the last store wrote it).
   async startWorker(seq) {
-    const { Worker } = require('node:worker_threads');
     if (this.segmentStore) this.segmentStore.close();
     this.segmentStore = null;
     this.openSeq = seq;
-    const thread = new Worker(path.join(__dirname, 'segment-worker.js'));
-    thread.unref();
-    const w = { thread, calls: new Map(), next: 1, dead: null };
-    thread.on('message', (m) => {
-      const call = w.calls.get(m.id);
-      if (!call) return;
-      w.calls.delete(m.id);
-      if (m.error) call.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
-      else call.resolve(m.result);
-    });
-    const fail = (err) => {
-      if (w.dead) return;
-      w.dead = err;
-      for (const call of w.calls.values()) call.reject(err);
-      w.calls.clear();
-    };
-    thread.on('error', fail);
-    thread.on('exit', (code) => fail(new Error(`segment worker exited (${code})`)));
-    // A call that gets no answer (a worker that hangs, or one stopped before its exit event
-    // arrived) fails after WORKER_CALL_MS and the worker counts as dead: a checkpoint, and so a
-    // close, never waits forever.
-    w.call = (op, args) => {
-      if (w.dead) return Promise.reject(w.dead);
-      const id = w.next++;
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          w.calls.delete(id);
-          const err = new Error(`segment worker did not answer "${op}" within ${WORKER_CALL_MS} ms`);
-          fail(err);
-          reject(err);
-        }, WORKER_CALL_MS);
-        timer.unref();
-        w.calls.set(id, { resolve: (v) => { clearTimeout(timer); resolve(v); }, reject: (e) => { clearTimeout(timer); reject(e); } });
-        thread.postMessage({ id, op, args });
-      });
-    };
+    const w = startSegmentWorker(path.join(__dirname, 'segment-worker.js'));
     this.worker = w;
     await w.call('open', { dir: this.dir, segmentEvents: this.segmentEvents, seq, skipFromTs: null });
-  }
-
-  // The valid events of one journal file, in order ([] when there is none).
-  readJournal(file) {
-    const out = [];
-    if (!fs.existsSync(file)) return out;
-    const lines = fs.readFileSync(file, 'utf8').split('\n');
-    lines.forEach((line, i) => {
-      if (!line.trim()) return;
-      let e;
-      try {
-        e = JSON.parse(line);
-      } catch {
-        // Only a write torn by a crash can be partial, and that response was never completed.
-        this.log?.warn({ line: i + 1, file }, 'skipping torn journal line');
-        return;
-      }
-      const why = [];
-      const clean = validEvent(e, why);
-      if (why.length) this.log?.warn({ line: i + 1, file, fields: why }, clean ? 'journal line with invalid numbers; kept with them as 0' : 'journal line is not a usage event; skipped');
-      if (clean) out.push(clean);
-    });
-    if (file === this.journalPath) {
-      this.journalHadContent = lines.some((l) => l.trim());
-      this.journalEndsClean = lines[lines.length - 1] === '';
-    }
-    return out;
   }
 
   // Queues the event for the journal and the next checkpoint; it is durable once durable() resolves.
@@ -556,40 +338,6 @@ class LedgerStore {
     fs.rmSync(summaryFile(this.dir, seq), { force: true });
   }
 
-  // A closed segment's per-second summary (segment-store.js writeSummary) as {minTs, maxTs,
-  // events}, or null when it is missing or anything in it is not what it must be (then the
-  // segment itself is read).
-  readSummary(seq) {
-    const file = summaryFile(this.dir, seq);
-    let doc;
-    try {
-      doc = JSON.parse(fs.readFileSync(file, 'utf8'));
-    } catch (err) {
-      if (err.code !== 'ENOENT') this.log?.warn({ file, err: err.message }, 'ledger segment summary unreadable; reading the segment');
-      return null;
-    }
-    const finite = (v) => typeof v === 'number' && Number.isFinite(v);
-    if (!doc || doc.v !== 1 || !Array.isArray(doc.rows) || !finite(doc.minTs) || !finite(doc.maxTs) || !Number.isInteger(doc.count)) return this.badSummary(file, 'shape');
-    const events = [];
-    let total = 0;
-    for (const r of doc.rows) {
-      if (!Array.isArray(r) || r.length !== 9 || !Number.isInteger(r[5]) || r[5] < 1 || r[5] > 1e9) return this.badSummary(file, 'row');
-      const why = [];
-      const e = validEvent({ id: 'summary', ts: r[0], provider_id: r[1], model: r[2], account: r[3], status: r[4], cost: r[6], tokens_in: r[7], tokens_out: r[8] }, why);
-      if (!e || why.length || e.model !== r[2] || r[0] % 1000 !== 0) return this.badSummary(file, why.join(', ') || 'row');
-      events.push({ ts: e.ts, provider_id: e.provider_id, model: e.model, account: e.account, status: e.status, count: r[5], cost: e.cost,
-        tokens_in: e.tokens_in, tokens_out: e.tokens_out });
-      total += r[5];
-    }
-    if (total !== doc.count) return this.badSummary(file, `count ${doc.count} but rows sum to ${total}`);
-    return { minTs: doc.minTs, maxTs: doc.maxTs, events };
-  }
-
-  badSummary(file, why) {
-    this.log?.warn({ file, why }, 'ledger segment summary invalid; reading the segment');
-    return null;
-  }
-
   // The shared-state part of the ledger interface (PostgresLedger): one instance has nobody to
   // share with, so these do nothing.
   attach() {}
@@ -640,4 +388,4 @@ class LedgerStore {
   }
 }
 
-module.exports = { LedgerStore, validEvent };
+module.exports = { LedgerStore };

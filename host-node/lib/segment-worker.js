@@ -9,7 +9,7 @@
 const fs = require('node:fs');
 const { parentPort } = require('node:worker_threads');
 const { SegmentStore, SEGMENT_RE, loadSql, readSegment } = require('./segment-store');
-const { validEvent } = require('./ledger-store');
+const { validEvent } = require('./ledger-event');
 
 let store = null;
 

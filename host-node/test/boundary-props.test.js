@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { UsageReading, usageFromJson, MAX_TOKENS, MAX_COST_USD } = require('../lib/usage');
-const { validEvent } = require('../lib/ledger-store');
+const { validEvent } = require('../lib/ledger-event');
 const { jsonDepth, parseJsonText } = require('../lib/json-text');
 const { SseUsageTap, SseEventTooLarge } = require('../lib/sse');
 

@@ -8,7 +8,8 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { writeAtomic } = require('../lib/atomic-write');
-const { LedgerStore, validEvent } = require('../lib/ledger-store');
+const { LedgerStore } = require('../lib/ledger-store');
+const { validEvent } = require('../lib/ledger-event');
 const { tmpDir } = require('./helpers');
 
 const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
