@@ -12,33 +12,20 @@ const { providerEndpoints, buildUpstreamRequest } = require('./upstream-request'
 const { answerWhole, answerStream } = require('./answer');
 const { upstreamError } = require('./upstream-error');
 const { CODECS, BACKEND_FORMAT } = require('./wire');
-const { WireError } = require('./wire/neutral');
-const { previousResponseRefused } = require('./wire/openai-responses');
 const { recordUsageEvent } = require('./engine-session');
-const { clientCredential } = require('./accounts');
 const { matches: modelMatches } = require('./models-endpoint');
+const { ClientError, asClientError, logged, validateBody } = require('./client-error');
+const { CallerAccounts, forwardedHeaders } = require('./caller-accounts');
 
 const MAX_UPSTREAM_ERROR_BODY = 64 * 1024;  // bytes of a 4xx/5xx body read for its hints
 const SHARE_READING_EVERY_MS = 200;
 const SHARED_BODY_LIMIT = 4096;  // a 429 body's hints fit; nothing else of a body is shared
 const FAILOVER_STATUSES = new Set([401, 403, 408, 409, 429, 500, 502, 503, 504, 529]);
-// Accounts of auth: client providers a gateway creates from callers' credentials, per provider:
-// past this, new credentials are served by other providers (and a warning says so).
-const MAX_CLIENT_ACCOUNTS = 200;
 // Refused accounts of one provider tried in one request beyond maxAttempts (see serve()).
 const MAX_ACCOUNT_RETRIES = 8;
 // After the client goes away, the upstream is still read (its output discarded) for at most this
 // long, so that an answer it completes meanwhile is counted (see serve()).
 const DRAIN_AFTER_CLOSE_MS = 5000;
-
-// An answer to the client that is not a provider's success. type/param: OpenAI's vocabulary
-// (rendered in the client's format by gateway.js writeError); extraHeaders: e.g. retry-after.
-class ClientError extends Error {
-  constructor(status, message, code, extraHeaders = {}, { type = null, param = null } = {}) {
-    super(message);
-    Object.assign(this, { status, code, extraHeaders, type, param });
-  }
-}
 
 // USD of one request: the provider's own figure when it reports one, else the config's prices per
 // 1M tokens; cached input is priced on its own (cache reads and cache writes; both default to the
@@ -63,11 +50,9 @@ class Proxy {
     // Names clients ask for that stand for members on providers (config model_groups): the answer
     // carries the group's name, x-quotagate-model the member's.
     this.modelGroups = new Set(modelGroups);
-    this.clientKeys = new Set(clientKeys);
-    this.inflightAccounts = new Map();  // account -> requests being served now (never evicted meanwhile)
+    this.callers = new CallerAccounts({ providers, fingerprints, clientKeys, engine, log });
     this.gatewayKeys = clientKeys.length > 0;
-    this.clientProviders = providers.filter((p) => p.auth === 'client');
-    this.clientAccounts = new Map(this.clientProviders.map((p) => [p.name, new Set((p.accounts || []).map((a) => a.fingerprint))]));
+    this.clientProviders = this.callers.providers;
     // Account id -> what a key account sends (its api_key / headers), per provider.
     this.keyAccounts = new Map(providers.map((p) => [p.name, new Map((p.accounts || []).filter(() => p.auth !== 'client').map((a) => [a.name, a]))]));
     this.providers = new Map(providers.map((p) => [p.name, p]));
@@ -116,54 +101,19 @@ class Proxy {
     return obs;
   }
 
-  // The caller's own credential and its account for this request, or null. A credential is a
-  // candidate only at auth: client providers that speak the client's wire format (it was issued
-  // for that API); each new one becomes an account of those providers (at most
-  // MAX_CLIENT_ACCOUNTS each).
+  // The caller's own credential and its account for this request ({credential, account}), or
+  // null; the accounts a provider refused leave; what the router must skip before the first
+  // attempt. See caller-accounts.js.
   callerOf(req, kind) {
-    if (!this.clientProviders.length || !this.fingerprints) return null;
-    const credential = clientCredential(req.headers, { gatewayKeys: this.gatewayKeys });
-    // The gateway's own key is never a client's credential, whichever header it came in.
-    if (!credential || this.clientKeys.has(credential.token)) return null;
-    const account = this.fingerprints.of(credential.token);
-    for (const p of this.clientProviders) {
-      if ((BACKEND_FORMAT[p.backend] || 'chat') !== kind) continue;
-      const known = this.clientAccounts.get(p.name);  // insertion order = least recently used first
-      if (known.has(account)) {
-        known.delete(account);
-        known.add(account);
-        continue;
-      }
-      if (known.size >= MAX_CLIENT_ACCOUNTS) {
-        // Logins rotate: the least recently used account makes room (its usage stays in the ledger
-        // and comes back if that credential does). Configured (named) accounts are never evicted.
-        const named = new Set((p.accounts || []).map((a) => a.fingerprint));
-        const lru = [...known].find((a) => !named.has(a) && !this.inflightAccounts.has(a));
-        if (!lru) continue;
-        this.dropClientAccount(p, lru);
-        this.log.info({ provider: p.name, accounts: known.size + 1 }, 'client accounts at the limit; the least recently used one was dropped');
-      }
-      known.add(account);
-      if (this.engine.addAccount(p.name, account)) this.log.info({ provider: p.name, account }, 'new client account');
-    }
-    return { credential, account };
+    return this.callers.callerOf(req, kind);
   }
 
-  // A caller's account that the provider refused (401/403: not a login it knows) or that makes
-  // room: it leaves the engine, so refused credentials never accumulate as states.
   dropClientAccount(provider, account) {
-    if ((provider.accounts || []).some((a) => a.fingerprint === account)) return;
-    this.clientAccounts.get(provider.name)?.delete(account);
-    this.engine.removeAccount(provider.name, account);
+    this.callers.drop(provider, account);
   }
 
-  // What tried candidates the router must not offer again, before the first attempt: auth: client
-  // providers whose format is not the client's, and those the caller has no account at.
   initialSkip(kind, caller) {
-    const skip = [];
-    for (const p of this.clientProviders)
-      if ((BACKEND_FORMAT[p.backend] || 'chat') !== kind || !caller || !this.clientAccounts.get(p.name).has(caller.account)) skip.push(p.name);
-    return skip;
+    return this.callers.initialSkip(kind, caller);
   }
 
   // kind: the client's wire format: 'chat' (/v1/chat/completions), 'messages' (/v1/messages) or
@@ -219,14 +169,7 @@ class Proxy {
     const clientInfo = { anthropicVersion: stringHeader(req.headers['anthropic-version']), anthropicBeta: stringHeader(req.headers['anthropic-beta']),
       betaQuery: /[?&]beta=true(&|$)/.test(req.url || '') };
     const caller = this.callerOf(req, kind);
-    if (caller) {
-      this.inflightAccounts.set(caller.account, (this.inflightAccounts.get(caller.account) || 0) + 1);
-      res.once('close', () => {
-        const n = this.inflightAccounts.get(caller.account) - 1;
-        if (n > 0) this.inflightAccounts.set(caller.account, n);
-        else this.inflightAccounts.delete(caller.account);
-      });
-    }
+    if (caller) this.callers.hold(caller.account, res);
     // Everything this request's upstream answers reach also knows the caller's own credential.
     const redactor = caller ? this.redactor.withCredential(caller.credential.token) : this.redactor;
     const skip = this.initialSkip(kind, caller);
@@ -475,45 +418,8 @@ class Proxy {
   }
 }
 
-// A request the neutral form cannot carry (WireError) is the client's 4xx; anything else is ours.
-function asClientError(err) {
-  return err instanceof WireError ? new ClientError(err.status, err.message, err.code, {}, { type: err.type, param: err.param }) : err;
-}
-
-// Marks an error whose request line the proxy already wrote (gateway.js writeError skips its own).
-function logged(err) {
-  err.logged = true;
-  return err;
-}
-
-// The client headers an auth: client provider receives beside the credential (config
-// forward_headers), bounded and printable; anthropic-version / -beta travel as before.
-function forwardedHeaders(provider, headers) {
-  const out = {};
-  for (const name of provider.forward_headers || []) {
-    const v = headers[name];
-    if (typeof v === 'string' && v.length <= 1024 && /^[\x20-\x7e]*$/.test(v)) out[name] = v;
-  }
-  return out;
-}
-
 function stringHeader(v) {
   return typeof v === 'string' && v.length <= 1024 ? v : null;
 }
 
-const SAFE_MODEL = /^[\x20-\x7e]{1,256}$/;
-// The body's nesting depth was checked on its bytes before parsing (gateway.js depthCheck).
-function validateBody(body, kind) {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ClientError(400, 'request body must be a JSON object', 'invalid_request');
-  if (typeof body.model !== 'string' || !body.model) throw new ClientError(400, '"model" must be a non-empty string (a model name or "auto")', 'invalid_request', {}, { param: 'model' });
-  if (!SAFE_MODEL.test(body.model)) throw new ClientError(400, '"model" must be printable ASCII without control characters (at most 256)', 'invalid_request', {}, { param: 'model' });
-  if (kind === 'responses') {
-    if (typeof body.input !== 'string' && !Array.isArray(body.input)) throw new ClientError(400, '"input" must be a string or an array of items', 'invalid_request', {}, { param: 'input' });
-    // Stateless for every provider, a Responses one included: nothing is stored to continue from.
-    if (body.previous_response_id) throw asClientError(previousResponseRefused());
-  } else if (!Array.isArray(body.messages)) throw new ClientError(400, '"messages" must be an array', 'invalid_request', {}, { param: 'messages' });
-  if (body.stream !== undefined && typeof body.stream !== 'boolean') throw new ClientError(400, '"stream" must be true or false', 'invalid_request');
-  if (kind === 'messages' && body.max_tokens !== undefined && !Number.isInteger(body.max_tokens)) throw new ClientError(400, '"max_tokens" must be an integer', 'invalid_request', {}, { param: 'max_tokens' });
-}
-
-module.exports = { Proxy, ClientError, costOf, validateBody };
+module.exports = { Proxy, ClientError, costOf };
