@@ -311,6 +311,10 @@ function createApp({ engine, proxy, config, metrics, log, redactor, demo, now = 
     else if (err && err.type === 'entity.too.large') [status, message, code] = [413, `request body larger than the ${config.server.body_limit} byte limit`, 'request_too_large'];
     else if (err && (err.type === 'entity.parse.failed' || err instanceof SyntaxError)) [status, message, code] = [400, 'malformed JSON in request body', 'invalid_json'];
     else if (err && (err.type === 'charset.unsupported' || err.type === 'encoding.unsupported')) [status, message, code] = [415, 'unsupported body encoding', 'unsupported_encoding'];
+    else if (err && err.type === 'request.aborted') [status, message, code] = [400, 'the request ended before its body was complete', 'request_aborted'];
+    // Any other body reading error is the client's (body-parser's http-errors mark them `expose`:
+    // a gzip body that does not inflate, a length that does not match): never a 500.
+    else if (err && err.expose === true && Number.isInteger(err.status) && err.status >= 400 && err.status < 500) [status, message, code] = [err.status, 'the request body could not be read', 'invalid_request'];
     else log.error({ err: redactor.text(String(err && err.stack)) }, 'unhandled error');
     for (const [k, v] of Object.entries(headers || {})) res.setHeader(k, v);
     const retryAfter = Number(headers && headers['retry-after']);

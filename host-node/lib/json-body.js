@@ -11,10 +11,12 @@
 'use strict';
 const { jsonDepth, MAX_DEPTH } = require('./json-text');
 
-// charset parameter of a Content-Type: absent, or UTF-8 spelled plainly. Anything else (another
-// charset, a quoted oddity) is body-parser's to judge.
-const CHARSET = /;\s*charset\s*=/i;
-const CHARSET_UTF8 = /;\s*charset\s*=\s*"?utf-?8"?\s*(;|$)/i;
+// A Content-Type the plain reader takes: no charset anywhere in it, or a media type followed by
+// exactly one parameter, charset=utf-8 (optionally quoted). Anything else (utf8 without the
+// hyphen, which body-parser refuses with 415, a second charset, a charset inside another
+// parameter's quoted value) is body-parser's to judge.
+const CHARSET = /charset/i;
+const ONLY_CHARSET_UTF8 = /^[^;"]*;\s*charset\s*=\s*(utf-8|"utf-8")\s*$/i;
 
 // Whether readPlainJson can read this request (else body-parser does). limit: bytes.
 function isPlainJson(req, limit) {
@@ -25,11 +27,12 @@ function isPlainJson(req, limit) {
   const len = h['content-length'];
   if (len === undefined || !/^\d{1,12}$/.test(len) || Number(len) > limit) return false;
   const type = h['content-type'];
-  return type === undefined || !CHARSET.test(type) || CHARSET_UTF8.test(type);
+  return type === undefined || !CHARSET.test(type) || ONLY_CHARSET_UTF8.test(type);
 }
 
+// expose: a client's error (http-errors' flag, as body-parser's own errors carry it).
 function bodyError(message, type, status = 400) {
-  return Object.assign(new Error(message), { type, status });
+  return Object.assign(new Error(message), { type, status, expose: true });
 }
 
 // Reads the body (its length is framed by Content-Length, at most `limit` bytes), then calls

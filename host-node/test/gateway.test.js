@@ -217,6 +217,11 @@ test('the plain body reader and body-parser give every body the same outcome', a
     plain: [Buffer.from(ok)],
     bom: [Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(ok)])],
     'charset=utf-8': [Buffer.from(ok), 'application/json; charset=UTF-8'],
+    'charset="utf-8"': [Buffer.from(ok), 'application/json; charset="utf-8"'],
+    // body-parser refuses these (415); the plain reader must not take them.
+    'charset=utf8': [Buffer.from(ok), 'application/json; charset=utf8'],
+    'two charsets': [Buffer.from(ok), 'application/json; charset=latin1; charset=utf-8'],
+    'charset in a quoted parameter': [Buffer.from(ok), 'application/json; charset=latin1; foo="; charset=utf-8"'],
     'no content type': [Buffer.from(ok), 'text/plain'],
     empty: [Buffer.alloc(0)],
     malformed: [Buffer.from('{"model": "x", ')],
@@ -237,6 +242,33 @@ test('the plain body reader and body-parser give every body the same outcome', a
     assert.equal((await send('/v1/chat/completions', Buffer.from(ok))).status, 200);
     assert.equal((await send('/v1/chat/completions', Buffer.from('{oops'))).code, 'invalid_json');
     assert.equal((await send('/v1/chat/completions', cases['nested 65 deep'][0])).status, 400);
+    assert.equal((await send('/v1/chat/completions', Buffer.from(ok), { type: 'application/json; charset=utf8' })).status, 415);
+    // A body that cannot be read is the client's error on both readers, never a 500: a gzip body
+    // that does not inflate, and a client that leaves before its body is complete.
+    const gzipReq = await new Promise((resolve, reject) => {
+      const req = http.request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': 7 } }, (res) => {
+        let text = '';
+        res.on('data', (d) => { text += d; });
+        res.on('end', () => resolve({ status: res.statusCode, json: JSON.parse(text) }));
+      });
+      req.on('error', reject);
+      req.end('notgzip');
+    });
+    assert.equal(gzipReq.status, 400);
+    assert.equal(gzipReq.json.error.code, 'invalid_request');
+    for (const path of ['/v1/chat/completions', '/v1/chat/completions/']) {
+      await new Promise((resolve) => {
+        const req = http.request(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': 500 } });
+        req.on('error', () => {});
+        req.write('{"model":"known-model",');
+        setTimeout(() => { req.destroy(); resolve(); }, 100);
+      });
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const refused = gw.logs.lines.map((l) => JSON.parse(l)).filter((l) => l.code === 'request_aborted');
+    assert.equal(refused.length, 2, 'both readers log the abort as the client\'s');
+    assert.ok(refused.every((l) => l.status === 400 && l.level === 30));
+    assert.doesNotMatch(gw.logs.text(), /unhandled error/);
   } finally {
     await gw.stop();
   }
