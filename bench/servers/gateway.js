@@ -41,7 +41,8 @@ const { startGateway } = require('../../host-node/lib/serve');
       const h = gw.ledger.health();
       const hold = gw.ledger.takeLoopHold ? gw.ledger.takeLoopHold() : null;
       res.json({ eld_p99_ms: eld.percentile(99) / 1e6, eld_max_ms: eld.max / 1e6, checkpoints: h.checkpoints ?? null,
-        last_checkpoint_ms: h.last_checkpoint_ms ?? null, ledger_hold_ms: hold ? Math.max(hold.write_max_ms, hold.checkpoint_max_ms) : null, gc_max_ms: gcMaxMs });
+        last_checkpoint_ms: h.last_checkpoint_ms ?? null, ledger_hold_ms: hold ? Math.max(hold.write_max_ms, hold.checkpoint_max_ms) : null,
+        journal_write_max_ms: hold ? hold.write_max_ms : null, seal_max_ms: hold ? hold.checkpoint_max_ms : null, gc_max_ms: gcMaxMs });
       eld.reset();
       gcMaxMs = 0;
     });
