@@ -85,4 +85,47 @@ function writeAtomic(file, data, mode = 0o644, { io = nodeFs, beforeRename = nul
   return target;
 }
 
-module.exports = { writeAtomic, writeAll, resolveTarget };
+// writeAtomic's steps on the thread pool (node:fs promises), for a file written while requests
+// are served: the event loop never waits for the two fsyncs (measured 2.5-4.5 ms each time under
+// load for the 1 KB readings file). Same guarantees: every byte written (short writes continued),
+// the temp file removed on failure, the old file or the new one after a crash. Callers must not
+// run two writes of one file at once (the later rename would win whichever was newer).
+async function writeAtomicAsync(file, data, mode = 0o644) {
+  const fsp = nodeFs.promises;
+  const target = resolveTarget(nodeFs, file);
+  const dir = path.dirname(target);
+  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
+  let keepMode = mode;
+  try {
+    keepMode = (await fsp.stat(target)).mode & 0o7777;
+  } catch { /* a new file */ }
+  const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const fh = await fsp.open(tmp, 'w', keepMode);
+  let renamed = false;
+  try {
+    try {
+      let off = 0;
+      while (off < buf.length) {
+        const { bytesWritten } = await fh.write(buf, off, buf.length - off);
+        if (!(bytesWritten > 0)) throw Object.assign(new Error(`short write: 0 of ${buf.length - off} bytes written`), { code: 'EIO' });
+        off += bytesWritten;
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsp.rename(tmp, target);
+    renamed = true;
+  } finally {
+    if (!renamed) await fsp.unlink(tmp).catch(() => {});
+  }
+  const dirHandle = await fsp.open(dir, 'r');
+  try {
+    await dirHandle.sync();
+  } finally {
+    await dirHandle.close();
+  }
+  return target;
+}
+
+module.exports = { writeAtomic, writeAtomicAsync, writeAll, resolveTarget };

@@ -204,7 +204,7 @@ async function startGateway({ config, demo = false, dataDir, logStream, now = Da
     await alerts.stop();
     await fleet.stop();
     store.close();
-    readings.close();
+    await readings.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(() => resolve()));
     if (telemetry) await telemetry.shutdown();  // the last spans are exported (bounded wait)
