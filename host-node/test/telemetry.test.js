@@ -236,6 +236,40 @@ test('failover: two CLIENT children, the failed one with ERROR; all attempts fai
   }
 });
 
+test('span times keep the real order: a failover\'s attempts one after the other, every attempt inside its server span', async () => {
+  // The SDK's own clock stamps each span's start at Date.now() (whole milliseconds): attempts a
+  // fraction of a millisecond apart could come out inverted, and a child could end after its parent.
+  const receiver = await startReceiver();
+  const gw = await startTestGateway({
+    fakes: { first: {}, second: {} },
+    catalog: { one: DAILY('first', 1000, ['*']), two: DAILY('second', 1000, ['*']) },
+    routing: { max_attempts: 2 },
+    telemetry: { otlp_endpoint: receiver.url },
+  });
+  try {
+    gw.fakes.first.mode = '503';
+    const N = 30;
+    for (let i = 0; i < N; i++) assert.equal((await postJson(`${gw.url}/v1/chat/completions`, chat('m-1'))).status, 200);
+    const servers = await serverSpans(gw, receiver, N);
+    assert.equal(servers.length, N);
+    const t = (x) => BigInt(x);
+    let failovers = 0;
+    for (const s of servers) {
+      // The first provider cools down after its 503s: later requests go straight to the second.
+      const kids = childrenOf(receiver, s).sort((a, b) => (t(a.startTimeUnixNano) < t(b.startTimeUnixNano) ? -1 : 1));
+      assert.equal(kids[kids.length - 1].attrs['quotagate.route.provider'], 'second');
+      if (kids.length === 2) failovers++;
+      for (let i = 1; i < kids.length; i++) assert.ok(t(kids[i - 1].endTimeUnixNano) <= t(kids[i].startTimeUnixNano), 'attempts are sequential');
+      assert.ok(t(s.startTimeUnixNano) <= t(kids[0].startTimeUnixNano) && t(kids[kids.length - 1].endTimeUnixNano) <= t(s.endTimeUnixNano),
+        'children inside their server span');
+    }
+    assert.ok(failovers >= 1);
+  } finally {
+    await gw.stop();
+    await receiver.close();
+  }
+});
+
 test('closing the gateway exports the spans still batched; a collector that refuses exports fails no request', async () => {
   const receiver = await startReceiver();
   const gw = await startTestGateway({ fakes: { alpha: {} }, catalog: { a: DAILY('alpha', 100, ['*']) }, telemetry: { otlp_endpoint: receiver.url } });

@@ -11,6 +11,17 @@ const { A, ROUTE_OF, providerFacts, nameOf, whyOf } = require('./genai-attribute
 
 // Every endpoint traced here is a chat-style generation (Chat Completions, Messages, Responses).
 const OPERATION = 'chat';
+
+// Span times, [seconds, nanoseconds] since the epoch, from one monotonic clock anchored once to the
+// wall clock. The SDK's default anchors each span's start at Date.now() (whole milliseconds) and
+// adds a precise duration for its end, so a failover's second attempt, started 0.1 ms after the
+// first ended, could be stamped before that end (seen in CI). With every start and end from this
+// clock, spans keep their real order; only the anchor carries Date.now()'s millisecond.
+const ANCHOR_NS = BigInt(Date.now()) * 1000000n - process.hrtime.bigint();
+function clock() {
+  const ns = process.hrtime.bigint() + ANCHOR_NS;
+  return [Number(ns / 1000000000n), Number(ns % 1000000000n)];
+}
 const MAX_ERROR = 200;
 
 class RequestTracer {
@@ -77,7 +88,7 @@ class RequestTrace {
     const attributes = { [A.HTTP_METHOD]: 'POST', [A.HTTP_ROUTE]: route, [A.OPERATION]: OPERATION, [A.STREAM]: body.stream === true };
     const model = nameOf(body.model, owner.redactor);
     if (model) attributes[A.REQUEST_MODEL] = model;
-    this.span = owner.tracer.startSpan(`POST ${route}`, { kind: SpanKind.SERVER, attributes }, parent);
+    this.span = owner.tracer.startSpan(`POST ${route}`, { kind: SpanKind.SERVER, attributes, startTime: clock() }, parent);
     this.context = trace.setSpan(parent, this.span);
   }
 
@@ -119,7 +130,7 @@ class RequestTrace {
       span.setAttribute(A.ERROR_TYPE, redactor.text(code));
       span.setStatus({ code: SpanStatusCode.ERROR, message: redactor.text(code) });
     }
-    span.end();
+    span.end(clock());
   }
 }
 
@@ -136,7 +147,7 @@ class AttemptSpan {
       attributes[A.SERVER_ADDRESS] = this.facts.address;
       attributes[A.SERVER_PORT] = this.facts.port;
     }
-    this.span = owner.tracer.startSpan(model ? `${OPERATION} ${model}` : OPERATION, { kind: SpanKind.CLIENT, attributes }, request.context);
+    this.span = owner.tracer.startSpan(model ? `${OPERATION} ${model}` : OPERATION, { kind: SpanKind.CLIENT, attributes, startTime: clock() }, request.context);
   }
 
   // outcome: tryProvider's { done, status, reason, event?, model? }. status is the client's
@@ -154,7 +165,7 @@ class AttemptSpan {
       const reason = redactor.text(String(outcome.reason || 'failed')).slice(0, MAX_ERROR);
       this.error(upstreamStatus > 0 ? String(upstreamStatus) : reason.slice(0, 64), reason);
     }
-    span.end();
+    span.end(clock());
   }
 
   // The attempt threw (the upstream's 4xx passed on to the client, the ledger unavailable ...).
@@ -163,7 +174,7 @@ class AttemptSpan {
     if (status > 0) this.span.setAttribute(A.HTTP_STATUS, status);
     const code = err && typeof err.code === 'string' ? err.code.slice(0, 64) : status > 0 ? String(status) : 'error';
     this.error(this.request.owner.redactor.text(code), this.request.owner.redactor.text(code));
-    this.span.end();
+    this.span.end(clock());
   }
 
   error(type, message) {
