@@ -16,7 +16,7 @@ const crypto = require('node:crypto');
 // Writes all of `data` (Buffer or string) at the fd's position; throws what write(2) throws.
 // io: an fs-like object (tests inject short writes and ENOSPC through it).
 function writeAll(io, fd, data) {
-  const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const buf = asBuffer(data);
   let off = 0;
   while (off < buf.length) {
     const n = io.writeSync(fd, buf, off, buf.length - off);
@@ -28,6 +28,17 @@ function writeAll(io, fd, data) {
     off += n;
   }
   return off;
+}
+
+// data (Buffer | Uint8Array | string) as a Buffer over the same bytes (a string as UTF-8).
+function asBuffer(data) {
+  return typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+// A unique temp file beside `target`, hidden, named for the process (cleaned by the ledger's start
+// when it is in the ledger dir).
+function tempPath(target) {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
 }
 
 // The file a write to `file` must replace: the final target when `file` is a symlink (a dangling
@@ -52,7 +63,7 @@ function resolveTarget(io, file) {
 function writeAtomic(file, data, mode = 0o644, { io = nodeFs, beforeRename = null } = {}) {
   const target = resolveTarget(io, file);
   const dir = path.dirname(target);
-  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
+  const tmp = tempPath(target);
   let keepMode = mode;
   try {
     keepMode = io.statSync(target).mode & 0o7777;  // an existing file keeps its permissions
@@ -94,12 +105,12 @@ async function writeAtomicAsync(file, data, mode = 0o644) {
   const fsp = nodeFs.promises;
   const target = resolveTarget(nodeFs, file);
   const dir = path.dirname(target);
-  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
+  const tmp = tempPath(target);
   let keepMode = mode;
   try {
     keepMode = (await fsp.stat(target)).mode & 0o7777;
   } catch { /* a new file */ }
-  const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const buf = asBuffer(data);
   const fh = await fsp.open(tmp, 'w', keepMode);
   let renamed = false;
   try {

@@ -40,5 +40,4 @@ function validateBody(body, kind) {
   if (kind === 'messages' && body.max_tokens !== undefined && !Number.isInteger(body.max_tokens)) throw new ClientError(400, '"max_tokens" must be an integer', 'invalid_request', {}, { param: 'max_tokens' });
 }
 
-
 module.exports = { ClientError, asClientError, logged, validateBody };

@@ -41,17 +41,16 @@ function costOf(provider, usage) {
 
 class Proxy {
   // maxSseEventBytes: the largest single SSE event accepted from an upstream (characters).
-  // fingerprints: a FingerprintCache (accounts.js) when a provider has auth: client; gatewayKeys:
-  // the gateway has client keys (then a client's own credential comes with x-quotagate-key).
+  // fingerprints: a FingerprintCache (accounts.js) when a provider has auth: client; clientKeys:
+  // the gateway's own keys (both for CallerAccounts, caller-accounts.js).
   // tracer: a RequestTracer (telemetry/request-tracer.js) when trace export is on, else null.
   constructor({ engine, providers, ledger, metrics, log, requestLog = log, redactor, maxAttempts = 4, now = Date.now, maxSseEventBytes = 1024 * 1024,
     fingerprints = null, clientKeys = [], modelGroups = [], tracer = null }) {
-    Object.assign(this, { engine, ledger, metrics, log, requestLog, redactor, maxAttempts, now, maxSseEventBytes, fingerprints, tracer });
+    Object.assign(this, { engine, ledger, metrics, log, requestLog, redactor, maxAttempts, now, maxSseEventBytes, tracer });
     // Names clients ask for that stand for members on providers (config model_groups): the answer
     // carries the group's name, x-quotagate-model the member's.
     this.modelGroups = new Set(modelGroups);
     this.callers = new CallerAccounts({ providers, fingerprints, clientKeys, engine, log });
-    this.gatewayKeys = clientKeys.length > 0;
     this.clientProviders = this.callers.providers;
     // Account id -> what a key account sends (its api_key / headers), per provider.
     this.keyAccounts = new Map(providers.map((p) => [p.name, new Map((p.accounts || []).filter(() => p.auth !== 'client').map((a) => [a.name, a]))]));
@@ -252,7 +251,7 @@ class Proxy {
         p.models.some((m) => modelMatches(m, String(model))));
       if (!caller && ownLogin.length) {
         throw logged(new ClientError(401, `model "${String(model).slice(0, 200)}" is served here only with your own login (${ownLogin.map((p) => p.name).join(', ')}): send it as Authorization: Bearer ... or x-api-key` +
-          (this.gatewayKeys ? ', and the gateway key as x-quotagate-key' : ''), 'invalid_api_key', {}, { type: 'authentication_error' }));
+          (this.callers.gatewayKeys ? ', and the gateway key as x-quotagate-key' : ''), 'invalid_api_key', {}, { type: 'authentication_error' }));
       }
       throw logged(this.unknownModel(model));
     }

@@ -64,17 +64,17 @@ class ReadingsStore {
   note({ provider, account = '', model = '', status, headers, body = '', dialect, scope = '', ts }) {
     if (status === 401 || status === 403) return;
     if (dialect === 'none' && status !== 429) return;
-    // A Buffer of header lines is kept as it is (it is this response's own, never reused) and
-    // decoded only when the file is written: most readings are replaced before that.
-    const raw = Buffer.isBuffer(headers) ? headers : String(headers || '');
-    if (raw.length > MAX_HEADERS) return;
+    // Decoded now, not kept as the Buffer: a small Buffer is a slice of an 8 KB pool slab, and up
+    // to MAX_ENTRIES kept slices would pin as many slabs.
+    const text = Buffer.isBuffer(headers) ? headers.toString('utf8') : String(headers || '');
+    if (text.length > MAX_HEADERS) return;
     const key = `${provider}\t${account}\t${scope}`;
     if (!this.entries.has(key) && this.entries.size >= MAX_ENTRIES) {
       let oldest = null;
       for (const [k, v] of this.entries) if (!oldest || v.ts < oldest[1].ts) oldest = [k, v];
       this.entries.delete(oldest[0]);
     }
-    this.entries.set(key, { provider, account, scope, model: String(model).slice(0, 256), status, headers: raw, body: String(body).slice(0, MAX_BODY), ts });
+    this.entries.set(key, { provider, account, scope, model: String(model).slice(0, 256), status, headers: text, body: String(body).slice(0, MAX_BODY), ts });
     this.dirty = true;
   }
 
@@ -91,8 +91,7 @@ class ReadingsStore {
     }
     if (!this.dirty) return Promise.resolve();
     this.dirty = false;
-    const readings = [...this.entries.values()].map((r) => (Buffer.isBuffer(r.headers) ? { ...r, headers: r.headers.toString('utf8') } : r));
-    this.writing = writeAtomicAsync(this.file, JSON.stringify({ version: 1, readings }), 0o600).catch((err) => {
+    this.writing = writeAtomicAsync(this.file, JSON.stringify({ version: 1, readings: [...this.entries.values()] }), 0o600).catch((err) => {
       this.dirty = true;
       this.log?.warn({ file: this.file, err: err.code || err.message }, 'provider readings not saved');
     }).finally(() => {

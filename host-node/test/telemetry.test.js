@@ -80,6 +80,18 @@ async function serverSpans(gw, receiver, count) {
 
 const childrenOf = (receiver, span) => receiver.spans().filter((s) => s.parentSpanId === span.spanId && s.traceId === span.traceId);
 
+// Two providers for one model, at most two attempts, traces exported to a local receiver.
+async function failoverGateway() {
+  const receiver = await startReceiver();
+  const gw = await startTestGateway({
+    fakes: { first: {}, second: {} },
+    catalog: { one: DAILY('first', 1000, ['*']), two: DAILY('second', 1000, ['*']) },
+    routing: { max_attempts: 2 },
+    telemetry: { otlp_endpoint: receiver.url },
+  });
+  return { receiver, gw };
+}
+
 test('telemetry off: no OpenTelemetry SDK is loaded and nothing is exported, even with OTEL_* variables set', async () => {
   const receiver = await startReceiver();
   try {
@@ -193,13 +205,7 @@ test('one SERVER span per request with GenAI attributes, usage and the route dec
 });
 
 test('failover: two CLIENT children, the failed one with ERROR; all attempts failed: the server span is an error', async () => {
-  const receiver = await startReceiver();
-  const gw = await startTestGateway({
-    fakes: { first: {}, second: {} },
-    catalog: { one: DAILY('first', 1000, ['*']), two: DAILY('second', 1000, ['*']) },
-    routing: { max_attempts: 2 },
-    telemetry: { otlp_endpoint: receiver.url },
-  });
+  const { receiver, gw } = await failoverGateway();
   try {
     gw.fakes.first.mode = '503';
     const r = await postJson(`${gw.url}/v1/chat/completions`, chat('m-1', { stream: true }));
@@ -239,13 +245,7 @@ test('failover: two CLIENT children, the failed one with ERROR; all attempts fai
 test('span times keep the real order: a failover\'s attempts one after the other, every attempt inside its server span', async () => {
   // The SDK's own clock stamps each span's start at Date.now() (whole milliseconds): attempts a
   // fraction of a millisecond apart could come out inverted, and a child could end after its parent.
-  const receiver = await startReceiver();
-  const gw = await startTestGateway({
-    fakes: { first: {}, second: {} },
-    catalog: { one: DAILY('first', 1000, ['*']), two: DAILY('second', 1000, ['*']) },
-    routing: { max_attempts: 2 },
-    telemetry: { otlp_endpoint: receiver.url },
-  });
+  const { receiver, gw } = await failoverGateway();
   try {
     gw.fakes.first.mode = '503';
     const N = 30;
